@@ -1,0 +1,3 @@
+from odlab_compliance.cli import main
+
+raise SystemExit(main())

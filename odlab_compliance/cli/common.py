@@ -1,0 +1,47 @@
+"""Shared CLI helpers: progress bars and the translation of errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from tqdm import tqdm
+
+from odlab_compliance.errors import InputError
+from odlab_compliance.sources import SourceUnavailable
+
+EXIT_OK = 0
+EXIT_FAILED = 1      # the command ran but something failed (e.g. a harvest source)
+EXIT_INPUT = 2       # bad input or unreachable source: nothing was written
+
+
+def progress_factory(disable: bool = False) -> Callable[[str, int | None], Callable[[int], None]]:
+    """A ``progress(label, total)`` for ``sources.fetch``: one tqdm bar per download."""
+
+    def make(label: str, total: int | None) -> Callable[[int], None]:
+        bar = tqdm(total=total, desc=label, unit="o", unit_scale=True, unit_divisor=1024,
+                   disable=disable, leave=False, file=sys.stderr)
+        return bar.update
+
+    return make
+
+
+def steps(items: list, label: str, disable: bool = False) -> tqdm:
+    """A progress bar over a list of long steps (loads, pages, portals)."""
+    return tqdm(items, desc=label, disable=disable, file=sys.stderr, leave=False)
+
+
+def run_guarded(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Run a command; known failures print a French message and give a non-zero code."""
+    try:
+        return int(func(args) or EXIT_OK)
+    except SourceUnavailable as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except InputError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130

@@ -1,0 +1,214 @@
+"""Registry of official sources and the one way to get their files.
+
+``fetch`` returns a local path for a source: the mirror directory's stand-in when a mirror
+is set, else the download cache when it already holds the file, else a download with
+``requests``. A download streams to a temporary file that is renamed only when complete,
+so a cut connection never leaves a half file; size, sha256 and retrieval date are kept
+in a ``.meta.json`` beside the cached file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import requests
+
+from odlab_compliance.config import PROJECT_ROOT, Settings, load_settings
+from odlab_compliance.http import make_session
+
+REGISTRY_PATH = PROJECT_ROOT / "reference" / "sources.toml"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    vintage: int
+    title: str
+    producer: str
+    base: str
+    path: str
+    mirror: str
+    format: str
+    licence: str
+    notes: str = ""
+
+    def url(self, settings: Settings) -> str:
+        """Official URL, with the base group overridable by settings ("" when none)."""
+        if not self.base:
+            return ""
+        return settings.base_url(self.base, _bases()[self.base]) + self.path
+
+    @property
+    def filename(self) -> str:
+        return Path(self.mirror or self.path).name
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    source_id: str
+    vintage: int
+    path: Path
+    origin: str  # "mirror", "cache" or "download"
+    url: str
+    size: int
+    sha256: str
+    retrieved_at: str  # ISO 8601, UTC
+
+    def as_row(self) -> dict[str, object]:
+        row = asdict(self)
+        row["path"] = str(self.path)
+        return row
+
+
+class SourceUnavailable(RuntimeError):
+    """A source could be neither downloaded nor found in the mirror or cache."""
+
+
+@cache
+def _registry() -> dict:
+    with open(REGISTRY_PATH, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _bases() -> dict[str, str]:
+    return _registry()["bases"]
+
+
+def all_sources() -> list[Source]:
+    """Every registered source, in registry order."""
+    return [Source(**{k: v for k, v in s.items()}) for s in _registry()["source"]]
+
+
+def get_source(source_id: str, vintage: int) -> Source:
+    for s in all_sources():
+        if s.id == source_id and s.vintage == vintage:
+            return s
+    known = sorted({f"{s.id}@{s.vintage}" for s in all_sources()})
+    raise KeyError(f"source inconnue : {source_id}@{vintage} (connues : {', '.join(known)})")
+
+
+def vintages() -> list[int]:
+    """Reference vintages for which the COG communes file is registered."""
+    return sorted({s.vintage for s in all_sources() if s.id == "cog-communes"})
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def cache_path(source: Source, settings: Settings) -> Path:
+    return settings.cache_dir / source.id / str(source.vintage) / source.filename
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
+
+
+ProgressFactory = Callable[[str, int | None], Callable[[int], None]]
+
+
+def fetch(source: Source, settings: Settings | None = None, *,
+          session: requests.Session | None = None,
+          progress: ProgressFactory | None = None,
+          refresh: bool = False) -> FetchResult:
+    """Return a local copy of ``source`` (mirror, cache or download, in that order).
+
+    ``progress(label, total_bytes)`` may return a callback taking the bytes just written;
+    the CLI passes a tqdm bar. ``refresh`` ignores the cache (not the mirror).
+    """
+    settings = settings or load_settings()
+    url = source.url(settings)
+    if settings.mirror_dir is not None:
+        mirrored = settings.mirror_dir / source.mirror
+        if mirrored.is_file():
+            return FetchResult(source.id, source.vintage, mirrored, "mirror", url,
+                               mirrored.stat().st_size, sha256_of(mirrored), _now())
+    target = cache_path(source, settings)
+    meta = _meta_path(target)
+    if not refresh and target.is_file() and meta.is_file():
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        return FetchResult(source.id, source.vintage, target, "cache", info.get("url", url),
+                           int(info["size"]), info["sha256"], info["retrieved_at"])
+    if not url:
+        raise SourceUnavailable(_unavailable_message(source, settings, "aucune URL de téléchargement connue"))
+    try:
+        size, digest = _download(url, target, session or make_session(settings), settings,
+                                 progress, label=f"{source.id} {source.vintage}")
+    except (requests.RequestException, OSError) as exc:
+        raise SourceUnavailable(_unavailable_message(source, settings, str(exc))) from exc
+    retrieved = _now()
+    meta.write_text(json.dumps({"url": url, "size": size, "sha256": digest,
+                                "retrieved_at": retrieved}, indent=1), encoding="utf-8")
+    return FetchResult(source.id, source.vintage, target, "download", url, size, digest, retrieved)
+
+
+def _download(url: str, target: Path, session: requests.Session, settings: Settings,
+              progress: ProgressFactory | None, label: str) -> tuple[int, str]:
+    """Stream ``url`` to ``target`` atomically; retry the whole transfer when cut.
+
+    urllib3's Retry covers failed responses (429/5xx, refused connections); a body cut in
+    the middle surfaces while reading, so that case is retried here.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    attempts = max(1, settings.http_retries + 1)
+    last: Exception | None = None
+    for _ in range(attempts):
+        fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out, session.get(url, stream=True) as resp:
+                resp.raise_for_status()
+                total = int(resp.headers.get("Content-Length") or 0) or None
+                tick = progress(label, total) if progress else None
+                h = hashlib.sha256()
+                size = 0
+                for chunk in resp.iter_content(CHUNK):
+                    out.write(chunk)
+                    h.update(chunk)
+                    size += len(chunk)
+                    if tick:
+                        tick(len(chunk))
+                if total is not None and size != total:
+                    raise requests.exceptions.ChunkedEncodingError(
+                        f"transfert incomplet : {size} octets reçus sur {total}")
+            os.replace(tmp, target)
+            return size, h.hexdigest()
+        except requests.HTTPError:
+            tmp.unlink(missing_ok=True)
+            raise
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                requests.Timeout) as exc:
+            tmp.unlink(missing_ok=True)
+            last = exc
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    assert last is not None
+    raise last
+
+
+def _unavailable_message(source: Source, settings: Settings, reason: str) -> str:
+    mirror = (f"le dossier miroir {settings.mirror_dir} ne contient pas {source.mirror}"
+              if settings.mirror_dir else "aucun dossier miroir n'est défini")
+    return (f"Source « {source.title} » ({source.id}, millésime {source.vintage}) "
+            f"inaccessible : {reason}. URL officielle : {source.url(settings) or 'aucune'} ; "
+            f"{mirror}. Hors ligne, définissez ODLAB_MIRROR_DIR vers un dossier organisé "
+            f"comme shared/data (fichier attendu : {source.mirror}).")

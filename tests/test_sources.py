@@ -1,0 +1,102 @@
+"""Fetching official sources: mirror, cache, downloads against a real local server."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from odlab_compliance.cli import main
+from odlab_compliance.config import load_settings
+from odlab_compliance.sources import (
+    SourceUnavailable,
+    all_sources,
+    cache_path,
+    fetch,
+    get_source,
+)
+from tests.httpserver import Reply
+
+BODY = b'[{"code": "01001", "nom": "L\'Abergement"}]' * 2000
+PATH = "/@etalab/decoupage-administratif@6.0.0/data/communes.json"
+
+
+def test_every_source_names_url_vintage_licence_and_mirror():
+    sources = all_sources()
+    assert {s.id for s in sources} >= {"cog-communes", "cog-epci", "geo-communes"}
+    for s in sources:
+        assert s.vintage >= 2000 and s.licence and s.title and s.mirror
+        # a source without URL must say why in its notes
+        assert s.base or s.notes
+
+
+def test_download_is_cached_with_size_and_sha(server, env, monkeypatch):
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", server.url)
+    server.add(PATH, Reply(200, BODY))
+    settings = load_settings()
+    src = get_source("cog-communes", 2026)
+    first = fetch(src, settings)
+    assert first.origin == "download"
+    assert first.size == len(BODY)
+    assert first.sha256 == hashlib.sha256(BODY).hexdigest()
+    assert first.path.read_bytes() == BODY
+    second = fetch(src, settings)
+    assert second.origin == "cache" and second.sha256 == first.sha256
+    assert server.hits(PATH) == 1
+
+
+def test_503_then_success_is_retried(server, env, monkeypatch):
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", server.url)
+    server.add(PATH, Reply(503, b"busy"), Reply(200, BODY))
+    result = fetch(get_source("cog-communes", 2026), load_settings())
+    assert result.path.read_bytes() == BODY
+    assert server.hits(PATH) == 2
+
+
+def test_cut_connection_leaves_no_half_file_then_succeeds(server, env, monkeypatch):
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", server.url)
+    server.add(PATH, Reply(200, BODY, cut_after=1000), Reply(200, BODY))
+    settings = load_settings()
+    result = fetch(get_source("cog-communes", 2026), settings)
+    assert result.path.read_bytes() == BODY
+    leftovers = [p for p in result.path.parent.iterdir() if p.suffix == ".part"]
+    assert leftovers == []
+
+
+def test_always_cut_fails_cleanly(server, env, monkeypatch):
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", server.url)
+    server.add(PATH, Reply(200, BODY, cut_after=10))
+    settings = load_settings()
+    src = get_source("cog-communes", 2026)
+    with pytest.raises(SourceUnavailable):
+        fetch(src, settings)
+    target = cache_path(src, settings)
+    assert not target.exists()
+    assert not any(target.parent.glob("*.part"))
+
+
+def test_mirror_stands_in_for_download(tmp_path: Path, env, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "cog-2026").mkdir(parents=True)
+    (mirror / "cog-2026" / "communes.json").write_bytes(BODY)
+    monkeypatch.setenv("ODLAB_MIRROR_DIR", str(mirror))
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", "http://127.0.0.1:9")  # nothing listens there
+    result = fetch(get_source("cog-communes", 2026), load_settings())
+    assert result.origin == "mirror" and result.size == len(BODY)
+
+
+def test_offline_without_mirror_says_which_source_and_how(env, monkeypatch):
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", "http://127.0.0.1:9")
+    monkeypatch.setenv("ODLAB_HTTP_RETRIES", "0")
+    with pytest.raises(SourceUnavailable) as err:
+        fetch(get_source("cog-communes", 2026), load_settings())
+    text = str(err.value)
+    assert "cog-communes" in text and "ODLAB_MIRROR_DIR" in text and "2026" in text
+
+
+def test_cli_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert "COMMANDE" in capsys.readouterr().out
