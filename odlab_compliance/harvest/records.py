@@ -1,0 +1,51 @@
+"""The plain records that fetchers return and the saver writes (fetching is separate from
+saving: every fetcher returns these, never touches the database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PublisherRecord:
+    """An organisation that publishes: a data.gouv.fr organisation, a portal's publisher."""
+
+    source: str                 # "datagouv" | "portal" | "observatoire"
+    publisher_id: str           # data.gouv.fr organisation id, or "<portal_id>:<publisher text>"
+    name: str
+    siret: str | None = None    # data.gouv.fr business_number_id (may be a SIREN or empty)
+    url: str | None = None
+    badges: list[str] = field(default_factory=list)
+    platform_id: str | None = None   # portal registry id when source == "portal"
+    nb_datasets: int | None = None
+
+
+@dataclass
+class DatasetRecord:
+    """One dataset as published, with what is needed for status and evidence."""
+
+    source: str                 # "datagouv" | "portal" | "observatoire"
+    dataset_id: str
+    publisher_id: str           # key into PublisherRecord.publisher_id
+    title: str
+    url: str | None = None      # landing page
+    platform_id: str | None = None   # portal registry id, or "datagouv"
+    platform_url: str | None = None
+    last_update: str | None = None   # ISO 8601 date or datetime
+    archived: bool = False
+    deleted: bool = False
+    schemas: list[str] = field(default_factory=list)  # e.g. ["scdl/deliberations"]
+    harvest_domain: str | None = None  # data.gouv.fr harvest.domain: re-published from a portal
+    state_data: bool = False         # re-published State data (INSEE, IGN, ...): not counted
+    siren_hint: str | None = None    # SIREN given by the source itself (Observatoire, DCAT)
+
+
+@dataclass
+class SourceOutcome:
+    """How one source (or one portal) went: the status rules read it to say "inconnu"."""
+
+    source_key: str             # "datagouv", "portal:<id>", "observatoire:2021"
+    ok: bool
+    error: str | None = None
+    items: int = 0
+    item_errors: list[str] = field(default_factory=list)
