@@ -1,0 +1,60 @@
+"""End to end through the harvest run: a user-added portal on 127.0.0.1, the seeded
+shared portal, name matching with the registry's context, and human decisions that
+survive harvests and the reload of the reference tables."""
+
+from __future__ import annotations
+
+import json
+
+from odlab_compliance import db
+from odlab_compliance.cli import main
+from odlab_compliance.harvest.run import run_harvest
+from tests.conftest import FIXTURES
+from tests.fixtures.harvest.world import COLOMIERS, load_collectivites
+from tests.httpserver import LocalServer, Reply
+from tests.test_harvest_run import world  # noqa: F401 - the harvest world fixture, shared
+
+CKAN = FIXTURES / "portals" / "ckan-package_search.json"
+
+
+def _matches(settings, run_id: int) -> dict[str, tuple]:
+    with db.connect(settings) as con:
+        rows = con.execute("SELECT publisher_id, siren, method, decision FROM harvest_match"
+                           " WHERE run_id = ? AND source = 'portal'", [run_id]).fetchall()
+    return {r[0].split(":", 1)[1]: r[1:] for r in rows}
+
+
+def test_user_portal_and_decisions_through_harvests(world):  # noqa: F811 - fixture
+    ckan = LocalServer()
+    try:
+        ckan.add("/api/3/action/package_search",
+                 Reply.json(json.loads(CKAN.read_text(encoding="utf-8"))))
+        assert main(["portals", "add", "--url", ckan.url + "/dataset", "--techno", "ckan",
+                     "--nom", "DataSud test", "--partage"]) == 0
+        first = run_harvest(world.settings, sources=["portals"])
+        keys = {o.source_key: o for o in first.outcomes}
+        assert keys["portal:datasud-test"].ok and keys["portal:datasud-test"].items == 4
+        found = _matches(world.settings, first.run_id)
+        assert found["Mairie de Colomiers"][:2] == (COLOMIERS, "nom")
+
+        # a human says otherwise; the decision is stored apart and applied at the next run
+        assert main(["match", "reject", "--publisher",
+                     next(p for p in _ids(world.settings, first.run_id) if p.endswith("Mairie de Colomiers")),
+                     "--siren", COLOMIERS, "--note", "homonyme", "--auteur", "test"]) == 0
+        with db.connect(world.settings) as con:   # a reference update reloads the tables
+            con.execute("DELETE FROM ref_collectivite")
+        load_collectivites(world.settings)
+        second = run_harvest(world.settings, sources=["portals"])
+        assert _matches(world.settings, second.run_id)["Mairie de Colomiers"][2] == "rejete"
+        with db.connect(world.settings) as con:
+            decisions = con.execute("SELECT decision, note FROM match_decision").fetchall()
+            users = con.execute("SELECT id FROM portal_user").fetchall()
+        assert decisions == [("rejete", "homonyme")] and users == [("datasud-test",)]
+    finally:
+        ckan.close()
+
+
+def _ids(settings, run_id: int) -> list[str]:
+    with db.connect(settings) as con:
+        return [r[0] for r in con.execute(
+            "SELECT publisher_id FROM harvest_publisher WHERE run_id = ?", [run_id]).fetchall()]
