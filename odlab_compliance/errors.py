@@ -24,7 +24,7 @@ class InputError(Exception):
     def __str__(self) -> str:
         head = f"{self.file} : {self.summary}"
         if not self.errors:
-            return head
+            return head + "\nAucune donnée n'a été enregistrée."
         lines = [f"  ligne {e.line} : {e.message}" for e in self.errors[: self.max_listed]]
         more = len(self.errors) - self.max_listed
         if more > 0:
