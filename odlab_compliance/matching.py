@@ -453,4 +453,3 @@ def record_decision(con: duckdb.DuckDBPyConnection, publisher_id: str, siren: st
 
 
 # Kept for callers written against the first draft.
-_apply_decisions = apply_decisions

@@ -150,7 +150,7 @@ def fetch(source: Source, settings: Settings | None = None, *,
     if not url:
         raise SourceUnavailable(_unavailable_message(source, settings, "aucune URL de téléchargement connue"))
     try:
-        size, digest = _download(url, target, session or make_session(settings), settings,
+        size, digest = download(url, target, session or make_session(settings), settings,
                                  progress, label=f"{source.id} {source.vintage}")
     except (requests.RequestException, OSError) as exc:
         raise SourceUnavailable(_unavailable_message(source, settings, str(exc))) from exc
@@ -160,7 +160,7 @@ def fetch(source: Source, settings: Settings | None = None, *,
     return FetchResult(source.id, source.vintage, target, "download", url, size, digest, retrieved)
 
 
-def _download(url: str, target: Path, session: requests.Session, settings: Settings,
+def download(url: str, target: Path, session: requests.Session, settings: Settings,
               progress: ProgressFactory | None, label: str) -> tuple[int, str]:
     """Stream ``url`` to ``target`` atomically; retry the whole transfer when cut.
 
@@ -186,9 +186,12 @@ def _download(url: str, target: Path, session: requests.Session, settings: Setti
                     size += len(chunk)
                     if tick:
                         tick(len(chunk))
-                if total is not None and size != total:
+                # Content-Length counts the bytes on the wire: under gzip that is the
+                # compressed size, so compare it with what urllib3 read, not with ``size``.
+                received = resp.raw.tell() if resp.headers.get("Content-Encoding") else size
+                if total is not None and received != total:
                     raise requests.exceptions.ChunkedEncodingError(
-                        f"transfert incomplet : {size} octets reçus sur {total}")
+                        f"transfert incomplet : {received} octets reçus sur {total}")
             os.replace(tmp, target)
             return size, h.hexdigest()
         except requests.HTTPError:

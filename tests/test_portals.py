@@ -270,6 +270,9 @@ def test_faults_give_failed_outcomes_and_never_block_others(server, env):
     assert "JSON invalide" in by["portal:badjson"].error
     assert "délai" in by["portal:slow"].error
     assert by["portal:geonetwork"].error == "technologie non prise en charge : GeoNetwork"
+    # not attempted by design: its collectivités stay unknown, the run is not an error
+    assert by["portal:geonetwork"].skipped and not by["portal:geonetwork"].failed
+    assert all(by[k].failed for k in by if k not in ("portal:good", "portal:geonetwork"))
     assert not any(by[k].ok for k in by if k != "portal:good")
     assert err.hits(CKAN_SEARCH) == 2   # one retry, then the failure is reported
 

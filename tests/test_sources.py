@@ -100,3 +100,24 @@ def test_cli_help_lists_commands(capsys):
         main(["--help"])
     assert exc.value.code == 0
     assert "COMMANDE" in capsys.readouterr().out
+
+
+def test_gzip_encoded_download_is_decoded_and_complete(server, env, monkeypatch):
+    import gzip
+
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", server.url)
+    server.add(PATH, Reply(200, gzip.compress(BODY), {"Content-Encoding": "gzip"}))
+    result = fetch(get_source("cog-communes", 2026), load_settings())
+    assert result.path.read_bytes() == BODY
+
+
+def test_gzip_download_cut_is_detected(server, env, monkeypatch):
+    import gzip
+
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", server.url)
+    packed = gzip.compress(BODY)
+    server.add(PATH, Reply(200, packed, {"Content-Encoding": "gzip"}, cut_after=len(packed) // 2),
+               Reply(200, packed, {"Content-Encoding": "gzip"}))
+    result = fetch(get_source("cog-communes", 2026), load_settings())
+    assert result.path.read_bytes() == BODY
+    assert server.hits(PATH) == 2

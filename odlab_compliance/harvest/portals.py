@@ -395,7 +395,7 @@ def harvest_portal(portal: Portal, get: Get) -> PortalResult:
     """Harvest one portal; never raises: a failure is an outcome with ok=False."""
     if not portal.supported:
         return PortalResult(SourceOutcome(
-            portal.source_key, ok=False,
+            portal.source_key, ok=False, skipped=True,
             error=f"{UNSUPPORTED} : {portal.technology_label or portal.technology}"))
     try:
         entries, warnings = fetch_entries(portal, get)

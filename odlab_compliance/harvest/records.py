@@ -49,3 +49,10 @@ class SourceOutcome:
     error: str | None = None
     items: int = 0
     item_errors: list[str] = field(default_factory=list)
+    # Not attempted by design (e.g. a portal technology we cannot read): its collectivités
+    # stay "inconnu", but the run is not an error a scheduler should be woken for.
+    skipped: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return not self.ok and not self.skipped
