@@ -23,6 +23,7 @@ from pathlib import Path
 import requests
 
 from odlab_compliance.config import PROJECT_ROOT, Settings, load_settings
+from odlab_compliance.errors import UserError
 from odlab_compliance.http import make_session
 
 REGISTRY_PATH = PROJECT_ROOT / "reference" / "sources.toml"
@@ -50,7 +51,7 @@ class Source:
 
     @property
     def filename(self) -> str:
-        return Path(self.mirror or self.path).name
+        return Path(self.path or self.mirror).name
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class FetchResult:
         return row
 
 
-class SourceUnavailable(RuntimeError):
+class SourceUnavailable(UserError, RuntimeError):
     """A source could be neither downloaded nor found in the mirror or cache."""
 
 

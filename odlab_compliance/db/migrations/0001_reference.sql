@@ -47,6 +47,11 @@ CREATE TABLE ref_territoire (
     nom      VARCHAR NOT NULL,
     region   VARCHAR,
     zone     VARCHAR,
+    -- the collectivité exerting this territory's powers (ref_collectivite type and
+    -- code_insee): DEP 67 -> DEP 6AE (CEA), DEP 75 -> COM 75056 (Ville de Paris),
+    -- DEP 2A -> REG 94 (Corse), REG 06 -> DEP 976 (Mayotte); itself otherwise.
+    collectivite_type VARCHAR,
+    collectivite_code VARCHAR,
     PRIMARY KEY (vintage, niveau, code)
 );
 

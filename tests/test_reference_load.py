@@ -1,0 +1,177 @@
+"""Loading reference vintages into DuckDB: replacement per vintage, rollback, CLI."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from odlab_compliance import db
+from odlab_compliance.cli import main
+from odlab_compliance.config import Settings, load_settings
+from odlab_compliance.errors import InputError
+from odlab_compliance.reference import load
+from odlab_compliance.sources import get_source
+from tests.conftest import FIXTURES
+from tests.httpserver import Reply
+
+TABLES = ("ref_collectivite", "ref_territoire", "ref_geometry", "ref_load")
+
+
+@pytest.fixture
+def mirror(tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A writable copy of the fixture mirror, set as ODLAB_MIRROR_DIR."""
+    d = tmp_path / "mirror"
+    shutil.copytree(FIXTURES / "reference" / "mirror", d)
+    monkeypatch.setenv("ODLAB_MIRROR_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def msettings(mirror: Path) -> Settings:
+    return load_settings()
+
+
+def _counts(con, vintage: int) -> dict[str, int]:
+    sql = {t: f"SELECT count(*) FROM {t} WHERE vintage = ?" for t in TABLES}  # noqa: S608
+    return {t: con.execute(q, [vintage]).fetchall()[0][0] for t, q in sql.items()}
+
+
+def _rows(con, vintage: int) -> list[tuple]:
+    return con.execute("SELECT * FROM ref_collectivite WHERE vintage = ? "
+                       "ORDER BY type, code_insee", [vintage]).fetchall()
+
+
+def test_load_vintage_fills_every_reference_table(msettings):
+    with db.connect(msettings) as con:
+        report = load.load_vintage(con, 2026, msettings)
+        assert report.counts["com"] == 12 and report.counts["collectivites"] == 33
+        assert _counts(con, 2026) == {"ref_collectivite": 33, "ref_territoire": 18,
+                                      "ref_geometry": 12 + 8 + 10 + 7, "ref_load": 1}
+        lon, lat = con.execute("SELECT lon, lat FROM ref_collectivite WHERE vintage = 2026 "
+                               "AND code_insee = '2A004'").fetchall()[0]
+        assert 2.8 < lon < 3.0 and 46.0 < lat < 46.1
+        missing = con.execute("SELECT type, code_insee FROM ref_collectivite "
+                              "WHERE vintage = 2026 AND lon IS NULL").fetchall()
+        assert missing == []
+        # outlines are WKB; the former code 01340 now draws 01015
+        codes = {r[0] for r in con.execute("SELECT code FROM ref_geometry WHERE vintage = 2026 "
+                                           "AND niveau = 'COM'").fetchall()}
+        assert "01015" in codes and "01340" not in codes
+        counts, warnings = con.execute("SELECT counts, warnings FROM ref_load").fetchall()[0]
+        assert json.loads(counts)["geojson_octets"]["DEP"] > 0
+        assert any("outre-mer" in w for w in json.loads(warnings))
+        fetched = {r[0] for r in con.execute("SELECT source_id FROM source_fetch "
+                                             "WHERE origin = 'mirror'").fetchall()}
+        assert {"cog-communes", "cog-ept", "geo-regions", "siren-departements-regions"} <= fetched
+
+
+def test_reloading_a_vintage_replaces_only_that_vintage(msettings, mirror):
+    with db.connect(msettings) as con:
+        con.execute("INSERT INTO agents (siren, source, agents_min, annee) "
+                    "VALUES ('217500016', 'prefecture', 50000, 2025)")
+        load.load_vintage(con, 2022, msettings)
+        load.load_vintage(con, 2026, msettings)
+        before_2022 = _rows(con, 2022)
+        assert _counts(con, 2022)["ref_collectivite"] == 33 - 1 + 1   # no EPT, one more commune
+    path = mirror / "cog-2026" / "communes.json"
+    path.write_text(path.read_text(encoding="utf-8").replace("Ajaccio", "Aiacciu"),
+                    encoding="utf-8")
+    with db.connect(msettings) as con:
+        load.load_vintage(con, 2026, msettings)
+        assert _rows(con, 2022) == before_2022
+        names = {r[0] for r in con.execute("SELECT nom FROM ref_collectivite "
+                                           "WHERE vintage = 2026").fetchall()}
+        assert "Aiacciu" in names and "Ajaccio" not in names
+        assert _counts(con, 2026)["ref_load"] == 1
+        assert con.execute("SELECT count(*) FROM agents").fetchall()[0][0] == 1
+
+
+def test_a_failure_while_writing_leaves_the_database_as_it_was(msettings, monkeypatch):
+    with db.connect(msettings) as con:
+        load.load_vintage(con, 2026, msettings)
+        before = _rows(con, 2026), _counts(con, 2026)
+        fetches = con.execute("SELECT count(*) FROM source_fetch").fetchall()
+        # the last insert of the transaction fails: everything before it must be undone
+        monkeypatch.setattr(load, "INSERT_LOAD", "INSERT INTO ref_load VALUES "
+                            "(?, CASE WHEN ? IS NULL THEN now() END, ?, ?)")
+        with pytest.raises(Exception, match="(?i)null|constraint"):
+            load.load_vintage(con, 2026, msettings)
+        assert (_rows(con, 2026), _counts(con, 2026)) == before
+        assert con.execute("SELECT count(*) FROM source_fetch").fetchall() == fetches
+
+
+def test_bad_input_is_reported_and_nothing_is_written(msettings, mirror):
+    with db.connect(msettings) as con:
+        load.load_vintage(con, 2026, msettings)
+        before = _rows(con, 2026)
+    path = mirror / "cog-2026" / "epci.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"code":"01004"', '"code":1004'),
+                    encoding="utf-8")
+    with db.connect(msettings) as con, pytest.raises(InputError) as exc:
+        load.load_vintage(con, 2026, msettings)
+    assert "epci.json" in str(exc.value) and "ligne 2" in str(exc.value)
+    with db.connect(msettings) as con:
+        assert _rows(con, 2026) == before
+
+
+def test_cli_update_and_status(msettings, mirror, capsys):
+    assert main(["reference", "status"]) == 0
+    assert "Aucun référentiel" in capsys.readouterr().out
+    assert main(["reference", "update", "--vintage", "2026", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Référentiel 2026 chargé" in out and "12 communes" in out and "alerte" in out
+    assert main(["reference", "status"]) == 0
+    assert "2026\tchargé le" in capsys.readouterr().out
+    (mirror / "cog-2022" / "communes.json").write_text("[{", encoding="utf-8")
+    assert main(["reference", "update", "--all", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "communes.json" in err and "JSON invalide" in err and "ligne 1" in err
+
+
+def test_cli_without_mirror_or_network_says_which_source(env, server, monkeypatch, capsys):
+    for group in ("UNPKG", "ETALAB_GEO"):
+        monkeypatch.setenv(f"ODLAB_BASE_URL_{group}", server.url)  # answers 404 to all
+    assert main(["reference", "update", "--vintage", "2026", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cog-communes" in err and "ODLAB_MIRROR_DIR" in err
+
+
+def test_online_load_from_official_urls_with_gz_outlines(env, server, monkeypatch):
+    """No mirror: the COG from unpkg, Etalab's .geojson.gz outlines keyed by ``code``
+    (EPCI too), a 503 on the way; the SIREN table has no download, which is a warning."""
+    for group in ("UNPKG", "ETALAB_GEO"):
+        monkeypatch.setenv(f"ODLAB_BASE_URL_{group}", server.url)
+    src = FIXTURES / "reference" / "mirror"
+    for source_id in ("cog-communes", "cog-epci", "cog-ept", "cog-departements", "cog-regions"):
+        s = get_source(source_id, 2026)
+        server.add(s.path, Reply(200, (src / s.mirror).read_bytes()))
+    for source_id in ("geo-communes", "geo-epci", "geo-departements", "geo-regions"):
+        s = get_source(source_id, 2026)
+        text = (src / s.mirror).read_text(encoding="utf-8")
+        if source_id == "geo-epci":  # Etalab's EPCI outlines are keyed by `code`
+            text = text.replace('"epci_siren"', '"code"')
+        server.add(s.path, Reply(503, b"busy"), Reply(200, gzip.compress(text.encode())))
+    settings = load_settings()
+    with db.connect(settings) as con:
+        report = load.load_vintage(con, 2026, settings)
+        origins = {r[0] for r in con.execute("SELECT origin FROM source_fetch").fetchall()}
+        n_geo = con.execute("SELECT count(*) FROM ref_geometry").fetchall()[0][0]
+        no_siren = con.execute("SELECT count(*) FROM ref_collectivite WHERE siren IS NULL "
+                               "AND type IN ('DEP', 'REG')").fetchall()[0][0]
+    assert origins == {"download"} and n_geo == 12 + 8 + 10 + 7
+    assert no_siren == 12
+    assert any("SIREN des départements et régions non chargés" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize("argv", [["reference", "--help"], ["reference", "update", "--help"],
+                                  ["reference", "status", "--help"]])
+def test_cli_help_is_french(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "millésime" in out or "Référentiels" in out or "chargés" in out
