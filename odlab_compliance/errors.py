@@ -12,8 +12,13 @@ class LineError:
     message: str
 
 
+class UserError(Exception):
+    """A failure the user can act on; ``str()`` is a French message. The CLI prints it and
+    exits with code 2, the dashboard shows it as an error box (never a traceback)."""
+
+
 @dataclass
-class InputError(Exception):
+class InputError(UserError):
     """A user-supplied or downloaded file is unusable; nothing has been written."""
 
     file: str

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import db
+from odlab_compliance.errors import UserError
 from odlab_compliance.harvest import journal as run_journal
 
 PUBLIE, VIA_TIERS, NON_PUBLIE, INCONNU = "publie", "publie_via_tiers", "non_publie", "inconnu"
@@ -55,7 +56,7 @@ DATAGOUV = "datagouv"
 ACCEPTED = ("auto", "confirme", "ajoute")
 
 
-class SnapshotNotFound(LookupError):
+class SnapshotNotFound(UserError, LookupError):
     """No such snapshot (French message)."""
 
 

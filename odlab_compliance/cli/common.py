@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 from tqdm import tqdm
 
-from odlab_compliance.errors import InputError
-from odlab_compliance.sources import SourceUnavailable
+from odlab_compliance.errors import UserError
 
 EXIT_OK = 0
 EXIT_FAILED = 1      # the command ran but something failed (e.g. a harvest source)
@@ -36,10 +35,7 @@ def run_guarded(func: Callable[[argparse.Namespace], int | None], args: argparse
     """Run a command; known failures print a French message and give a non-zero code."""
     try:
         return int(func(args) or EXIT_OK)
-    except SourceUnavailable as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except InputError as exc:
+    except UserError as exc:  # bad input, unreachable source, vintage not loaded, ...
         print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

@@ -200,17 +200,14 @@ def datapackage(df: pd.DataFrame, output: Path, fmt: str, *, rule: str, snapshot
 
 def register_status(export_subparsers: argparse._SubParsersAction) -> None:
     """`export status`: to be registered by ``cli/export.py``."""
-    from odlab_compliance.cli.export import add_output_options
-    from odlab_compliance.obligation import list_rules, rule_ids
+    from odlab_compliance.cli.export import add_output_options, add_rule_option
 
     p = export_subparsers.add_parser(
         "status", help="Statut de publication de chaque collectivité (+ datapackage.json).",
         description="Une ligne par collectivité : obligation et statut de publication dans un "
                     "instantané, avec à côté un datapackage.json (Table Schema) qui décrit "
                     "chaque colonne.")
-    p.add_argument("--rule", default="legal", choices=rule_ids(),
-                   help="règle d'obligation (défaut : legal) : "
-                        + " ; ".join(f"{r.id} = {r.label}" for r in list_rules()))
+    add_rule_option(p, "règle d'obligation")
     p.add_argument("--snapshot", default="latest",
                    help="instantané : latest (défaut), son numéro, ou une date AAAA-MM-JJ")
     p.add_argument("--vintage", type=int, default=None, metavar="ANNÉE",
@@ -221,7 +218,6 @@ def register_status(export_subparsers: argparse._SubParsersAction) -> None:
 
 def _export_status(args: argparse.Namespace) -> int:
     from odlab_compliance.cli.export import output_format, write_export
-    from odlab_compliance.obligation import VintageNotLoaded
 
     fmt = output_format(args)
     settings = load_settings()
@@ -229,13 +225,9 @@ def _export_status(args: argparse.Namespace) -> int:
         print("Erreur : base absente : chargez le référentiel puis lancez « harvest ».",
               file=sys.stderr)
         return EXIT_INPUT
-    try:
-        with db.connect(settings, read_only=True) as con:
-            snap = status.resolve_snapshot(con, args.snapshot)
-            df = status.status_table(con, args.rule, snap["snapshot"], args.vintage)
-    except (status.SnapshotNotFound, VintageNotLoaded) as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return EXIT_INPUT
+    with db.connect(settings, read_only=True) as con:
+        snap = status.resolve_snapshot(con, args.snapshot)
+        df = status.status_table(con, args.rule, snap["snapshot"], args.vintage)
     counts = df["statut"].value_counts()
     summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in status.STATUTS)
     code = write_export(df, args, sheet_name="statut", what=f"instantané {snap['snapshot']} "

@@ -1,0 +1,106 @@
+"""`export ...`: tables of the project written as CSV (for Excel) or XLSX.
+
+One sub-command is one small function pair: ``_add_<name>(s)`` declares its options
+(with ``add_output_options`` for the shared --output/--format, ``add_rule_option`` for
+--rule) and ``_<name>(args)`` builds a DataFrame and hands it to ``write_export`` (which
+checks the format first with ``output_format``). ``export status`` is such a pair, kept
+in ``cli/harvest.py`` next to the code that builds its table; ``register`` adds it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from odlab_compliance import db, exports
+from odlab_compliance.cli.common import EXIT_INPUT
+from odlab_compliance.config import load_settings
+from odlab_compliance.errors import InputError
+from odlab_compliance.obligation import (
+    OBLIGATIONS,
+    VintageNotLoaded,
+    get_rule,
+    list_rules,
+    obligations,
+    rule_ids,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="Exports en CSV (Excel) ou XLSX.",
+                       description="Écrit une table du projet dans un fichier CSV (séparateur "
+                                   "« ; », UTF-8 avec BOM, pour Excel) ou XLSX.")
+    s = p.add_subparsers(dest="export", required=True, metavar="TABLE")
+    _add_obligations(s)
+    # `export status` lives with the harvest code that builds its table.
+    from odlab_compliance.cli.harvest import register_status
+    register_status(s)
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """--output and --format, the same for every export."""
+    p.add_argument("--output", "-o", required=True, metavar="FICHIER",
+                   help="fichier à écrire (.csv ou .xlsx)")
+    p.add_argument("--format", choices=exports.FORMATS, default=None,
+                   help="format du fichier ; par défaut, déduit de l'extension de --output")
+
+
+def add_rule_option(p: argparse.ArgumentParser, what: str = "règle") -> None:
+    """--rule, choices and help text from the rules registry."""
+    p.add_argument("--rule", default="legal", choices=rule_ids(),
+                   help=f"{what} (défaut : legal) : "
+                        + " ; ".join(f"{r.id} = {r.label}" for r in list_rules()))
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format of the file to write; checked before any work is done."""
+    try:
+        return exports.infer_format(args.output, args.format)
+    except ValueError as exc:
+        raise InputError(str(args.output), str(exc)) from None
+
+
+def write_export(df: pd.DataFrame, args: argparse.Namespace, *, sheet_name: str,
+                 what: str) -> int:
+    """Write ``df`` where --output/--format say and print a one-line summary."""
+    fmt = output_format(args)
+    try:
+        path = exports.write(df, args.output, fmt, sheet_name=sheet_name)
+    except OSError as exc:
+        print(f"Erreur : impossible d'écrire {args.output} : {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_INPUT
+    print(f"{path} : {len(df)} ligne(s), {what} ({fmt.upper()})")
+    return 0
+
+
+# -- export obligations -----------------------------------------------------------------
+
+def _add_obligations(s: argparse._SubParsersAction) -> None:
+    p = s.add_parser(
+        "obligations", help="Obligation de chaque collectivité, avec son motif.",
+        description="Une ligne par collectivité (communes, EPCI, EPT, départements, régions) "
+                    "du millésime : obligation (obligee, non_obligee, a_verifier), motif en "
+                    "clair et proximité d'un seuil, selon la règle choisie.")
+    p.add_argument("--vintage", type=int, required=True, metavar="ANNÉE",
+                   help="millésime du référentiel, ex. 2026")
+    add_rule_option(p)
+    add_output_options(p)
+    p.set_defaults(func=_obligations)
+
+
+def _obligations(args: argparse.Namespace) -> int:
+    output_format(args)
+    rule = get_rule(args.rule)
+    settings = load_settings()
+    if not settings.db_path.exists():
+        raise VintageNotLoaded(args.vintage, [])
+    with db.connect(settings, read_only=True) as con:
+        df = obligations(con, args.vintage, rule)
+    counts = df["obligation"].value_counts()
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in OBLIGATIONS)
+    note = " ; hypothèse de l'Observatoire, pas la loi" if rule.assumption else ""
+    return write_export(df, args, sheet_name=f"obligations {args.vintage}",
+                        what=f"règle {rule.id} : {summary}{note}")
