@@ -8,7 +8,6 @@ A run that dies anywhere leaves the previous snapshot current (see ``journal``).
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +19,10 @@ import duckdb
 import pandas as pd
 import requests
 
-from odlab_compliance import db
+from odlab_compliance import db, matching
 from odlab_compliance.config import Settings, load_settings
-from odlab_compliance.harvest import datagouv, journal, save
+from odlab_compliance.harvest import datagouv, journal, observatoire, save
+from odlab_compliance.harvest import portals as portal_harvest
 from odlab_compliance.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
 from odlab_compliance.http import RateLimiter, make_session
 from odlab_compliance.sources import SourceUnavailable, all_sources, fetch
@@ -65,14 +65,6 @@ class Territory:
         return f"{self.level}:{self.code}"
 
 
-def _optional(module: str) -> Any:
-    """A module written in parallel (portals, matching, obligation) when it is there."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
 
 
 # --- context read before fetching ----------------------------------------------------------
@@ -124,23 +116,8 @@ def scdl_schema_names(settings: Settings) -> tuple[list[str], str | None]:
 
 # --- matching --------------------------------------------------------------------------------
 
-def siren_matches(publishers: pd.DataFrame, colls: pd.DataFrame) -> pd.DataFrame:
-    """Stand-in used only while ``odlab_compliance.matching`` is absent: SIRET prefix."""
-    known = set(colls["siren"].dropna()) if not colls.empty else set()
-    rows = []
-    for p in publishers.itertuples():
-        siren = (p.siret or "")[:9] if isinstance(p.siret, str) else ""
-        if siren in known:
-            rows.append({"source": p.source, "publisher_id": p.publisher_id, "siren": siren,
-                         "method": "siret", "confidence": 1.0, "decision": "auto", "flags": None})
-    return pd.DataFrame(rows, columns=save.MATCH_COLUMNS)
-
-
 def match(con_decisions: pd.DataFrame | None, publishers: pd.DataFrame,
           colls: pd.DataFrame, portals: list[Any] | None = None) -> pd.DataFrame:
-    matching = _optional("odlab_compliance.matching")
-    if matching is None:
-        return siren_matches(publishers, colls)
     decisions = con_decisions if con_decisions is not None else pd.DataFrame()
     out = matching.match_publishers(publishers, colls, decisions, portals=portals)
     return out.reindex(columns=save.MATCH_COLUMNS)
@@ -163,13 +140,11 @@ class _Context:
 def _read_context(con: duckdb.DuckDBPyConnection, settings: Settings, sources: list[str],
                   territory: Territory | None) -> _Context:
     base = journal.latest_visible(con, "harvest")
-    matching = _optional("odlab_compliance.matching")
-    portals_mod = _optional("odlab_compliance.harvest.portals") if "portals" in sources else None
     portals: list[Any] = []
     portals_error = None
-    if portals_mod is not None:
+    if "portals" in sources:
         try:
-            portals = portals_mod.load_portal_registry(con, settings)
+            portals = portal_harvest.load_portal_registry(con, settings)
         except (SourceUnavailable, OSError, ValueError) as exc:
             portals_error = f"registre des portails indisponible : {exc}"
     empty_pubs = pd.DataFrame(columns=save.PUBLISHER_COLUMNS)
@@ -178,7 +153,7 @@ def _read_context(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
         base_run_id=base, colls=collectivites(con),
         base_publishers=snapshot_publishers(con, base) if base else empty_pubs,
         base_matches=snapshot_matches(con, base) if base else empty_matches,
-        decisions=matching.load_decisions(con) if matching else None,
+        decisions=matching.load_decisions(con),
         portals=portals, portals_error=portals_error)
     # Opened last: an error while reading the context leaves no "running" row behind.
     run_id = journal.start_run(con, "harvest", sources,
@@ -339,17 +314,14 @@ def _fetch_all(settings: Settings, ctx: _Context, live: list[str], terr: Territo
         datasets += got.datasets
         outcomes.append(got.outcome)
     if "portals" in live:
-        portals_mod = _optional("odlab_compliance.harvest.portals")
-        if portals_mod is None or ctx.portals_error:
-            outcomes.append(SourceOutcome(
-                "portals", ok=False,
-                error=ctx.portals_error or "module de moissonnage des portails absent"))
+        if ctx.portals_error:
+            outcomes.append(SourceOutcome("portals", ok=False, error=ctx.portals_error))
         else:
             tick = progress("portails", len(ctx.portals)) if progress else None
             scope: str | set[str] | None = None
             if terr is not None:
                 scope = str(terr) if terr.level == "reg" else territory_sirens(ctx.colls, terr)
-            pubs, dss, outs = portals_mod.harvest_portals(ctx.portals, session, territory=scope,
+            pubs, dss, outs = portal_harvest.harvest_portals(ctx.portals, session, territory=scope,
                                                           progress=tick)
             publishers += pubs
             datasets += dss
@@ -371,11 +343,7 @@ def import_observatoire(settings: Settings, sources: list[Any] | None = None,
                         strict: bool = True) -> list[SourceOutcome]:
     """Each Observatoire edition becomes a dated snapshot (kind ``observatoire``), once."""
     if reader is None:
-        mod = _optional("odlab_compliance.harvest.observatoire")
-        if mod is None:
-            return [SourceOutcome("observatoire", ok=False,
-                                  error="module de lecture des éditions de l'Observatoire absent")]
-        reader = _edition_reader(settings, mod.read_edition)
+        reader = _edition_reader(settings, observatoire.read_edition)
     out = []
     for src in sources if sources is not None else observatoire_sources():
         key = f"observatoire:{src.vintage}"
@@ -410,14 +378,11 @@ def _edition_reader(settings: Settings, read_edition: Callable[..., pd.DataFrame
                     ) -> Callable[[Path, str], pd.DataFrame]:
     """``read_edition`` with the portal registry, so that an edition's platforms are told
     own or shared wherever its file comes from (mirror, cache)."""
-    portals_mod = _optional("odlab_compliance.harvest.portals")
-    registry = None
-    if portals_mod is not None:
-        try:
-            with db.connect(settings) as con:
-                registry = portals_mod.load_portal_registry(con, settings)
-        except (SourceUnavailable, OSError, ValueError):
-            registry = None  # read_edition falls back to the list next to the file
+    try:
+        with db.connect(settings) as con:
+            registry = portal_harvest.load_portal_registry(con, settings)
+    except (SourceUnavailable, OSError, ValueError):
+        registry = None  # read_edition falls back to the list next to the file
 
     def read(path: Path, edition: str) -> pd.DataFrame:
         return read_edition(path, edition, platforms=registry)
