@@ -10,8 +10,8 @@ install:            ## Python dependencies (runtime + tests)
 install-browser:    ## Debian's Chromium for the browser tests (root, needs apt)
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-run:                ## the dashboard on http://localhost:8501
-	$(PYTHON) -m streamlit run app.py
+run:                ## the dashboard on http://localhost:8501 (localhost only: see README to serve others)
+	$(PYTHON) -m streamlit run app.py --server.address localhost
 
 test:               ## the whole test suite
 	$(PYTHON) -m pytest

@@ -39,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ODLAB_RECHERCHE_ENTREPRISES_URL", "https://recherche-entreprises.api.gouv.fr",
             "URL de base de l'API Recherche d'entreprises (tranches d'effectifs)."),
     Setting("ODLAB_BASE_URL_<GROUPE>", "",
-            "Remplace l'URL de base d'un groupe de sources (`UNPKG`, `ETALAB_GEO`, `INSEE_SIRENE`, ...), "
+            "Remplace l'URL de base d'un groupe de sources (`UNPKG`, `ETALAB_GEO`, `DATAGOUV_FILES`, ...), "
             "voir `reference/sources.toml` ; les tests y mettent un serveur local."),
     Setting("ODLAB_STALE_DAYS", "45",
             "Âge (jours) au-delà duquel le tableau de bord signale des données anciennes."),

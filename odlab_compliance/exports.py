@@ -132,6 +132,9 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def _csv_cell(value: object) -> object:
     value = _plain_value(value)
+    # Missing first: pandas' NaT is a datetime subclass whose strftime fails.
+    if not isinstance(value, str) and is_missing(value):
+        return None
     if isinstance(value, bool):
         return BOOL_TEXT[0 if value else 1]
     if isinstance(value, dt.datetime):
@@ -140,8 +143,6 @@ def _csv_cell(value: object) -> object:
         return value.strftime(DATE_FORMAT_CSV)
     if isinstance(value, str):
         return _defuse(value)
-    if is_missing(value):
-        return None
     return value
 
 

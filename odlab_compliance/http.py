@@ -7,10 +7,12 @@ spaces requests for services that publish a quota (Recherche d'entreprises: 7/s)
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -40,7 +42,9 @@ def make_session(settings: Settings | None = None) -> requests.Session:
     settings = settings or load_settings()
     retry = Retry(
         total=settings.http_retries,
-        connect=settings.http_retries,
+        # A host that cannot be reached is usually down or gone (or we are offline):
+        # one more try, not the full series, or a harvest of 200 portals offline crawls.
+        connect=min(settings.http_retries, 1),
         read=settings.http_retries,
         status=settings.http_retries,
         backoff_factor=settings.http_backoff,
@@ -89,3 +93,30 @@ def paginate(session: requests.Session, url: str, params: dict[str, Any] | None 
         yield page
         next_url = page.get("next_page")
         next_params = None  # next_page already carries the query string
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short French sentence for a failed request, naming the host, without urllib3's
+    internals (they would fill the journal and the dashboard with noise)."""
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None) or ""
+    host = urlsplit(url).netloc or "?"
+    text = str(exc)
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"erreur HTTP {exc.response.status_code} sur {exc.response.url}"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"transfert interrompu, fichier tronqué ({host})"
+    # urllib3 reports a read timeout that exhausted its retries as a ConnectionError
+    if isinstance(exc, requests.Timeout) or "timed out" in text.lower():
+        return f"délai d'attente dépassé ({host})"
+    if isinstance(exc, requests.ConnectionError):
+        if "NameResolutionError" in text or "Name or service not known" in text:
+            return f"nom d'hôte introuvable : {host} (réseau indisponible ou adresse périmée)"
+        if "Max retries exceeded" in text and "responses" in text:
+            return f"trop d'erreurs serveur, abandon après plusieurs essais ({host})"
+        return f"connexion refusée ou coupée ({host})"
+    if isinstance(exc, requests.exceptions.JSONDecodeError | json.JSONDecodeError):
+        return f"réponse JSON invalide ({host})"
+    if isinstance(exc, requests.RequestException):
+        return f"erreur réseau ({host}) : {text[:200]}"
+    return text[:300]

@@ -136,3 +136,13 @@ def test_xlsx_escapes_xml_and_handles_mixed_and_tz_columns():
     assert [r[3] for r in rows] == [None, 2, 3]
     assert [r[4] for r in rows] == [None, 1.25, None]
     assert wb.active.dimensions == "A1:E4"
+
+
+def test_csv_missing_datetime_in_object_column_is_empty():
+    import pandas as pd
+
+    from odlab_compliance import exports
+
+    df = pd.DataFrame({"d": pd.Series([pd.NaT, pd.Timestamp("2026-01-02")], dtype=object)})
+    text = exports.to_bytes(df, "csv").decode("utf-8-sig")
+    assert text.splitlines()[1] in ("", "\"\"") and "NaT" not in text and "02/01/2026" in text

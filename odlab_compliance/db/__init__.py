@@ -72,8 +72,12 @@ def _open(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
     while True:
         try:
             return duckdb.connect(path, read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            # Another process holds the write lock, or (inside one process, e.g. the
+            # dashboard) a connection with the other read_only setting is open: both pass.
+            message = str(exc).lower()
+            busy = "lock" in message or "different configuration" in message
+            if not busy or time.monotonic() >= deadline:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 1.0)

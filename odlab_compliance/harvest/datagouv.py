@@ -22,7 +22,7 @@ import requests
 
 from odlab_compliance.config import Settings
 from odlab_compliance.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
-from odlab_compliance.http import RateLimiter, paginate
+from odlab_compliance.http import RateLimiter, describe_error, paginate
 from odlab_compliance.sources import download
 
 SOURCE = "datagouv"
@@ -253,17 +253,9 @@ def fetch_bulk(session: requests.Session, settings: Settings, dest_dir: Path, *,
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, requests.HTTPError) and exc.response is not None:
-        return f"HTTP {exc.response.status_code} sur {exc.response.url}"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return f"transfert interrompu, fichier tronqué ({exc})"
-    if isinstance(exc, requests.Timeout) or "timed out" in str(exc):
-        return f"délai dépassé ({exc})"
-    if isinstance(exc, requests.ConnectionError):
-        return f"connexion impossible ou coupée ({exc})"
-    if isinstance(exc, ValueError):
+    if isinstance(exc, ValueError) and not isinstance(exc, requests.RequestException):
         return f"réponse JSON invalide ({exc})"
-    return str(exc)
+    return describe_error(exc)
 
 
 # --- paginated API ------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from odlab_compliance import db
 from odlab_compliance.config import PROJECT_ROOT, Settings
 from odlab_compliance.harvest import ckan, dcat, opendatasoft
 from odlab_compliance.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
+from odlab_compliance.http import describe_error as http_error
 from odlab_compliance.matching import normalize_name
 from odlab_compliance.sources import fetch, get_source
 
@@ -321,13 +322,10 @@ def describe_error(exc: BaseException) -> str:
     """A French sentence for what went wrong with a portal."""
     if isinstance(exc, PortalError):
         return str(exc)
-    # urllib3 reports a read timeout that exhausted its retries as a ConnectionError
-    if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
-        return f"délai d'attente dépassé : {exc}"
-    if isinstance(exc, requests.ConnectionError):
-        return f"portail injoignable (connexion refusée ou coupée) : {exc}"
+    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.Timeout):
+        return f"portail injoignable : {http_error(exc)}"
     if isinstance(exc, requests.RequestException):
-        return f"erreur réseau : {exc}"
+        return http_error(exc)
     return f"réponse inattendue ({type(exc).__name__}) : {exc}"
 
 

@@ -237,8 +237,12 @@ def _run(settings: Settings, ctx: _Context, result: RunResult, live: list[str],
     own = [o for o in outcomes if o.source_key == datagouv.SOURCE
            or o.source_key.startswith("portal")]
     if own and all(not o.ok for o in own):
-        message = "toutes les sources ont échoué : " + " ; ".join(
-            f"{o.source_key} ({o.error})" for o in own)
+        # One line a scheduler's mail can show: each portal's error is in the journal.
+        portals = [o for o in own if o.source_key.startswith("portal")]
+        parts = [f"{o.source_key} ({o.error})" for o in own if o not in portals]
+        if portals:
+            parts.append(f"{len(portals)} portail(s) (détail : « harvest runs »)")
+        message = "toutes les sources ont échoué : " + " ; ".join(parts)
         with db.connect(settings) as con:
             with db.transaction(con):
                 save.save_outcomes(con, ctx.run_id, outcomes)
