@@ -1,0 +1,97 @@
+"""`followup export|import|note`: the prefecture's follow-up log from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from odlab_compliance import auth, db, followup, followup_import
+from odlab_compliance.cli.export import add_output_options, output_format, write_export
+from odlab_compliance.config import load_settings
+from odlab_compliance.errors import InputError
+from odlab_compliance.territory import Territory
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("followup", help="Suivi des collectivités : export, import, note.",
+                       description="Suivi des collectivités par la préfecture : étapes "
+                                   "(a_contacter, contacte, accompagne, publie, verifie), notes "
+                                   "datées, prochaine action, contact. Chaque changement est "
+                                   "ajouté au journal avec son auteur.")
+    s = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    e = s.add_parser("export", help="Exporte l'état du suivi, le journal ou la liste des "
+                                    "collectivités en retard.")
+    what = e.add_mutually_exclusive_group()
+    what.add_argument("--journal", action="store_true",
+                      help="exporte le journal complet (une ligne par changement)")
+    what.add_argument("--retard", action="store_true",
+                      help="exporte les collectivités obligées en retard du territoire, "
+                           "avec leur suivi")
+    add_territory_options(e)
+    add_output_options(e)
+    e.set_defaults(func=_export)
+    i = s.add_parser("import", help="Importe un tableau de suivi (CSV ou XLSX).",
+                     description="Colonnes : " + " ; ".join(
+                         f"{k} ({v})" for k, v in followup_import.COLUMNS.items())
+                     + ". Tout le fichier est vérifié avant d'écrire : au moindre problème, "
+                       "rien n'est enregistré.")
+    i.add_argument("fichier", metavar="FICHIER")
+    i.add_argument("--editeur", help="nom inscrit au journal (défaut : cli:<utilisateur>)")
+    i.set_defaults(func=_import)
+    n = s.add_parser("note", help="Ajoute une note (et éventuellement une étape) à une "
+                                  "collectivité.")
+    n.add_argument("siren")
+    n.add_argument("texte")
+    n.add_argument("--etape", choices=list(followup.STAGES))
+    n.add_argument("--date", type=date.fromisoformat, metavar="AAAA-MM-JJ",
+                   help="date de la note (défaut : aujourd'hui)")
+    n.add_argument("--editeur", help="nom inscrit au journal (défaut : cli:<utilisateur>)")
+    n.set_defaults(func=_note)
+
+
+def add_territory_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--territory", default="fr", metavar="TERRITOIRE",
+                   help="fr, reg:76, dep:31, epci:<siren> ou com:<code insee> (défaut : fr)")
+    p.add_argument("--rule", default="legal", help="règle d'obligation (défaut : legal)")
+    p.add_argument("--snapshot", default="latest",
+                   help="instantané : latest, un numéro ou une date AAAA-MM-JJ")
+
+
+def territory_arg(text: str) -> Territory:
+    """A territory from the command line; unlike a URL, a typo is an error, not France."""
+    t = Territory.parse(text)
+    if t.level == "FR" and text.strip().lower() not in ("", "fr", "france"):
+        raise InputError("--territory", f"territoire « {text} » invalide : attendu fr, "
+                                        "reg:76, dep:31, epci:<siren> ou com:<code insee>")
+    return t
+
+
+def _export(args: argparse.Namespace) -> int:
+    output_format(args)  # a bad extension fails before any work
+    with db.connect(load_settings()) as con:
+        if args.journal:
+            df, what = followup.log(con), "journal du suivi"
+        elif args.retard:
+            df = followup.behind_for(con, args.rule, territory_arg(args.territory),
+                                     args.snapshot)
+            what = f"collectivités en retard ({args.territory})"
+        else:
+            df, what = followup.state_with_names(con), "état du suivi"
+    return write_export(df, args, sheet_name="suivi", what=what)
+
+
+def _import(args: argparse.Namespace) -> int:
+    with db.connect(load_settings()) as con:
+        n = followup_import.import_file(con, args.fichier, editor=auth.cli_editor(args.editeur))
+    print(f"{args.fichier} : {n} changement(s) ajouté(s) au journal du suivi")
+    return 0
+
+
+def _note(args: argparse.Namespace) -> int:
+    change = followup.Change(args.siren, etape=args.etape, note=args.texte,
+                             date_effet=args.date)
+    with db.connect(load_settings()) as con:
+        n = followup.record(con, [change], editor=auth.cli_editor(args.editeur), origin="cli",
+                            known_sirens=followup.known_sirens(con))
+    print(f"{args.siren} : {n} changement(s) ajouté(s) au journal du suivi")
+    return 0

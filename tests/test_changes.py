@@ -1,0 +1,92 @@
+"""Changes between two snapshots: a known answer (a commune starts, one stops, one whose
+harvest failed is "inconnu", not "stopped"), vintage changes and the e-mail digest."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from odlab_compliance import changes
+from tests.fixtures.outreach.rows import status_frame
+
+TLS, BLAGNAC, COLOMIERS, BALMA, MURET, STCYP, AUCH = (
+    "213105554", "213100696", "213101496", "213100449", "213103930", "213100555", "213200553")
+
+
+def before_after():
+    before = status_frame({
+        BLAGNAC: {"statut": "non_publie"},           # will start
+        COLOMIERS: {"statut": "publie"},             # will stop
+        BALMA: {"statut": "publie_via_tiers"},       # harvest fails -> inconnu
+        MURET: {"statut": "publie", "a_jour": True},  # goes stale
+        STCYP: {"obligation": "non_obligee", "statut": "non_publie"},  # becomes obliged
+    })
+    after = status_frame({
+        BLAGNAC: {"statut": "publie"},
+        COLOMIERS: {"statut": "non_publie"},
+        BALMA: {"statut": "inconnu"},
+        MURET: {"statut": "publie", "a_jour": False},
+        STCYP: {"statut": "non_publie"},
+    })
+    return before, after
+
+
+def test_known_answer():
+    before, after = before_after()
+    out = changes.diff(before, after)
+    got = {(r["siren"], r["changement"]) for r in out.to_dict("records")}
+    assert got == {(BLAGNAC, "commence"), (COLOMIERS, "arrete"), (BALMA, "inconnu"),
+                   (MURET, "obsolete"), (STCYP, "devenu_oblige")}
+    assert changes.counts(out)["arrete"] == 1  # Balma's failed harvest is not a stop
+    row = out[out["siren"] == COLOMIERS].iloc[0]
+    assert (row["statut_avant"], row["statut_apres"]) == ("publie", "non_publie")
+
+
+def test_absent_side_and_back_to_known():
+    before, after = before_after()
+    before = before[before["siren"] != AUCH]          # Auch not in the older vintage
+    before.loc[before["siren"] == TLS, "statut"] = "inconnu"
+    out = changes.diff(before, after)
+    got = {(r["siren"], r["changement"]) for r in out.to_dict("records")}
+    assert (AUCH, "devenu_oblige") in got and (AUCH, "commence") in got
+    assert (TLS, "de_nouveau_connu") in got and (TLS, "commence") not in got
+
+
+def test_digest_text_and_per_departement():
+    before, after = before_after()
+    out = changes.diff(before, after)
+    rates = changes.rates_by_departement(before, after)
+    texts = changes.digest_by_departement(out, {"31": "Haute-Garonne"},
+                                          date_from=date(2026, 9, 1), date_to=date(2026, 10, 1),
+                                          rates=rates)
+    assert list(texts) == ["31"]
+    text = texts["31"]
+    assert text.startswith("Open data des collectivités — Haute-Garonne (31)\n")
+    assert "entre le 01/09/2026 et le 01/10/2026" in text
+    assert "- Ont commencé à publier (1) : Blagnac." in text
+    assert "- Ont cessé de publier (1) : Colomiers." in text
+    assert "- Statut désormais inconnu (source indisponible, pas un arrêt) (1) : Balma." in text
+    assert "Taux de publication" in text and "%" in text
+    empty = changes.digest_text(out.iloc[0:0], territory_name="Gers (32)",
+                                date_from=date(2026, 9, 1), date_to=date(2026, 10, 1))
+    assert "Aucun changement" in empty
+
+
+def test_pick_snapshot():
+    snaps = pd.DataFrame({"run_id": [1, 2, 3],
+                          "date_snapshot": pd.to_datetime(["2026-01-01", "2026-06-01",
+                                                           "2026-09-01"])})
+    assert changes.pick_snapshot(snaps, date(2026, 7, 1))["run_id"] == 2
+    assert changes.pick_snapshot(snaps, date(2025, 7, 1)) is None
+
+
+def test_rates_match_territory_summary():
+    from odlab_compliance.territory import summary
+
+    before, after = before_after()
+    before.loc[before["siren"] == AUCH, "statut"] = "inconnu"
+    rates = changes.rates_by_departement(before, after)
+    for dep in ("31", "32"):
+        assert rates[dep] == (summary(before[before["departement"] == dep])["taux"],
+                              summary(after[after["departement"] == dep])["taux"])

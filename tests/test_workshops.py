@@ -1,0 +1,108 @@
+"""Workshops: cohort builder, distances, mentors, stored workshops that survive a
+reference reload, and outcomes after 3 and 6 months."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from odlab_compliance import db, followup, workshops
+from odlab_compliance.errors import InputError
+from odlab_compliance.territory import Territory
+from odlab_compliance.workshops import CohortFilter
+from tests.fixtures.outreach.rows import load_ref, status_frame
+
+TLS, BLAGNAC, COLOMIERS, BALMA, MURET, STCYP, AUCH = (
+    "213105554", "213100696", "213101496", "213100449", "213103930", "213100555", "213200553")
+TOULOUSE = (43.6045, 1.4442)
+
+
+def candidates():
+    st = status_frame({BLAGNAC: {"statut": "non_publie"}, COLOMIERS: {"statut": "non_publie"},
+                       MURET: {"statut": "non_publie"}, AUCH: {"statut": "non_publie"},
+                       STCYP: {"statut": "inconnu"}})
+    return followup.with_state(st, pd.DataFrame({"siren": [COLOMIERS], "etape": ["contacte"]}))
+
+
+def test_haversine():
+    # Toulouse - Auch: about 77 km as the crow flies
+    assert workshops.haversine_km(43.6045, 1.4442, 43.6460, 0.5850) == pytest.approx(69.4, abs=1)
+    assert workshops.haversine_km(0, 0, 0, 1) == pytest.approx(111.2, abs=0.1)
+
+
+def test_cohort_filters():
+    c = candidates()
+    f = CohortFilter(territory=Territory("REG", "76"), statuts=["non_publie"], venue=TOULOUSE,
+                     max_km=30, types=["COM"])
+    out = workshops.cohort(c, f)
+    assert list(out["nom"]) == ["Blagnac", "Colomiers", "Muret"]  # closest first, Auch too far
+    assert out["distance_km"].is_monotonic_increasing
+    out = workshops.cohort(c, CohortFilter(statuts=["non_publie"], etapes=["a_contacter"],
+                                           exclude=frozenset({MURET})))
+    assert set(out["nom"]) == {"Blagnac", "Auch"}
+    out = workshops.cohort(c, CohortFilter(epci="243100518", size_bands=["20 000 à 49 999 hab."]))
+    assert set(out["nom"]) == {"Blagnac", "Colomiers"}
+    assert list(workshops.invitation_list(out).columns) == workshops.INVITATION_COLUMNS
+
+
+def test_mentors_prefer_same_epci():
+    c = candidates()
+    mentees = c[c["siren"].isin([BLAGNAC, AUCH])]
+    m = workshops.mentors(c, mentees)
+    blagnac = m[m["siren_filleul"] == BLAGNAC]
+    # Balma (17k, publishes, same EPCI) before anyone else; Toulouse is too big
+    assert blagnac.iloc[0]["nom"] == "Balma" and blagnac.iloc[0]["proximite"] == "même EPCI"
+    assert "Toulouse" not in set(blagnac["nom"])
+    assert m[m["siren_filleul"] == AUCH].empty  # no publishing commune of its size nearby
+
+
+def test_store_workshop_and_survive_reload(tmp_path):
+    path = tmp_path / "odlab.duckdb"
+    c = candidates()
+    with db.connect(path=path) as con:
+        load_ref(con)
+        assert workshops.venue_of(con, "31555")[0] == "Toulouse"
+        cohort = workshops.cohort(c, CohortFilter(statuts=["non_publie"], venue=TOULOUSE))
+        wid = workshops.create(con, titre="Atelier SCDL", date_atelier=date(2026, 3, 10),
+                               lieu_code_insee="31555", lieu_nom="Toulouse", editor="alice",
+                               invitees=cohort)
+        assert workshops.invite(con, wid, cohort.head(1), editor="alice") == 0
+        workshops.record_attendance(con, wid, {BLAGNAC: True, MURET: False}, editor="alice")
+        workshops.record_attendance(con, wid, {MURET: True}, editor="bob")
+        with pytest.raises(InputError, match="non invitées"):
+            workshops.record_attendance(con, wid, {TLS: True}, editor="bob")
+        with pytest.raises(InputError, match="titre manquant"):
+            workshops.create(con, titre=" ", date_atelier=date(2026, 1, 1), editor="a")
+        with db.transaction(con):
+            con.execute("DELETE FROM ref_collectivite")
+            load_ref(con)
+    with db.connect(path=path) as con:
+        lst = workshops.list_workshops(con)
+        assert lst.loc[0, "nb_invites"] == 4 and lst.loc[0, "nb_presents"] == 2
+        assert workshops.invited_sirens(con) == frozenset({BLAGNAC, COLOMIERS, MURET, AUCH})
+        exp = workshops.export_frame(con, wid)
+        assert set(exp.loc[exp["present"].fillna(False).astype(bool), "siren"]) == {BLAGNAC, MURET}
+        with pytest.raises(InputError, match="atelier inconnu"):
+            workshops.export_frame(con, 99)
+
+
+def test_outcomes():
+    att = pd.DataFrame({"workshop_id": [1, 1, 1, 1], "date_atelier": [date(2026, 1, 15)] * 4,
+                        "siren": ["a", "b", "c", "d"], "present": [True, True, True, False]})
+    hist = pd.DataFrame([
+        ("a", "2026-01-01", "non_publie"), ("b", "2026-01-01", "non_publie"),
+        ("c", "2026-01-01", "publie"), ("d", "2026-01-01", "non_publie"),
+        ("a", "2026-03-01", "publie"),                                   # within 3 months
+        ("b", "2026-03-01", "inconnu"), ("b", "2026-06-01", "publie_via_tiers"),  # within 6
+        ("d", "2026-03-01", "publie"),                                   # absent: not counted
+        ("a", "2026-08-01", "publie"),
+    ], columns=["siren", "snapshot_date", "statut"])
+    out = workshops.outcomes(att, hist, today=date(2026, 9, 1)).iloc[0]
+    assert (out["invites"], out["presents"], out["deja_publiants"]) == (4, 3, 1)
+    assert (out["publie_3_mois"], out["publie_6_mois"]) == (1, 2)
+    assert out["recul_3_mois"] and out["recul_6_mois"]
+    early = workshops.outcomes(att, hist[hist["snapshot_date"] < "2026-07-01"],
+                               today=date(2026, 9, 1)).iloc[0]
+    assert early["recul_3_mois"] and not early["recul_6_mois"]
