@@ -1,8 +1,30 @@
-"""Tableau de bord odlab-compliance (placeholder until the dashboard issue)."""
+"""Tableau de bord odlab-compliance: `streamlit run app.py`.
+
+The shell only: page config, the shared sidebar (territory, rule, "as of"), the data
+banner, then the page chosen in the registry ``odlab_compliance/ui/navigation.py``.
+"""
+
+import logging
 
 import streamlit as st
 
-st.set_page_config(page_title="Open data des collectivités", layout="wide")
-st.title("Open data des collectivités")
-st.info("Le tableau de bord arrive bientôt. En attendant, utilisez la ligne de commande : "
-        "`python -m odlab_compliance --help`.")
+from odlab_compliance.ui import navigation, shell
+
+st.set_page_config(page_title="Open data des collectivités", page_icon=":material/public:",
+                   layout="wide")
+
+ctx = shell.base_context()
+page = st.navigation(navigation.build(ctx.ready))
+# After st.navigation: widgets of the entry script then keep their state across pages.
+ctx = shell.sidebar()
+shell.banner(ctx)
+st.session_state[shell.VIA_APP_KEY] = True
+try:
+    page.run()
+except Exception:  # never a traceback for a user; the log keeps it for the maintainer
+    logging.getLogger("odlab_compliance.ui").exception("erreur de page")
+    st.warning("Cette page n'a pas pu s'afficher à cause d'une erreur inattendue. Le détail "
+               "est dans le journal du serveur ; les autres pages restent utilisables.",
+               icon=":material/report:")
+finally:
+    st.session_state[shell.VIA_APP_KEY] = False

@@ -1,0 +1,99 @@
+"""Figures of the dashboard (except maps): functions returning plotly figures.
+
+Pages only call ``st.plotly_chart`` on what these return. French conventions: decimal
+comma and space as thousands separator (``separators``), percentages as "16 %".
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from odlab_compliance.fmt import pourcentage
+from odlab_compliance.territory import STATUS_LABELS
+
+# Colour-blind-safe palette (Okabe-Ito), one colour per status, used by maps too.
+STATUS_COLORS = {"publie": "#009E73", "publie_via_tiers": "#56B4E9",
+                 "non_publie": "#D55E00", "inconnu": "#999999",
+                 "non_obligee": "#E6E6E6", "a_verifier": "#F0E442"}
+FRENCH_SEPARATORS = ", "
+SHORT_STATUS = {"publie": "Publie", "publie_via_tiers": "Via plateforme partagée",
+                "non_publie": "Ne publie pas", "inconnu": "Inconnu"}
+FONT = dict(family="Marianne, Arial, sans-serif", size=13)
+
+
+def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
+    fig.update_layout(title=dict(text=title, x=0, y=0.98, yanchor="top", font=dict(size=15)),
+                      separators=FRENCH_SEPARATORS,
+                      font=FONT, height=height, margin=dict(l=10, r=10, t=50 if title else 10,
+                                                            b=10),
+                      plot_bgcolor="white", paper_bgcolor="white",
+                      legend=dict(orientation="h", yanchor="top", y=-0.18, x=0,
+                                  font=dict(size=11)))
+    # Axis labels (territory names) push the margins instead of being cut.
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A figure saying there is nothing to draw (instead of an empty frame)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font=dict(size=14, color="#555"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, "", height=200)
+
+
+def status_breakdown(by_type: pd.DataFrame) -> go.Figure:
+    """Stacked horizontal bars: obliged collectivités of each type family by status."""
+    data = by_type[by_type["obligees"] > 0]
+    if data.empty:
+        return empty_figure("Aucune collectivité obligée dans ce territoire.")
+    fig = go.Figure()
+    for status in ("publie", "publie_via_tiers", "non_publie", "inconnu"):
+        fig.add_bar(y=data["libelle"], x=data[status], name=SHORT_STATUS[status],
+                    orientation="h", marker_color=STATUS_COLORS[status],
+                    hovertemplate="%{y} : %{x} " + STATUS_LABELS[status].lower()
+                    + "<extra></extra>")
+    fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed"))
+    fig.update_xaxes(gridcolor="#eee")
+    fig = _layout(fig, "Collectivités obligées par type et par statut", height=320)
+    fig.update_layout(legend=dict(traceorder="normal", y=-0.12))
+    return fig
+
+
+def trend(trend_df: pd.DataFrame) -> go.Figure:
+    """Publishing rate across snapshots (Observatoire editions included)."""
+    data = trend_df.dropna(subset=["taux"])
+    if data.empty:
+        return empty_figure("Pas encore d'historique pour ce territoire.")
+    custom = data[["publiant", "obligees", "inconnu"]].to_numpy()
+    fig = go.Figure(go.Scatter(
+        x=data["snapshot"], y=data["taux"], mode="lines+markers+text",
+        text=[pourcentage(v) for v in data["taux"]], textposition="top center", line=dict(color=STATUS_COLORS["publie"], width=3),
+        customdata=custom,
+        hovertemplate="%{x}<br>Taux : %{y:.0%}<br>%{customdata[0]} publient sur "
+                      "%{customdata[1]} obligées (%{customdata[2]} inconnues)<extra></extra>"))
+    fig.update_yaxes(tickformat=".0%", range=[0, max(1.0, float(data["taux"].max()) * 1.15)],
+                     gridcolor="#eee")
+    fig.update_xaxes(type="category", title="", tickangle=0)
+    return _layout(fig, "Évolution du taux de publication")
+
+
+def ranking(ranking_df: pd.DataFrame, level_label: str, top: int = 25) -> go.Figure:
+    """Sub-territories by publishing rate (best first, at most ``top``)."""
+    data = ranking_df.dropna(subset=["taux"]).head(top)
+    if data.empty:
+        return empty_figure("Pas de sous-territoire à classer.")
+    fig = go.Figure(go.Bar(
+        y=data["nom"], x=data["taux"], orientation="h", marker_color=STATUS_COLORS["publie"],
+        text=[pourcentage(v) for v in data["taux"]], textposition="auto",
+        customdata=data[["publiant", "obligees"]].to_numpy(),
+        hovertemplate="%{y} : %{x:.0%} (%{customdata[0]} sur %{customdata[1]})<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], gridcolor="#eee")
+    fig.update_yaxes(title="")
+    fig.update_xaxes(title=f"Taux de publication ({level_label.lower()}s)")
+    return _layout(fig, "", height=max(260, 28 * len(data) + 90))

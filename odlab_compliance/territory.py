@@ -1,0 +1,330 @@
+"""Territory logic: the hierarchy France → région → département → EPCI → commune,
+filtering the per-collectivité status table, aggregates, rankings and similar
+collectivités.
+
+Pure functions: DataFrames in, DataFrames (or plain values) out; no database, no
+streamlit. The input frame is the status table (one row per collectivité, columns of
+``status.status_table``) or the obligations table (same identifying columns, without
+``statut``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+LEVELS: tuple[str, ...] = ("FR", "REG", "DEP", "EPCI", "COM")
+LEVEL_LABELS = {"FR": "France", "REG": "Région", "DEP": "Département",
+                "EPCI": "Intercommunalité", "COM": "Commune"}
+EPCI_TYPES: tuple[str, ...] = ("CC", "CA", "CU", "MET", "EPT")
+# The four families the Observatoire reports on; an EPT counts with the EPCI.
+TYPE_FAMILIES = {"COM": "COM", "CC": "EPCI", "CA": "EPCI", "CU": "EPCI", "MET": "EPCI",
+                 "EPT": "EPCI", "DEP": "DEP", "REG": "REG"}
+FAMILY_LABELS = {"COM": "Communes", "EPCI": "Intercommunalités (EPCI, EPT)",
+                 "DEP": "Départements", "REG": "Régions"}
+PUBLISHING = ("publie", "publie_via_tiers")
+STATUS_LABELS = {"publie": "Publie (sa plateforme ou data.gouv.fr)",
+                 "publie_via_tiers": "Publie via une plateforme partagée",
+                 "non_publie": "Ne publie pas",
+                 "inconnu": "Inconnu (source indisponible)"}
+OBLIGATION_LABELS = {"obligee": "Obligée", "non_obligee": "Non obligée",
+                     "a_verifier": "À vérifier"}
+# Size bands of the Observatoire's reports (population totale).
+SIZE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 3_500, "moins de 3 500 hab."),
+    (3_500, 10_000, "3 500 à 9 999 hab."),
+    (10_000, 20_000, "10 000 à 19 999 hab."),
+    (20_000, 50_000, "20 000 à 49 999 hab."),
+    (50_000, 100_000, "50 000 à 99 999 hab."),
+    (100_000, None, "100 000 hab. et plus"),
+)
+
+
+@dataclass(frozen=True)
+class Territory:
+    """A selected territory: ``level`` in LEVELS and its code ("" for France).
+
+    Codes: région and département INSEE codes, the EPCI's SIREN, the commune's INSEE
+    code. ``key`` is the text kept in the URL (``dep:31``), so a link reproduces a view.
+    """
+
+    level: str = "FR"
+    code: str = ""
+
+    @property
+    def key(self) -> str:
+        return "fr" if self.level == "FR" else f"{self.level.lower()}:{self.code}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Territory:
+        """Read a URL key; anything unreadable means France (a bad link still opens)."""
+        if not text or ":" not in text:
+            return cls()
+        level, _, code = text.partition(":")
+        level = level.strip().upper()
+        code = code.strip()
+        if level not in LEVELS[1:] or not code or not code.replace(" ", "").isalnum():
+            return cls()
+        return cls(level, code)
+
+
+FRANCE = Territory()
+
+
+def family(type_code: str) -> str:
+    return TYPE_FAMILIES.get(type_code, type_code)
+
+
+def filter_frame(df: pd.DataFrame, t: Territory) -> pd.DataFrame:
+    """Rows of the collectivités within ``t`` (the territory's own collectivité included).
+
+    A région holds its communes, EPCI, départements and itself; a département its communes,
+    the EPCI whose seat is there and itself; an EPCI its member communes and itself.
+    """
+    if t.level == "FR" or df.empty:
+        return df
+    if t.level == "REG":
+        mask = df["region"].eq(t.code)
+    elif t.level == "DEP":
+        mask = df["departement"].eq(t.code)
+        # A département's own row may carry no département code of its own.
+        mask |= df["type"].eq("DEP") & df["code_insee"].eq(t.code)
+    elif t.level == "EPCI":
+        mask = df["epci_siren"].eq(t.code) | df["siren"].eq(t.code)
+        if "ept_siren" in df.columns:
+            mask |= df["ept_siren"].eq(t.code)
+    else:
+        mask = df["type"].eq("COM") & df["code_insee"].eq(t.code)
+    return df[mask.fillna(False).astype(bool)]
+
+
+def _count(df: pd.DataFrame, column: str, value: str) -> int:
+    return int(df[column].eq(value).sum()) if column in df.columns else 0
+
+
+def summary(df: pd.DataFrame) -> dict[str, float | int | None]:
+    """Key figures of a set of collectivités.
+
+    ``taux`` is the share of obliged collectivités that publish (own or shared platform)
+    among those whose status is known: ``inconnu`` is reported apart and excluded from
+    the denominator, since a portal that is down says nothing about compliance.
+    ``couverture`` is the share of the population of obliged *communes* living in a
+    commune that publishes (communes only, so people are not counted twice through
+    their EPCI, département and région). Rate values are None when not computable.
+    """
+    obliged = df[df["obligation"].eq("obligee")] if "obligation" in df.columns else df.iloc[0:0]
+    has_status = "statut" in df.columns
+    out: dict[str, float | int | None] = {
+        "collectivites": len(df),
+        "obligees": len(obliged),
+        "a_verifier": _count(df, "obligation", "a_verifier"),
+        "publie": _count(obliged, "statut", "publie"),
+        "publie_via_tiers": _count(obliged, "statut", "publie_via_tiers"),
+        "non_publie": _count(obliged, "statut", "non_publie"),
+        "inconnu": _count(obliged, "statut", "inconnu") if has_status else len(obliged),
+    }
+    publishing = int(out["publie"]) + int(out["publie_via_tiers"])
+    known = len(obliged) - int(out["inconnu"])
+    out["publiant"] = publishing
+    out["taux"] = publishing / known if has_status and known > 0 else None
+    communes = obliged[obliged["type"].eq("COM")] if len(obliged) else obliged
+    pop = pd.to_numeric(communes.get("population_totale"), errors="coerce") \
+        if len(communes) else pd.Series(dtype="float64")
+    total_pop = float(pop.sum()) if len(pop) else 0.0
+    out["population_obligee"] = int(total_pop)
+    if has_status and total_pop > 0:
+        pub_pop = float(pop[communes["statut"].isin(PUBLISHING)].sum())
+        out["population_couverte"] = int(pub_pop)
+        out["couverture"] = pub_pop / total_pop
+    else:
+        out["population_couverte"] = None
+        out["couverture"] = None
+    return out
+
+
+def by_type(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per type family (COM, EPCI, DEP, REG) with the ``summary`` figures."""
+    rows = []
+    fam = df["type"].map(family) if len(df) else pd.Series(dtype="object")
+    for code, label in FAMILY_LABELS.items():
+        part = df[fam.eq(code)] if len(df) else df
+        s = summary(part)
+        rows.append({"famille": code, "libelle": label, **s})
+    return pd.DataFrame(rows)
+
+
+CHILD_LEVEL = {"FR": "REG", "REG": "DEP", "DEP": "EPCI", "EPCI": "COM"}
+_CHILD_COLUMN = {"REG": "region", "DEP": "departement", "EPCI": "epci_siren", "COM": "code_insee"}
+
+
+def rates(df: pd.DataFrame, level: str, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Figures per area of ``level`` (REG, DEP, EPCI or COM): each collectivité counts in
+    the area its own column points to (a commune in its EPCI, a département in its
+    région...); areas without obliged collectivités are left out."""
+    cols = ["code", "nom", "obligees", "publiant", "inconnu", "taux", "couverture"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    part = df[df["type"].eq("COM")] if level == "COM" else df
+    rows = []
+    for code, group in part.groupby(part[_CHILD_COLUMN[level]], dropna=True, sort=False):
+        s = summary(group)
+        if not s["obligees"]:
+            continue
+        nom = (names or {}).get(str(code))
+        if nom is None and level == "COM":
+            nom = str(group["nom"].iloc[0])
+        rows.append({"code": str(code), "nom": nom or str(code), **{k: s[k] for k in cols[2:]}})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def ranking(df: pd.DataFrame, t: Territory, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Sub-territories of ``t`` ranked by publishing rate (best first), with their figures."""
+    child = CHILD_LEVEL.get(t.level)
+    if child is None:
+        return rates(df.iloc[0:0], "REG")
+    out = rates(filter_frame(df, t), child, names)
+    if out.empty:
+        return out
+    out["rang_taux"] = out["taux"].astype("float64").fillna(-1.0)
+    out = out.sort_values(["rang_taux", "obligees"], ascending=[False, False])
+    return out.drop(columns="rang_taux").reset_index(drop=True)
+
+
+def size_band(population: float | int | None) -> str | None:
+    if population is None or pd.isna(population):
+        return None
+    for low, high, label in SIZE_BANDS:
+        if population >= low and (high is None or population < high):
+            return label
+    return None
+
+
+def similar(df: pd.DataFrame, siren: str, n: int = 8) -> pd.DataFrame:
+    """Collectivités like ``siren``: same type family and size band, in the same EPCI
+    (communes) or département, else the same région; closest population first."""
+    me = df[df["siren"].eq(siren)]
+    if me.empty:
+        return df.iloc[0:0]
+    row = me.iloc[0]
+    fam = family(str(row["type"]))
+    band = size_band(row.get("population_totale"))
+    peers = df[df["type"].map(family).eq(fam) & df["siren"].ne(siren)]
+    peers = peers[peers["population_totale"].map(size_band).eq(band)]
+    scopes = []
+    if fam == "COM" and pd.notna(row.get("epci_siren")):
+        scopes.append(peers["epci_siren"].eq(row["epci_siren"]))
+    if pd.notna(row.get("departement")):
+        scopes.append(peers["departement"].eq(row["departement"]))
+    if pd.notna(row.get("region")):
+        scopes.append(peers["region"].eq(row["region"]))
+    chosen = peers.iloc[0:0]
+    for mask in scopes:
+        chosen = peers[mask.fillna(False).astype(bool)]
+        if len(chosen) >= 3:
+            break
+    if chosen.empty:
+        return chosen
+    distance = (pd.to_numeric(chosen["population_totale"], errors="coerce")
+                - float(row.get("population_totale") or 0)).abs()
+    return chosen.assign(_d=distance).sort_values("_d").drop(columns="_d").head(n)
+
+
+def trend(frames: dict[str, pd.DataFrame], t: Territory) -> pd.DataFrame:
+    """One row per snapshot (key: its date or label, in the given order) with the rate
+    and counts of the territory ``t``."""
+    rows = []
+    for label, frame in frames.items():
+        s = summary(filter_frame(frame, t))
+        rows.append({"snapshot": label, **s})
+    return pd.DataFrame(rows)
+
+
+def _sorted_names(frame: pd.DataFrame, code_col: str) -> dict[str, str]:
+    frame = frame.dropna(subset=[code_col]).drop_duplicates(code_col)
+    frame = frame.sort_values("nom", key=lambda s: s.str.lower())
+    return dict(zip(frame[code_col].astype(str), frame["nom"].astype(str), strict=True))
+
+
+def children(ref: pd.DataFrame, territories: pd.DataFrame, level: str,
+             lineage_codes: dict[str, str]) -> dict[str, str]:
+    """Choices (code → name, by name) at ``level`` under the already chosen parents.
+
+    ``ref`` holds the reference collectivités (``ref_collectivite`` of one vintage),
+    ``territories`` the régions and départements (``ref_territoire``). An EPCI is listed
+    under every département where it has member communes.
+    """
+    reg, dep, epci = (lineage_codes.get(k) for k in ("REG", "DEP", "EPCI"))
+    if level == "REG":
+        return _sorted_names(territories[territories["niveau"].eq("REG")], "code")
+    if level == "DEP":
+        deps = territories[territories["niveau"].eq("DEP")]
+        if reg:
+            deps = deps[deps["region"].eq(reg)]
+        return _sorted_names(deps.sort_values("code"), "code")
+    communes = ref[ref["type"].eq("COM")]
+    if dep:
+        communes = communes[communes["departement"].eq(dep)]
+    elif reg:
+        communes = communes[communes["region"].eq(reg)]
+    if level == "EPCI":
+        if not (dep or reg):
+            return {}
+        epcis = ref[ref["type"].isin(EPCI_TYPES)]
+        wanted = set(communes["epci_siren"].dropna()) | (
+            set(communes["ept_siren"].dropna()) if "ept_siren" in communes.columns else set())
+        return _sorted_names(epcis[epcis["siren"].isin(wanted)], "siren")
+    if level == "COM":
+        if epci:
+            members = ref[ref["type"].eq("COM")]
+            mask = members["epci_siren"].eq(epci)
+            if "ept_siren" in members.columns:
+                mask |= members["ept_siren"].eq(epci)
+            communes = members[mask.fillna(False).astype(bool)]
+        elif not dep:
+            return {}
+        return _sorted_names(communes, "code_insee")
+    return {}
+
+
+def lineage(ref: pd.DataFrame, t: Territory) -> dict[str, str]:
+    """The codes of ``t`` and of every level above it (``{"REG": "76", "DEP": "31", ...}``)."""
+    out: dict[str, str] = {}
+    if t.level == "FR":
+        return out
+    out[t.level] = t.code
+    if t.level == "COM":
+        row = ref[ref["type"].eq("COM") & ref["code_insee"].eq(t.code)]
+        if not row.empty:
+            r = row.iloc[0]
+            for level, col in (("DEP", "departement"), ("REG", "region"), ("EPCI", "epci_siren")):
+                if pd.notna(r.get(col)):
+                    out[level] = str(r[col])
+    elif t.level == "EPCI":
+        members = ref[ref["type"].eq("COM") & ref["epci_siren"].eq(t.code)]
+        if members.empty and "ept_siren" in ref.columns:
+            members = ref[ref["type"].eq("COM") & ref["ept_siren"].eq(t.code)]
+        if not members.empty:
+            # The département holding most member communes (an EPCI may span two).
+            out["DEP"] = str(members["departement"].mode().iloc[0])
+            out["REG"] = str(members["region"].mode().iloc[0])
+    elif t.level == "DEP":
+        row = ref[ref["departement"].eq(t.code)].dropna(subset=["region"])
+        if not row.empty:
+            out["REG"] = str(row["region"].iloc[0])
+    return out
+
+
+def name_of(ref: pd.DataFrame, territories: pd.DataFrame, t: Territory) -> str:
+    """Display name of a territory ("France" when unknown, so a bad link still reads)."""
+    if t.level in ("REG", "DEP"):
+        row = territories[territories["niveau"].eq(t.level) & territories["code"].eq(t.code)]
+    elif t.level == "EPCI":
+        row = ref[ref["siren"].eq(t.code) & ref["type"].isin(EPCI_TYPES)]
+    elif t.level == "COM":
+        row = ref[ref["type"].eq("COM") & ref["code_insee"].eq(t.code)]
+    else:
+        return "France"
+    if row.empty:
+        return f"{LEVEL_LABELS[t.level]} {t.code}"
+    return str(row["nom"].iloc[0])

@@ -1,0 +1,141 @@
+"""Cached reads for the pages: the only place that caches (DESIGN.md, principle 10).
+
+Every cached function takes the database *signature* (path and modification time) as
+its first argument, so a harvest or a reference update run from the CLI invalidates the
+cache by itself. Large objects (status tables of 40,000 rows, geometries) use
+``st.cache_resource`` (shared, never copied: callers must not modify them); small ones
+``st.cache_data``. A layer that is not installed yet gives None.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+import streamlit as st
+
+from odlab_compliance import maps
+from odlab_compliance.config import Settings, load_settings
+from odlab_compliance.ui import layers, queries
+
+
+class DbSig(NamedTuple):
+    path: str
+    mtime: int
+
+
+def signature(settings: Settings | None = None) -> DbSig:
+    settings = settings or load_settings()
+    path = settings.db_path
+    stamps = [p.stat().st_mtime_ns for p in (path, Path(f"{path}.wal")) if p.is_file()]
+    return DbSig(str(path), max(stamps) if stamps else 0)
+
+
+def _read(sig: DbSig):  # noqa: ANN202 (a context manager)
+    return queries.reader(Path(sig.path))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def db_info(sig: DbSig) -> dict:
+    """What the database holds: loaded vintages and number of visible snapshots."""
+    with _read(sig) as con:
+        if con is None or not queries.has_table(con, "ref_collectivite"):
+            return {"vintages": [], "snapshots": 0}
+        return {"vintages": queries.loaded_vintages(con), "snapshots": queries.snapshot_count(con)}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def reference(sig: DbSig, vintage: int) -> pd.DataFrame:
+    with _read(sig) as con:
+        return queries.reference(con, vintage)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def territories(sig: DbSig, vintage: int) -> pd.DataFrame:
+    with _read(sig) as con:
+        return queries.territories(con, vintage)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _geometries(sig: DbSig, vintage: int, niveau: str) -> dict[str, bytes]:
+    with _read(sig) as con:
+        frame = queries.geometries(con, vintage, niveau)
+    return dict(zip(frame["code"].astype(str), frame["geometry"], strict=True))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def geojson(sig: DbSig, vintage: int, niveau: str, codes: tuple[str, ...] | None = None) -> dict:
+    """A FeatureCollection of one level, all of it or only ``codes``."""
+    geoms = _geometries(sig, vintage, niveau)
+    keys = list(geoms) if codes is None else [c for c in codes if c in geoms]
+    return maps.feature_collection(keys, [geoms[k] for k in keys])
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def rules() -> list[dict] | None:
+    func = layers.find("list_rules")
+    if func is None:
+        return None
+    return [{"id": r.id, "label": r.label, "basis": r.basis, "description": r.description,
+             "assumption": r.assumption, "parameters": dict(r.parameters)} for r in func()]
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def parameter_docs() -> dict[str, str]:
+    func = layers.find("parameter_docs")
+    return dict(func()) if func else {}
+
+
+def _layer(name: str, sig: DbSig, *args: object, **kwargs: object) -> pd.DataFrame | None:
+    """Call the agreed layer function ``name(con, *args)``: None when the layer is not
+    installed, an empty frame when the database file does not exist yet."""
+    func = layers.find(name)
+    if func is None:
+        return None
+    with _read(sig) as con:
+        return pd.DataFrame() if con is None else func(con, *args, **kwargs)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def snapshots(sig: DbSig) -> pd.DataFrame | None:
+    return _layer("list_snapshots", sig)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def status(sig: DbSig, rule: str, snapshot: object, vintage: int | None) -> pd.DataFrame | None:
+    """The status table (one row per collectivité), or None when the layer is missing."""
+    return _layer("status_table", sig, rule, snapshot=snapshot, vintage=vintage)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def obligations(sig: DbSig, rule: str, vintage: int) -> pd.DataFrame | None:
+    return _layer("obligations", sig, vintage, rule)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def evidence(sig: DbSig, siren: str, snapshot: object) -> pd.DataFrame | None:
+    return _layer("evidence", sig, siren, snapshot)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def journal(sig: DbSig) -> pd.DataFrame | None:
+    return _layer("journal", sig)
+
+
+def _table(sig: DbSig, table: str, query) -> pd.DataFrame:  # noqa: ANN001
+    """``query(con)`` when ``table`` exists, else an empty frame (new database)."""
+    with _read(sig) as con:
+        if con is None or not queries.has_table(con, table):
+            return pd.DataFrame()
+        return query(con)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def reference_loads(sig: DbSig) -> pd.DataFrame:
+    return _table(sig, "ref_load", queries.reference_loads)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def source_fetches(sig: DbSig) -> pd.DataFrame:
+    return _table(sig, "source_fetch", queries.source_fetches)

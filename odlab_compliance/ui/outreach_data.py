@@ -1,0 +1,158 @@
+"""Reads and writes of the outreach pages (suivi, changements, atelier, prévision).
+
+User tables are read fresh on every run (an editor must see their note at once; they are
+small), harvested data through ``ui.cache``. Writes open a short read-write connection;
+inside one Streamlit process a read-only connection of another session may hold the file
+for a moment, so opening is retried instead of failing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date
+from typing import TypeVar
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from odlab_compliance import changes, db, followup, workshops
+from odlab_compliance.ui import cache, queries, render, views
+from odlab_compliance.ui.shell import Context
+
+T = TypeVar("T")
+_WRITE_WAIT = 20.0
+
+
+@contextmanager
+def _retrying(open_cm: Callable[[], AbstractContextManager[T]]) -> Iterator[T]:
+    """Enter ``open_cm()``, retrying while DuckDB refuses a second configuration of the
+    file in this process (a read-only connection of one session while another writes):
+    both are short-lived, so waiting a moment is enough."""
+    deadline = time.monotonic() + _WRITE_WAIT
+    while True:
+        cm = open_cm()
+        try:
+            value = cm.__enter__()
+            break
+        except duckdb.ConnectionException as exc:
+            if "configuration" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    try:
+        yield value
+    except BaseException:
+        if not cm.__exit__(*sys.exc_info()):
+            raise
+    else:
+        cm.__exit__(None, None, None)
+
+
+def writer(ctx: Context) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A short read-write connection (migrated)."""
+    return _retrying(lambda: db.connect(ctx.settings))
+
+
+def read(ctx: Context, func: Callable[[duckdb.DuckDBPyConnection], T], empty: T) -> T:
+    """``func(con)`` on a read-only connection; ``empty`` when the user tables are not
+    there yet (a database created before them: the first write creates them)."""
+    with _retrying(lambda: queries.reader(ctx.settings.db_path)) as con:
+        if con is None or not queries.has_table(con, "followup_log"):
+            return empty
+        return func(con)
+
+
+def followup_state(ctx: Context) -> pd.DataFrame:
+    return read(ctx, followup.state, pd.DataFrame(columns=["siren", "etape"]))
+
+
+def followup_log(ctx: Context, sirens: list[str] | None = None) -> pd.DataFrame:
+    return read(ctx, lambda con: followup.log(con, sirens), pd.DataFrame())
+
+
+def workshop_list(ctx: Context) -> pd.DataFrame:
+    return read(ctx, workshops.list_workshops, pd.DataFrame())
+
+
+def invitations(ctx: Context, workshop_id: int | None = None) -> pd.DataFrame:
+    return read(ctx, lambda con: workshops.invitations(con, workshop_id), pd.DataFrame(
+        columns=["workshop_id", "date_atelier", "siren", "nom", "present"]))
+
+
+def invited(ctx: Context) -> frozenset[str]:
+    return read(ctx, workshops.invited_sirens, frozenset())
+
+
+def status_or_stop(ctx: Context) -> pd.DataFrame:
+    """The status table of the context, or stop the page with a French message (empty
+    database, or status layer missing: these pages need statuses)."""
+    frame = views.base_frame(ctx)
+    if frame is None:
+        st.stop()
+    if "statut" not in frame.columns:
+        render.unavailable("le statut de publication")
+        st.stop()
+    return frame
+
+
+def vintages(ctx: Context) -> list[int]:
+    return cache.db_info(ctx.sig)["vintages"]
+
+
+def snapshot_list(ctx: Context) -> pd.DataFrame:
+    # the sidebar fills ctx.snapshots; a page run alone (tests) reads them itself
+    snaps = ctx.snapshots if ctx.snapshots is not None else cache.snapshots(ctx.sig)
+    if snaps is None or snaps.empty:
+        return pd.DataFrame(columns=["snapshot", "date_snapshot", "kind"])
+    out = snaps.copy()
+    out["date_snapshot"] = pd.to_datetime(out["date_snapshot"]).dt.date
+    return out.sort_values("date_snapshot").reset_index(drop=True)
+
+
+def status_at(ctx: Context, snapshot: int, day: date) -> pd.DataFrame | None:
+    """Status table of a snapshot, with the vintage in force at its date."""
+    return cache.status(ctx.sig, ctx.rule, int(snapshot), changes.vintage_for(day, vintages(ctx)))
+
+
+def status_frames(ctx: Context) -> dict[date, pd.DataFrame]:
+    """Every snapshot's status table by date (for the forecast and outcomes)."""
+    out = {}
+    for snap in snapshot_list(ctx).to_dict("records"):
+        frame = status_at(ctx, snap["snapshot"], snap["date_snapshot"])
+        if frame is not None:
+            out[snap["date_snapshot"]] = frame
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _history(sig: cache.DbSig, rule: str, sirens: tuple[str, ...],
+             snaps: tuple[tuple[int, date], ...], vintage_list: tuple[int, ...]) -> pd.DataFrame:
+    rows = []
+    for snap, day in snaps:
+        frame = cache.status(sig, rule, snap, changes.vintage_for(day, vintage_list))
+        if frame is None:
+            continue
+        part = frame[frame["siren"].isin(sirens)][["siren", "statut"]]
+        rows.append(part.assign(snapshot_date=pd.Timestamp(day)))
+    if not rows:
+        return pd.DataFrame(columns=["siren", "statut", "snapshot_date"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def history(ctx: Context, sirens: list[str]) -> pd.DataFrame:
+    """siren, snapshot_date, statut for the given collectivités at every snapshot."""
+    snaps = tuple((int(s["snapshot"]), s["date_snapshot"])
+                  for s in snapshot_list(ctx).to_dict("records"))
+    return _history(ctx.sig, ctx.rule, tuple(sorted(set(sirens))), snaps, tuple(vintages(ctx)))
+
+
+def with_centroids(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows plus lon/lat of the reference (by SIREN: EPCI and départements too)."""
+    ref = ctx.ref
+    if ref.empty or {"lon", "lat"} <= set(frame.columns):
+        return frame
+    coords = ref.dropna(subset=["siren"]).drop_duplicates("siren")[["siren", "lon", "lat"]]
+    return frame.merge(coords, on="siren", how="left")

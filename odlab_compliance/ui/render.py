@@ -1,0 +1,132 @@
+"""Safe rendering helpers shared by every page.
+
+Harvested text (dataset titles, organisation names, URLs) is untrusted: it is never
+passed to ``unsafe_allow_html``; in markdown it is escaped so that ``<script>`` or
+``[x](javascript:...)`` shows as text; in tables it is a plain cell, and only http(s)
+URLs become links (``LinkColumn``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import pandas as pd
+import streamlit as st
+
+from odlab_compliance import exports
+from odlab_compliance.fmt import date_fr, is_missing, nombre, pourcentage
+
+LOG = logging.getLogger("odlab_compliance.ui")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
+
+
+def md_escape(text: object) -> str:
+    """Text that markdown shows literally (no link, no HTML tag, no emphasis)."""
+    if is_missing(text):
+        return ""
+    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+
+
+def safe_url(url: object) -> str | None:
+    """The URL when it is http(s) with a host, else None (``javascript:``, ``data:``...)."""
+    if is_missing(url) or not isinstance(url, str):
+        return None
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return text
+
+
+def safe_links(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """A copy where the URL columns keep only http(s) links (others become empty)."""
+    out = df.copy()
+    for c in columns:
+        if c in out.columns:
+            out[c] = out[c].map(safe_url).astype("object")
+    return out
+
+
+def table(df: pd.DataFrame, *, key: str, links: Sequence[str] = (), labels: dict | None = None,
+          height: int | str = "auto", **column_config: object) -> None:
+    """A dataframe with http(s)-only link columns and French column labels."""
+    cfg: dict[str, object] = dict(column_config)
+    for c in links:
+        if c in df.columns:
+            cfg[c] = st.column_config.LinkColumn((labels or {}).get(c, c), display_text=None)
+    for c, label in (labels or {}).items():
+        cfg.setdefault(c, label)
+    shown = for_display(safe_links(df, links))
+    st.dataframe(shown, key=key, hide_index=True, width="stretch",
+                 column_config=cfg, height=height)
+
+
+def _display_cell(value: object) -> object:
+    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
+        return date_fr(value)
+    return "" if is_missing(value) else value
+
+
+def for_display(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy for the screen: dates as dd/mm/yyyy and empty cells empty (Streamlit would
+    write "None"); numbers stay numbers so columns still sort."""
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_bool_dtype(col):
+            out[c] = col.map(lambda v: "" if is_missing(v) else ("oui" if v else "non"))
+        elif pd.api.types.is_datetime64_any_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            out[c] = col.astype("object").map(_display_cell)
+    return out
+
+
+def downloads(df: pd.DataFrame | Callable[[], pd.DataFrame], stem: str, *, key: str) -> None:
+    """CSV (``;``, UTF-8 with BOM) and XLSX buttons; files are built only when clicked."""
+    frame = df if isinstance(df, pd.DataFrame) else None
+
+    def build(fmt: str) -> Callable[[], bytes]:
+        def make() -> bytes:
+            data = frame if frame is not None else df()  # type: ignore[operator]
+            return exports.to_bytes(data, fmt)  # type: ignore[arg-type]
+        return make
+
+    row = st.container(horizontal=True)
+    row.download_button("Télécharger (CSV)", build("csv"), exports.file_name(stem, "csv"),
+                       mime=exports.MIME_TYPES["csv"], key=f"{key}_csv", on_click="ignore",
+                       icon=":material/download:")
+    row.download_button("Télécharger (Excel)", build("xlsx"), exports.file_name(stem, "xlsx"),
+                       mime=exports.MIME_TYPES["xlsx"], key=f"{key}_xlsx", on_click="ignore",
+                       icon=":material/download:")
+
+
+def unavailable(what: str | Sequence[str]) -> None:
+    """The French "not yet available" state of a part whose data layer is missing."""
+    items = [what] if isinstance(what, str) else list(what)
+    st.info(f"Pas encore disponible : {', '.join(items)}. Cette partie s'affichera dès que "
+            "la brique correspondante sera installée.", icon=":material/hourglass_empty:")
+
+
+def metric(col: st.delta_generator.DeltaGenerator, label: str, value: object, *,
+           kind: str = "int", help: str | None = None) -> None:  # noqa: A002
+    text = pourcentage(value, vide="—") if kind == "pct" else nombre(value, vide="—")
+    col.metric(label, text, help=help)
+
+
+@contextmanager
+def guard(what: str) -> Iterator[None]:
+    """Turn an unexpected error into a French message (the traceback goes to the log)."""
+    try:
+        yield
+    except Exception as exc:  # the page must go on: the user sees a sentence, not a trace
+        LOG.exception("erreur dans %s", what)
+        st.warning(f"Impossible d'afficher {what} : une erreur inattendue s'est produite "
+                   f"({type(exc).__name__}). Le détail est dans le journal du serveur.",
+                   icon=":material/report:")

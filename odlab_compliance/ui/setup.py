@@ -1,0 +1,91 @@
+"""First run: build the reference data and import the Observatoire history from the
+official sources (or the mirror directory), with progress bars and French messages."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+
+import streamlit as st
+
+from odlab_compliance import db
+from odlab_compliance.config import Settings
+from odlab_compliance.errors import InputError
+from odlab_compliance.sources import SourceUnavailable
+from odlab_compliance.ui import layers, render
+
+LOG = logging.getLogger("odlab_compliance.ui")
+
+
+def progress_factory(area: st.delta_generator.DeltaGenerator
+                     ) -> Callable[[str, int | None], Callable[[int], None]]:
+    """A ``progress(label, total)`` like the CLI's, drawing Streamlit progress bars."""
+
+    def make(label: str, total: int | None) -> Callable[[int], None]:
+        bar = area.progress(0.0, text=label)
+        done = [0]
+
+        def advance(n: int) -> None:
+            done[0] += n
+            if total:
+                bar.progress(min(1.0, done[0] / total), text=label)
+            else:
+                bar.progress(0.5, text=f"{label} ({done[0]:,} …)".replace(",", " "))
+
+        return advance
+
+    return make
+
+
+def _call(func: Callable, *args: object, **kwargs: object) -> object:
+    """Call ``func`` with the keyword arguments it accepts (layers add options over time)."""
+    params = inspect.signature(func).parameters
+    accepted = {k: v for k, v in kwargs.items() if k in params}
+    return func(*args, **accepted)
+
+
+def build(settings: Settings, vintages: list[int], observatoire: bool) -> bool:
+    """Run the first-run steps; show progress and French messages; True when all went well."""
+    load = layers.find("load_vintage")
+    if load is None:
+        render.unavailable(layers.missing("load_vintage"))
+        return False
+    ok = True
+    with st.status("Construction de la base…", expanded=True) as box:
+        try:
+            for vintage in vintages:
+                st.write(f"Référentiel {vintage} : téléchargement et chargement…")
+                area = st.container()
+                with db.connect(settings) as con:
+                    _call(load, con, vintage, settings=settings, progress=progress_factory(area),
+                          step=lambda text, v=vintage, a=area: a.caption(f"{v} : {text}"))
+                st.write(f"Référentiel {vintage} chargé.")
+            if observatoire:
+                importer = layers.find("import_observatoire")
+                if importer is None:
+                    render.unavailable(layers.missing("import_observatoire"))
+                else:
+                    st.write("Éditions de l'Observatoire open data des territoires…")
+                    for outcome in importer(settings) or []:
+                        if getattr(outcome, "ok", True):
+                            st.write(f"{outcome.source_key} : {outcome.items} organisation(s).")
+                        else:
+                            ok = False
+                            st.error(f"{outcome.source_key} : {outcome.error}")
+        except SourceUnavailable as exc:
+            ok = False
+            st.error(f"Une source officielle n'a pas pu être obtenue : {exc}")
+        except InputError as exc:
+            ok = False
+            st.error(f"Un fichier officiel est illisible : {exc}")
+        except Exception as exc:  # never a traceback for a user
+            ok = False
+            LOG.exception("premier lancement")
+            st.error(f"La construction s'est arrêtée sur une erreur inattendue "
+                     f"({type(exc).__name__}). Le détail est dans le journal du serveur.")
+        box.update(label="Base construite." if ok else "Construction incomplète.",
+                   state="complete" if ok else "error", expanded=not ok)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return ok

@@ -1,0 +1,299 @@
+"""Data shaping shared by the pages: the base frame of the current context, the trend,
+and the French tables shown (and exported) under each figure."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from odlab_compliance import territory as terr
+from odlab_compliance.ui import layers, render
+from odlab_compliance.ui.shell import Context, snapshot_columns, snapshot_label
+
+MAX_TREND_POINTS = 12
+LIST_COLUMNS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
+                "departement": "Dép.", "population_totale": "Population totale",
+                "obligation": "Obligation", "statut": "Statut", "nb_jeux": "Jeux",
+                "derniere_mise_a_jour": "Dernière mise à jour", "plateformes": "Plateformes",
+                "motif": "Motif"}
+
+
+def frame_for(ctx: Context) -> pd.DataFrame | None:
+    """The status table of the context; the obligations alone when there is no snapshot
+    yet or the status layer is missing; None when neither layer is there."""
+    no_snapshot = ctx.snapshots is not None and ctx.snapshots.empty
+    frame = None if no_snapshot else ctx.status()
+    return ctx.obligations() if frame is None else frame
+
+
+def base_frame(ctx: Context) -> pd.DataFrame | None:
+    """``frame_for`` with the French notices a page needs (empty base, no snapshot yet,
+    missing layer); None (with a message) when nothing can be shown."""
+    if not ctx.ready:
+        st.info("La base est vide : ouvrez la page « Premier lancement ».")
+        return None
+    frame = None
+    with render.guard("le statut de publication"):
+        frame = frame_for(ctx)
+        if ctx.snapshots is not None and ctx.snapshots.empty:
+            st.info("Aucune collecte n'est encore enregistrée : seule l'obligation est "
+                    "affichée. Lancez `python -m odlab_compliance harvest`.")
+        elif layers.find("status_table") is None:
+            render.unavailable(layers.missing("status_table"))
+        if frame is None:
+            render.unavailable(layers.missing("obligations"))
+    return frame
+
+
+def trend(ctx: Context) -> pd.DataFrame:
+    """The territory's figures at each snapshot (oldest first, at most 12)."""
+    snaps = ctx.snapshots
+    if snaps is None or snaps.empty:
+        return pd.DataFrame(columns=["snapshot", "taux", "publiant", "obligees", "inconnu"])
+    ident, date_col = snapshot_columns(snaps)
+    ordered = snaps.sort_values(date_col) if date_col else snaps
+    frames: dict[str, pd.DataFrame] = {}
+    for _, row in ordered.tail(MAX_TREND_POINTS).iterrows():
+        value = row[ident]
+        value = value.item() if hasattr(value, "item") else value
+        frame = ctx.status(value)
+        if frame is not None:
+            # Two short lines under each point instead of one long slanted label.
+            frames[snapshot_label(row, date_col).replace(" · ", "<br>")] = frame
+    return terr.trend(frames, ctx.territory)
+
+
+def _percent_columns(out: pd.DataFrame, columns: tuple[str, ...], display: bool) -> None:
+    from odlab_compliance.fmt import pourcentage
+
+    for c in columns:
+        values = out[c].astype("float64")
+        out[c] = values.map(lambda v: pourcentage(v, 1, vide="—")) if display \
+            else (values * 100).round(1)
+
+
+def by_type_table(by_type: pd.DataFrame, display: bool = True) -> pd.DataFrame:
+    """Figures per type family; ``display`` formats rates the French way (else numbers)."""
+    out = by_type[["libelle", "obligees", "publie", "publie_via_tiers", "non_publie", "inconnu",
+                   "taux", "a_verifier"]].copy()
+    _percent_columns(out, ("taux",), display)
+    return out.rename(columns={"libelle": "Type", "obligees": "Obligées", "publie": "Publient",
+                               "publie_via_tiers": "Via plateforme partagée",
+                               "non_publie": "Ne publient pas", "inconnu": "Inconnu",
+                               "taux": "Taux" if display else "Taux (%)",
+                               "a_verifier": "À vérifier"})
+
+
+def child_names(ctx: Context, level: str) -> dict[str, str]:
+    if level in ("REG", "DEP"):
+        t = ctx.territories
+        part = t[t["niveau"].eq(level)]
+        return dict(zip(part["code"].astype(str), part["nom"].astype(str), strict=True))
+    ref = ctx.ref
+    part = ref[ref["type"].isin(terr.EPCI_TYPES)] if level == "EPCI" else ref[ref["type"].eq("COM")]
+    key = "siren" if level == "EPCI" else "code_insee"
+    return dict(zip(part[key].astype(str), part["nom"].astype(str), strict=True))
+
+
+def ranking_table(rank: pd.DataFrame, display: bool = True) -> pd.DataFrame:
+    out = rank.copy()
+    _percent_columns(out, ("taux", "couverture"), display)
+    suffix = "" if display else " (%)"
+    return out.rename(columns={"code": "Code", "nom": "Nom", "obligees": "Obligées",
+                               "publiant": "Publient", "inconnu": "Inconnu",
+                               "taux": "Taux" + suffix,
+                               "couverture": "Population couverte" + suffix})
+
+
+def no_agents_notice(summary: dict) -> None:
+    """Under the legal rule, without agent counts everyone is « à vérifier »: say why and
+    what to do, instead of showing empty figures."""
+    if summary["a_verifier"] and not summary["obligees"]:
+        st.info(f"{summary['a_verifier']} collectivité(s) sont « à vérifier » : aucun effectif "
+                "d'agents n'est chargé, et la loi exige 3 500 habitants ET 50 agents. Importez "
+                "les effectifs (`python -m odlab_compliance agents import FICHIER`) ou choisissez "
+                "la règle de l'Observatoire dans le menu de gauche.", icon=":material/info:")
+
+
+def obliged_list(local: pd.DataFrame) -> pd.DataFrame:
+    """Obliged (and to-check) collectivités of the territory, French labels, by name."""
+    part = local[local["obligation"].isin(["obligee", "a_verifier"])]
+    cols = [c for c in LIST_COLUMNS if c in part.columns]
+    out = part[cols].copy()
+    out["obligation"] = out["obligation"].map(terr.OBLIGATION_LABELS)
+    if "statut" in out.columns:
+        out["statut"] = out["statut"].map(lambda v: terr.STATUS_LABELS.get(v, "—"))
+    out = out.sort_values(["type", "nom"]) if len(out) else out
+    return out.rename(columns=LIST_COLUMNS).reset_index(drop=True)
+
+
+# -- maps -----------------------------------------------------------------------------
+
+def with_centroids(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows plus lon/lat from the reference (the status table has no coordinates)."""
+    if {"lon", "lat"} <= set(rows.columns):
+        return rows
+    ref = ctx.ref[["type", "code_insee", "lon", "lat"]]
+    return rows.merge(ref, on=["type", "code_insee"], how="left")
+
+
+def rate_map_figure(ctx: Context, frame: pd.DataFrame, level: str, basemap: bool):  # noqa: ANN201
+    """France or a région: areas of ``level`` (REG or DEP) by rate, obliged communes as points."""
+    from odlab_compliance import maps
+
+    local = terr.filter_frame(frame, ctx.territory)
+    names = child_names(ctx, level)
+    areas_ref = ctx.territories[ctx.territories["niveau"].eq(level)]
+    if ctx.territory.level == "REG":
+        areas_ref = areas_ref[areas_ref["region"].eq(ctx.territory.code)]
+    # Every area is drawn; one without obliged collectivités has no rate (grey).
+    rates = pd.DataFrame({"code": areas_ref["code"].astype(str)}).merge(
+        terr.rates(local, level, names), on="code", how="left")
+    rates["nom"] = rates["code"].map(names).fillna(rates["nom"])
+    rates[["obligees", "publiant"]] = rates[["obligees", "publiant"]].fillna(0)
+    codes = tuple(rates["code"])
+    areas = cache_geojson(ctx, level, codes)
+    communes = local[local["type"].eq("COM") & local["obligation"].isin(["obligee", "a_verifier"])]
+    points = with_centroids(ctx, communes)
+    outline = cache_geojson(ctx, "REG", None) if level == "DEP" and ctx.territory.level == "FR" \
+        else None
+    fig = maps.rate_map(areas, rates, points, outlines=outline, basemap=basemap,
+                        fit=ctx.territory.level != "FR")
+    return fig, rates
+
+
+def cached_map(ctx: Context, kind: str, arg: str, basemap: bool):  # noqa: ANN201
+    """The Carte page's figure (and its table), built once per database, rule, snapshot,
+    territory and option: hover texts of thousands of points are not rebuilt each run."""
+    return _cached_map(ctx.sig, ctx.vintage, ctx.rule, ctx.snapshot, ctx.territory, kind, arg,
+                       basemap)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _cached_map(sig, vintage: int, rule: str, snapshot: object,  # noqa: ANN001, ANN202
+                territory: terr.Territory, kind: str, arg: str, basemap: bool):
+    from odlab_compliance.config import load_settings
+
+    ctx = Context(settings=load_settings(), sig=sig, vintage=vintage, territory=territory,
+                  rule=rule, snapshot=snapshot, ready=True)
+    from odlab_compliance.ui import cache
+
+    ctx.snapshots = cache.snapshots(sig)
+    frame = frame_for(ctx)
+    if kind == "rate":
+        return rate_map_figure(ctx, frame, arg, basemap)
+    return commune_map_figure(ctx, frame, arg, basemap)
+
+
+def map_with_selection(fig, key: str, level: str | None = None,  # noqa: ANN001
+                       areas: set[str] | None = None) -> None:
+    """Show a map; a click on an area (``areas`` of ``level``) zooms into it, a click on a
+    collectivité (its SIREN in ``customdata``) opens its sheet."""
+    from odlab_compliance.ui import navigation, shell
+
+    event = st.plotly_chart(fig, key=key, width="stretch", on_select="rerun", theme=None,
+                            selection_mode="points", config={"displaylogo": False})
+    for point in (event.selection.points if event else []):
+        code = str(point.get("customdata") or point.get("location") or "")
+        if level and areas and point.get("location") and code in areas:
+            shell.set_territory(terr.Territory(level, code))
+            st.rerun()
+        elif code:
+            st.query_params["siren"] = code
+            navigation.switch_to("fiche")
+
+
+def commune_map_figure(ctx: Context, frame: pd.DataFrame, dep: str, basemap: bool):  # noqa: ANN201
+    """One département (or the EPCI selected): commune polygons by status, EPCI outlines."""
+    from odlab_compliance import maps
+
+    t = ctx.territory
+    scope = t if t.level == "EPCI" else terr.Territory("DEP", dep)
+    local = terr.filter_frame(frame, scope)
+    communes = local[local["type"].eq("COM")]
+    codes = tuple(sorted(communes["code_insee"].astype(str)))
+    epcis = tuple(sorted(set(communes["epci_siren"].dropna().astype(str))))
+    area = cache_geojson(ctx, "EPCI", (t.code,)) if t.level == "EPCI" \
+        else cache_geojson(ctx, "DEP", (dep,))
+    fig = maps.commune_map(cache_geojson(ctx, "COM", codes), communes,
+                           epci_outlines=cache_geojson(ctx, "EPCI", epcis),
+                           area_outline=area, basemap=basemap)
+    return fig, communes
+
+
+def cache_geojson(ctx: Context, level: str, codes: tuple[str, ...] | None) -> dict:
+    from odlab_compliance.ui import cache
+
+    return cache.geojson(ctx.sig, ctx.vintage, level, codes)
+
+
+# -- collectivité sheet -----------------------------------------------------------------
+
+def default_siren(ctx: Context, frame: pd.DataFrame) -> str | None:
+    """The collectivité of the selected territory (a commune, an EPCI, a département)."""
+    t = ctx.territory
+    if t.level == "FR":
+        return None
+    if t.level == "EPCI":
+        rows = frame[frame["siren"].eq(t.code)]
+    else:
+        rows = frame[frame["type"].eq({"REG": "REG", "DEP": "DEP", "COM": "COM"}[t.level])
+                     & frame["code_insee"].eq(t.code)]
+    return str(rows["siren"].iloc[0]) if len(rows) and pd.notna(rows["siren"].iloc[0]) else None
+
+
+def history(ctx: Context, siren: str) -> pd.DataFrame:
+    """The collectivité's status at each snapshot (oldest first)."""
+    snaps = ctx.snapshots
+    rows = []
+    if snaps is not None and not snaps.empty:
+        ident, date_col = snapshot_columns(snaps)
+        ordered = snaps.sort_values(date_col) if date_col else snaps
+        for _, snap in ordered.tail(MAX_TREND_POINTS).iterrows():
+            value = snap[ident]
+            frame = ctx.status(value.item() if hasattr(value, "item") else value)
+            if frame is None:
+                continue
+            me = frame[frame["siren"].eq(siren)]
+            rows.append({"snapshot": snapshot_label(snap, date_col),
+                         "statut": me["statut"].iloc[0] if len(me) else None,
+                         "nb_jeux": me["nb_jeux"].iloc[0] if len(me) and "nb_jeux" in me else None})
+    return pd.DataFrame(rows, columns=["snapshot", "statut", "nb_jeux"])
+
+
+EVIDENCE_LABELS = {"title": "Jeu de données", "url": "Lien", "platform": "Plateforme",
+                   "last_update": "Mise à jour", "schemas": "Schémas", "source": "Source",
+                   "publisher": "Publié par", "counted": "Compté", "reason": "Raison"}
+EVIDENCE_LINKS = ("url", "platform")
+
+
+def json_list(text: object) -> list[str]:
+    """A JSON array stored as text (reference load warnings); [] when absent or invalid."""
+    import json
+
+    if not isinstance(text, str) or not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+JOURNAL_LABELS = {"run_id": "N°", "kind": "Type", "status": "Résultat", "started_at": "Début",
+                  "ended_at": "Fin", "snapshot_date": "Date décrite", "territory": "Territoire",
+                  "sources_ok": "Sources lues", "sources_failed": "Sources en échec",
+                  "item_errors": "Erreurs d'éléments", "failures": "Échecs", "message": "Message",
+                  "erreurs": "Premières erreurs"}
+RUN_STATUS = {"done": "terminée", "done-errors": "terminée avec erreurs", "failed": "échouée",
+              "running": "en cours"}
+
+
+def journal_table(journal: pd.DataFrame) -> pd.DataFrame:
+    out = journal[[c for c in JOURNAL_LABELS if c in journal.columns]].copy()
+    if "status" in out.columns:
+        out["status"] = out["status"].map(lambda v: RUN_STATUS.get(v, v))
+    if "kind" in out.columns:
+        out["kind"] = out["kind"].map(lambda v: {"harvest": "collecte",
+                                                 "observatoire": "édition Observatoire"}.get(v, v))
+    return out.rename(columns=JOURNAL_LABELS)

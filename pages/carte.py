@@ -1,0 +1,51 @@
+"""Carte: France (régions or départements by rate, obliged communes as points) or one
+département (commune polygons by status, EPCI outlines). A click opens the sheet."""
+
+import streamlit as st
+
+from odlab_compliance import territory as terr
+from odlab_compliance.ui import render, shell, views
+
+ctx = shell.context()
+st.title(f"Carte · {ctx.territory_name}")
+
+frame = views.base_frame(ctx)
+if frame is None:
+    st.stop()
+
+t = ctx.territory
+views.no_agents_notice(terr.summary(terr.filter_frame(frame, t)))
+basemap = st.toggle("Fond de carte OpenStreetMap (nécessite internet dans le navigateur)",
+                    key="carte_basemap", value=False,
+                    help="Sans fond de carte, la carte s'affiche même hors ligne.")
+
+if t.level in ("FR", "REG"):
+    level = "DEP" if t.level == "REG" else st.radio(
+        "Colorier par", ["REG", "DEP"], key="carte_level", horizontal=True,
+        format_func=lambda v: {"REG": "Régions", "DEP": "Départements"}[v])
+    st.caption("Couleur des zones : taux de publication des collectivités obligées. Points : "
+               "communes obligées, colorées selon leur statut. Cliquez sur une zone pour la "
+               "détailler, sur un point pour ouvrir la fiche."
+               + (" Les régions d'outre-mer se choisissent dans le menu de gauche."
+                  if t.level == "FR" else ""))
+    with render.guard("la carte"):
+        fig, rates = views.cached_map(ctx, "rate", level, basemap)
+        views.map_with_selection(fig, "carte_france", level, set(rates["code"]))
+        ordered = rates.dropna(subset=["obligees"]).sort_values("nom")
+        render.table(views.ranking_table(ordered), key="carte_rates")
+        render.downloads(views.ranking_table(ordered, display=False), f"taux-{level.lower()}-{t.key.replace(':', '-')}",
+                         key="carte_rates_dl")
+else:
+    dep = terr.lineage(ctx.ref, t).get("DEP")
+    if not dep:
+        st.info("Choisissez un département dans le menu de gauche.")
+        st.stop()
+    st.caption("Communes colorées selon leur statut (les communes non obligées en gris clair) ; "
+               "traits noirs : limites des intercommunalités. Cliquez sur une commune pour "
+               "ouvrir sa fiche.")
+    with render.guard("la carte du département"):
+        fig, communes = views.cached_map(ctx, "communes", dep, basemap)
+        views.map_with_selection(fig, "carte_dep")
+        listing = views.obliged_list(communes)
+        render.table(listing, key="carte_communes", height=320)
+        render.downloads(listing, f"communes-{dep}", key="carte_communes_dl")

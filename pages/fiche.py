@@ -1,0 +1,105 @@
+"""Fiche collectivité: obliged and why, status with evidence, SCDL grid, history,
+comparison with similar collectivités, three next steps, one-page PDF."""
+
+import pandas as pd
+import streamlit as st
+
+from odlab_compliance import sheet_pdf
+from odlab_compliance import territory as terr
+from odlab_compliance.ui import cache, layers, render, shell, views
+from odlab_compliance.ui.sheet import build_sheet
+
+ctx = shell.context()
+frame = views.base_frame(ctx)
+if frame is None:
+    st.stop()
+
+# Choice: the URL's ``siren``, else the selected territory's own collectivité.
+local = terr.filter_frame(frame, ctx.territory)
+choices = local.dropna(subset=["siren"]).sort_values("nom")
+labels = dict(zip(choices["siren"].astype(str),
+                  choices["nom"].astype(str) + " (" + choices["type"].astype(str) + ")",
+                  strict=True))
+wanted = st.query_params.get("siren") or views.default_siren(ctx, frame)
+if wanted and wanted not in labels:
+    me = frame[frame["siren"].eq(wanted)]
+    if len(me):  # a link to a collectivité outside the selected territory still opens
+        labels = {wanted: f"{me['nom'].iloc[0]} ({me['type'].iloc[0]})", **labels}
+if not labels:
+    st.title("Fiche collectivité")
+    st.info("Aucune collectivité dans ce territoire.")
+    st.stop()
+options = list(labels)
+if st.session_state.get("fiche_siren") not in options or st.session_state.get(
+        "fiche_url") != wanted:
+    st.session_state["fiche_siren"] = wanted if wanted in labels else options[0]
+siren = st.selectbox("Collectivité", options, key="fiche_siren", format_func=labels.get)
+st.query_params["siren"] = siren
+st.session_state["fiche_url"] = siren
+
+row = frame[frame["siren"].eq(siren)].iloc[0].to_dict()
+evidence = None
+if "statut" in frame.columns:
+    evidence = cache.evidence(ctx.sig, siren, ctx.snapshot)
+ev = evidence if evidence is not None else pd.DataFrame()
+epci_row = None
+if row.get("epci_siren"):
+    epci = frame[frame["siren"].eq(row["epci_siren"])]
+    epci_row = epci.iloc[0].to_dict() if len(epci) else None
+peers = terr.similar(frame, siren)
+hist = views.history(ctx, siren) if "statut" in frame.columns else None
+sheet = build_sheet(row, ev, peers, epci_row, hist, ctx.snapshot_label or "—")
+
+st.title(sheet.nom)
+st.caption(render.md_escape(sheet.sous_titre))
+
+left, right = st.columns(2)
+with left:
+    st.subheader(f"Obligation : {sheet.obligation}")
+    st.markdown(render.md_escape(sheet.motif))
+    if row.get("proche_seuil") is True:
+        st.caption("Proche d'un seuil : la situation peut changer avec le prochain millésime.")
+with right:
+    st.subheader(f"Situation : {sheet.statut}")
+    for label, value in sheet.faits:
+        st.markdown(f"**{label}** : {render.md_escape(value)}")
+
+st.subheader("Preuves de publication")
+if evidence is None:
+    render.unavailable(layers.missing("evidence") or "les preuves de publication")
+elif ev.empty:
+    st.caption("Aucun jeu de données trouvé pour cette collectivité dans cette collecte.")
+else:
+    shown = ev[[c for c in ev.columns if c in views.EVIDENCE_LABELS]]
+    render.table(shown, key="fiche_evidence", links=views.EVIDENCE_LINKS,
+                 labels=views.EVIDENCE_LABELS)
+    render.downloads(ev, f"preuves-{siren}", key="fiche_evidence_dl")
+
+st.subheader("Jeux prioritaires du Socle commun des données locales")
+grid = sheet.grille[["jeu", "libelle_etat", "jeux", "derniere_mise_a_jour", "schema"]]
+render.table(grid, key="fiche_grid", labels={"jeu": "Jeu", "libelle_etat": "État",
+                                             "jeux": "Jeux", "schema": "Schéma",
+                                             "derniere_mise_a_jour": "Dernière mise à jour"})
+render.downloads(grid, f"socle-commun-{siren}", key="fiche_grid_dl")
+
+st.subheader("Les trois prochaines étapes les moins coûteuses")
+for n, step in enumerate(sheet.etapes, start=1):
+    st.markdown(f"{n}\\. {render.md_escape(step)}")
+
+c1, c2 = st.columns(2)
+with c1:
+    st.subheader("Historique")
+    if sheet.historique:
+        render.table(pd.DataFrame(sheet.historique, columns=["Date", "Statut"]), key="fiche_hist")
+    else:
+        st.caption("Pas d'historique pour cette collectivité.")
+with c2:
+    st.subheader("Collectivités comparables")
+    st.caption("Même type et même tranche de population, dans la même intercommunalité, "
+               "sinon le même département ou la même région.")
+    render.table(sheet.semblables, key="fiche_peers")
+    render.downloads(sheet.semblables, f"comparables-{siren}", key="fiche_peers_dl")
+
+st.download_button("Télécharger la fiche (PDF, une page)", lambda: sheet_pdf.render(sheet),
+                   f"fiche-{siren}.pdf", mime="application/pdf", key="fiche_pdf",
+                   on_click="ignore", icon=":material/picture_as_pdf:", type="primary")

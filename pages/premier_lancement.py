@@ -1,0 +1,34 @@
+"""Premier lancement: builds the reference data and the Observatoire history."""
+
+import streamlit as st
+
+from odlab_compliance.sources import vintages
+from odlab_compliance.ui import cache, render, setup, shell
+
+ctx = shell.context()
+st.title("Premier lancement")
+info = cache.db_info(ctx.sig)
+if ctx.ready:
+    st.success(f"La base contient le référentiel {', '.join(map(str, info['vintages']))} et "
+               f"{info['snapshots']} collecte(s) ou édition(s) de l'Observatoire. Vous pouvez "
+               "la reconstruire ci-dessous (les saisies des utilisateurs sont conservées).")
+else:
+    st.info("La base de données est vide. Construisez-la : le référentiel des collectivités "
+            "(communes, intercommunalités, départements, régions, contours) et l'historique "
+            "de l'Observatoire open data des territoires, depuis les sources officielles.")
+if ctx.settings.mirror_dir:
+    st.caption("Les fichiers seront lus dans le miroir hors ligne : "
+               f"{render.md_escape(str(ctx.settings.mirror_dir))}")
+else:
+    st.caption("Les fichiers seront téléchargés depuis les sites officiels (accès internet "
+               "nécessaire, ou réglez ODLAB_MIRROR_DIR vers un miroir).")
+
+known = sorted(vintages(), reverse=True)
+chosen = st.multiselect("Millésimes du référentiel", known, default=known[:1],
+                        key="setup_vintages")
+history = st.checkbox("Importer l'historique de l'Observatoire (éditions 2021 et 2022)",
+                      value=True, key="setup_observatoire")
+if st.button("Construire la base", type="primary", key="setup_go", disabled=not chosen):
+    if setup.build(ctx.settings, sorted(chosen, reverse=True), history):
+        st.success("C'est prêt : ouvrez la « Vue d'ensemble » dans le menu.")
+        st.button("Actualiser le menu", key="setup_refresh")

@@ -1,0 +1,66 @@
+"""Vue d'ensemble: key figures, by type, trend across snapshots, sub-territories ranked."""
+
+import streamlit as st
+
+from odlab_compliance import charts
+from odlab_compliance import territory as terr
+from odlab_compliance.ui import render, shell, views
+
+ctx = shell.context()
+st.title(f"Vue d'ensemble · {ctx.territory_name}")
+
+frame = views.base_frame(ctx)
+if frame is None:
+    st.stop()
+local = terr.filter_frame(frame, ctx.territory)
+s = terr.summary(local)
+
+c = st.columns(6)
+render.metric(c[0], "Collectivités obligées", s["obligees"],
+              help="Au moins 3 500 habitants ET au moins 50 agents (la loi ne dit pas « ou »). "
+                   "Voir la page Méthode et sources.")
+render.metric(c[1], "Publient", s["publiant"],
+              help="Au moins un jeu de données, sur leur plateforme, data.gouv.fr ou une "
+                   "plateforme partagée.")
+render.metric(c[2], "dont via une plateforme partagée", s["publie_via_tiers"])
+render.metric(c[3], "Taux de publication", s["taux"], kind="pct",
+              help="Collectivités qui publient / obligées dont le statut est connu.")
+render.metric(c[4], "Population couverte", s["couverture"], kind="pct",
+              help="Part de la population des communes obligées vivant dans une commune "
+                   "qui publie.")
+render.metric(c[5], "Statut inconnu", s["inconnu"],
+              help="Une source n'a pas pu être lue : ni conforme ni non conforme. "
+                   "Exclues du taux.")
+views.no_agents_notice(s)
+if s["a_verifier"] and s["obligees"]:
+    st.caption(f"{s['a_verifier']} collectivité(s) à vérifier (nombre d'agents inconnu) ne "
+               "sont pas comptées parmi les obligées.")
+
+by_type = terr.by_type(local)
+# One figure per row: the legends and territory names need the page's width.
+with render.guard("la répartition par type"):
+    st.plotly_chart(charts.status_breakdown(by_type), key="ve_by_type", width="stretch",
+                    theme=None)
+with render.guard("l'évolution"):
+    st.plotly_chart(charts.trend(views.trend(ctx)), key="ve_trend", width="stretch",
+                    theme=None)
+
+st.subheader("Par type de collectivité")
+render.table(views.by_type_table(by_type), key="ve_by_type_table")
+render.downloads(views.by_type_table(by_type, display=False), f"par-type-{ctx.territory.key.replace(':', '-')}",
+                 key="ve_by_type_dl")
+
+child = terr.CHILD_LEVEL.get(ctx.territory.level)
+if child:
+    st.subheader(f"Classement des sous-territoires ({terr.LEVEL_LABELS[child].lower()}s)")
+    rank = terr.ranking(frame, ctx.territory, views.child_names(ctx, child))
+    with render.guard("le classement"):
+        st.plotly_chart(charts.ranking(rank, terr.LEVEL_LABELS[child]), key="ve_rank",
+                        width="stretch", theme=None)
+    render.table(views.ranking_table(rank), key="ve_rank_table")
+    render.downloads(views.ranking_table(rank, display=False), f"classement-{ctx.territory.key.replace(':', '-')}", key="ve_rank_dl")
+
+st.subheader("Collectivités obligées du territoire")
+obliged = views.obliged_list(local)
+render.table(obliged, key="ve_list", height=400)
+render.downloads(obliged, f"obligees-{ctx.territory.key.replace(':', '-')}", key="ve_list_dl")

@@ -1,0 +1,139 @@
+"""Figures, maps, the collectivité sheet and its PDF, and the safe-rendering helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+import shapely
+
+from odlab_compliance import charts, maps, sheet_pdf
+from odlab_compliance import territory as T
+from odlab_compliance.ui import render
+from odlab_compliance.ui.sheet import build_sheet, next_steps, scdl_grid
+from tests.fixtures.dashboard import build_db
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    df = build_db.reference_rows()
+    df["obligation"] = ["non_obligee" if (t == "COM" and p < 3500) else "obligee"
+                        for t, p in zip(df["type"], df["population_totale"], strict=True)]
+    df["statut"] = df["siren"].map({"213105554": "publie", "243100518": "publie_via_tiers"}
+                                   ).fillna("non_publie")
+    df["plateformes"] = df["siren"].map({"243100518": "https://data.toulouse-metropole.fr"})
+    return df
+
+
+def test_figures_are_plotly_figures_with_french_separators(frame):
+    figs = [charts.status_breakdown(T.by_type(frame)),
+            charts.trend(T.trend({"2021": frame, "2022": frame}, T.FRANCE)),
+            charts.ranking(T.ranking(frame, T.Territory("REG", "76")), "Département")]
+    for fig in figs:
+        assert isinstance(fig, go.Figure)
+        assert fig.layout.separators == ", "
+    assert figs[1].data[0].text[0] == "14\u202f%"
+
+
+def test_empty_inputs_give_a_message_not_an_error(frame):
+    fig = charts.status_breakdown(T.by_type(frame.iloc[0:0]))
+    assert "Aucune" in fig.layout.annotations[0].text
+    assert charts.trend(pd.DataFrame(columns=["snapshot", "taux"])).layout.annotations
+
+
+def test_commune_map_is_white_with_outlines(frame):
+    geo = build_db.geometry_rows(build_db.reference_rows())
+    com = geo[geo["niveau"] == "COM"]
+    gj = maps.feature_collection(com["code"], com["geometry"])
+    epci = geo[geo["niveau"] == "EPCI"]
+    fig = maps.commune_map(gj, frame[frame["type"] == "COM"],
+                           epci_outlines=maps.feature_collection(epci["code"], epci["geometry"]))
+    assert fig.layout.map.style == "white-bg"
+    assert fig.layout.map.layers and fig.layout.map.layers[0].type == "line"
+    assert set(maps.trace_codes(fig)) == set(com["code"])
+    names = {t.name for t in fig.data}
+    assert "Non obligée" in names and "Publie (sa plateforme ou data.gouv.fr)" in names
+    hover = " ".join(t for trace in fig.data for t in trace.text)
+    assert "511\u202f684 habitants" in hover
+    assert maps.commune_map(gj, frame[frame["type"] == "COM"], basemap=True
+                            ).layout.map.style == maps.BASEMAP
+
+
+def test_rate_map_areas_and_points(frame):
+    geo = build_db.geometry_rows(build_db.reference_rows())
+    deps = geo[geo["niveau"] == "DEP"]
+    rates = T.rates(frame, "DEP", {"31": "Haute-Garonne", "09": "Ariège"})
+    fig = maps.rate_map(maps.feature_collection(deps["code"], deps["geometry"]), rates,
+                        frame[frame["type"] == "COM"], fit=True)
+    assert fig.data[0].type == "choroplethmap"
+    assert {t.type for t in fig.data[1:]} == {"scattermap"}
+    assert fig.layout.map.zoom > 6   # fitted to two small départements, not France
+
+
+def test_view_and_rate_ceiling():
+    gj = maps.feature_collection(["a"], [shapely.box(1.0, 43.0, 2.0, 44.0)])
+    view = maps.view_for(gj)
+    assert view["center"] == {"lat": 43.5, "lon": 1.5} and 6 < view["zoom"] < 10
+    assert maps.view_for({"features": []}) == maps.FRANCE_VIEW
+    assert maps.rate_ceiling(pd.Series([0.05, 0.13])) == 0.2
+    assert maps.rate_ceiling(pd.Series([0.43])) == 0.5
+    assert maps.rate_ceiling(pd.Series([None], dtype="float64")) == 1.0
+
+
+def test_scdl_grid_present_stale_absent():
+    today = dt.date(2026, 11, 27)
+    ev = pd.DataFrame({"schemas": ["scdl/deliberations", "scdl/budget,scdl/subventions", None],
+                       "last_update": ["2026-10-01", "2023-01-01", "2026-11-01"]})
+    grid = scdl_grid(ev, today).set_index("schema")
+    assert grid.loc["scdl/deliberations", "etat"] == "present"
+    assert grid.loc["scdl/budget", "etat"] == "ancien"
+    assert grid.loc["scdl/subventions", "jeux"] == 1
+    assert grid.loc["scdl/equipements", "etat"] == "absent"
+    assert grid.loc["scdl/deliberations", "derniere_mise_a_jour"] == "01/10/2026"
+    assert (scdl_grid(pd.DataFrame())["etat"] == "absent").all()
+    assert (scdl_grid(ev, today, known=False)["etat"] == "inconnu").all()
+
+
+def test_next_steps_suggest_the_shared_platform(frame):
+    row = frame[frame["siren"] == "213100696"].iloc[0].to_dict()   # Blagnac, non_publie
+    epci = frame[frame["siren"] == "243100518"].iloc[0].to_dict()
+    steps = next_steps(row, scdl_grid(pd.DataFrame()), epci)
+    assert len(steps) == 3
+    assert "Toulouse Métropole" in steps[0] and "data.toulouse-metropole.fr" in steps[0]
+    alone = next_steps(row, scdl_grid(pd.DataFrame()), None)
+    assert "data.gouv.fr" in alone[0]
+    checking = next_steps({**row, "obligation": "a_verifier"}, scdl_grid(pd.DataFrame()), None)
+    assert "agents" in checking[0]
+
+
+def test_pdf_sheet_is_one_page(frame):
+    row = frame[frame["siren"] == "213105554"].iloc[0].to_dict()
+    row["motif"] = "Obligée : 511 684 habitants (population totale 2023) ≥ 3 500 et 12 000 agents."
+    ev = pd.DataFrame({"schemas": ["scdl/deliberations"], "last_update": ["2026-10-01"],
+                       "title": [build_db.XSS_TITLE]})
+    hist = pd.DataFrame({"snapshot": ["31/12/2021", "31/12/2022"],
+                         "statut": ["publie", "publie"]})
+    sheet = build_sheet(row, ev, T.similar(frame, "213105554"), None, hist, "27/11/2026")
+    data = sheet_pdf.render(sheet)
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
+    assert sheet.obligation == "Obligée" and len(sheet.etapes) == 3
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("https://data.example.fr/x", "https://data.example.fr/x"),
+    ("http://a.fr", "http://a.fr"), ("javascript:alert(1)", None), ("data:text/html,x", None),
+    ("JAVASCRIPT:alert(1)", None), ("//evil.fr", None), ("", None), (None, None),
+    (float("nan"), None), ("https://", None),
+])
+def test_only_http_links(url, expected):
+    assert render.safe_url(url) == expected
+
+
+def test_markdown_escape():
+    text = render.md_escape("<script>alert(1)</script> [x](javascript:y) **gras**")
+    assert "<script>" not in text and "](" not in text and "**" not in text
+    assert render.md_escape(None) == ""

@@ -1,0 +1,188 @@
+"""AppTest of the outreach pages on a fixture database: each page runs without error,
+writes work for an editor, and nobody else can write when a password or OIDC is set."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit import config as st_config
+from streamlit.testing.v1 import AppTest
+
+from odlab_compliance import auth, db, followup, workshops
+from tests.fixtures.outreach.rows import BLAGNAC, COLOMIERS, build_db
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["suivi.py", "changements.py", "atelier.py", "prevision.py"]
+HASH = auth.hash_password("mot de passe des éditeurs", iterations=1000)
+
+
+@pytest.fixture
+def dbpath(settings):
+    with db.connect(settings) as con:
+        build_db(con)
+    return settings.db_path
+
+
+@pytest.fixture
+def listen(request):
+    """Set server.address for the test (AppTest runs the page in this process)."""
+    old = st_config.get_option("server.address")
+
+    def set_to(value):
+        st_config.set_option("server.address", value)
+
+    yield set_to
+    st_config.set_option("server.address", old)
+
+
+APP = ROOT / "tests" / "fixtures" / "outreach" / "app_outreach.py"
+
+
+def run(page: str, secrets: dict | None = None, territory: str | None = None) -> AppTest:
+    """The real app shell (sidebar, URL, banner) with the outreach pages registered,
+    switched to ``page``."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for k, v in (secrets or {}).items():
+        at.secrets[k] = v
+    if territory:
+        at.query_params["t"] = territory
+    at.run()
+    at.switch_page(f"../../../pages/{page}")  # relative to the app script
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def log(dbpath) -> pd.DataFrame:
+    with db.connect(path=dbpath, read_only=True) as con:
+        return followup.log(con)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs(dbpath, page, listen):
+    listen("")
+    at = run(page)
+    assert at.title[0].value.endswith("France")
+    assert not at.error
+
+
+def test_suivi_lists_behind_and_records_a_note_locally(dbpath, listen):
+    listen("127.0.0.1")
+    at = run("suivi.py")
+    late = at.dataframe[0].value
+    assert COLOMIERS in set(late["siren"])
+    at.selectbox(key="suivi_siren").select(BLAGNAC)
+    at.run()
+    at.selectbox(key="suivi_form_stage").select("contacte")
+    at.text_area(key="suivi_form_note").input("Appel au secrétariat")
+    at.text_input(key="suivi_form_contact").input("Mme Dupont")
+    submit = next(b for b in at.get("button") if "Enregistrer" in str(b.proto.label))
+    submit.click()
+    at.run()
+    assert not at.exception
+    assert at.success and "Enregistré" in at.success[0].value
+    got = log(dbpath)
+    assert set(got["champ"]) == {"etape", "note", "contact"}
+    assert got["editeur"].str.startswith("local:").all()
+
+
+def test_changements_known_answer(dbpath, listen):
+    listen("")
+    at = run("changements.py", territory="dep:31")
+    assert at.title[0].value == "Changements · Haute-Garonne"
+    at.date_input(key="chg_from").set_value(date(2026, 3, 15))
+    at.date_input(key="chg_to").set_value(date(2026, 9, 15))
+    at.run()
+    table = at.dataframe[0].value
+    assert dict(zip(table["nom"], table["libelle"], strict=True)) == {
+        "Blagnac": "Ont commencé à publier", "Colomiers": "Ont cessé de publier",
+        "Balma": "Statut désormais inconnu (source indisponible, pas un arrêt)"}
+    assert "Haute-Garonne (31)" in at.code[0].value
+
+
+def test_atelier_cohort_and_record(dbpath, listen):
+    listen("localhost")
+    at = run("atelier.py")
+    at.selectbox(key="atelier_venue").select("31555")
+    at.run()
+    cohort = at.dataframe[0].value
+    assert list(cohort["nom"])[:1] == ["Colomiers"]  # closest non-publishing commune
+    at.text_input(key="atelier_form_title").input("Atelier SCDL")
+    next(b for b in at.get("button") if "Enregistrer avec" in str(b.proto.label)).click()
+    at.run()
+    assert not at.exception and "enregistré" in at.success[0].value
+    with db.connect(path=dbpath, read_only=True) as con:
+        assert workshops.list_workshops(con).loc[0, "nb_invites"] == len(cohort)
+    at = run("atelier.py")  # already invited are now left out by default
+    assert set(at.dataframe[0].value["nom"]) == {"Auch"}  # too far for the first cohort
+
+
+def test_prevision_what_if(dbpath, listen):
+    listen("")
+    at = run("prevision.py")
+    at.multiselect(key="prev_cohort_None").select(COLOMIERS)
+    at.run()
+    assert not at.exception
+    assert any("moindres carrés" in e.value for e in at.markdown) or at.expander
+
+
+def _try_all_writes(at: AppTest) -> int:
+    """Every write button is disabled (AppTest, like a browser, cannot press a disabled
+    widget); press any that is not. Number of write buttons found."""
+    found = 0
+    for b in list(at.get("button")):
+        if any(w in str(b.proto.label) for w in ("Enregistrer", "Importer")):
+            found += 1
+            assert b.proto.disabled, f"bouton actif pour un lecteur : {b.proto.label}"
+    at.run()
+    return found
+
+
+@pytest.mark.parametrize("secrets", [
+    {auth.PASSWORD_KEY: HASH},
+    {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+              "client_id": "id", "client_secret": "s",
+              "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}},
+])
+def test_reader_cannot_write_when_auth_is_configured(dbpath, listen, secrets):
+    listen("localhost")  # even on localhost: configured auth takes precedence
+    with db.connect(path=dbpath) as con:
+        workshops.create(con, titre="Atelier", date_atelier=date(2026, 4, 1), editor="alice",
+                         invitees=pd.DataFrame({"siren": [BLAGNAC], "nom": ["Blagnac"]}))
+    for page in PAGES:
+        at = run(page, secrets)
+        if page == "suivi.py":
+            at.text_area(key="suivi_form_note").input("intrusion")
+        elif page == "atelier.py":
+            at.text_input(key="atelier_form_title").input("intrusion")
+        writes = _try_all_writes(at)
+        assert not at.exception
+        if page in ("suivi.py", "atelier.py"):  # the pages that write
+            assert writes >= 1
+            assert "Lecture seule" in at.get("expander")[0].proto.label
+    assert log(dbpath).empty
+    with db.connect(path=dbpath, read_only=True) as con:
+        assert len(workshops.list_workshops(con)) == 1
+        assert workshops.invitations(con)["present"].isna().all()
+
+
+def test_password_editor_can_write_and_is_logged(dbpath, listen):
+    listen("")
+    secrets = {auth.PASSWORD_KEY: HASH}
+    at = run("suivi.py", secrets)
+    at.text_input(key="suivi_login_name").input("Alice Martin")
+    at.text_input(key="suivi_login_password").input("faux")
+    next(b for b in at.get("button") if "Se connecter" in str(b.proto.label)).click()
+    at.run()
+    assert at.error and "incorrect" in at.error[0].value
+    at.text_input(key="suivi_login_password").input("mot de passe des éditeurs")
+    next(b for b in at.get("button") if "Se connecter" in str(b.proto.label)).click()
+    at.run()
+    assert "Alice Martin" in at.get("expander")[0].proto.label
+    at.text_area(key="suivi_form_note").input("Relance")
+    next(b for b in at.get("button") if str(b.proto.label) == "Enregistrer").click()
+    at.run()
+    assert set(log(dbpath)["editeur"]) == {"Alice Martin"}
