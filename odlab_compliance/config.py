@@ -43,7 +43,12 @@ SETTINGS: tuple[Setting, ...] = (
             "voir `reference/sources.toml` ; les tests y mettent un serveur local."),
     Setting("ODLAB_STALE_DAYS", "45",
             "Âge (jours) au-delà duquel le tableau de bord signale des données anciennes."),
+    Setting("ODLAB_MAP_BASEMAP", "0",
+            "`1` : fond de carte OpenStreetMap (tuiles) activé par défaut sur la page Carte, "
+            "pour un déploiement dont les navigateurs ont internet ; `0` : carte sans tuiles, "
+            "lisible hors ligne (l'interrupteur de la page reste disponible)."),
 )
+_TRUE = ("1", "true", "oui", "yes", "on")
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
 
@@ -64,6 +69,7 @@ class Settings:
     http_backoff: float
     stale_days: int
     base_url_overrides: dict[str, str] = field(default_factory=dict)
+    map_basemap: bool = False
 
     @property
     def cache_dir(self) -> Path:
@@ -98,4 +104,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         http_backoff=float(_get("ODLAB_HTTP_BACKOFF", env)),
         stale_days=int(_get("ODLAB_STALE_DAYS", env)),
         base_url_overrides=overrides,
+        map_basemap=_get("ODLAB_MAP_BASEMAP", env).strip().lower() in _TRUE,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from odlab_compliance.ui.sheet import Sheet
+from odlab_compliance.sheet import Sheet
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 ETAT_MARKS = {"present": "à jour", "ancien": "ancien", "absent": "absent", "inconnu": "?"}

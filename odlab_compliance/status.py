@@ -278,7 +278,8 @@ def observatoire_evidence(con: duckdb.DuckDBPyConnection, snap: dict) -> pd.Data
     dg = pd.to_numeric(df["nb_jeux_datagouv"]).astype("Int64")
     out = pd.DataFrame({
         "siren": df["siren"],
-        "nb_jeux": ptf.fillna(0) + dg.fillna(0),
+        # An edition without counts (2022) leaves them empty: absent is not zero.
+        "nb_jeux": ptf.add(dg, fill_value=0),
         "nb_jeux_datagouv": dg,
         "nb_jeux_portails": ptf,
         "derniere_mise_a_jour": None,
@@ -306,11 +307,12 @@ def apply_status(base: pd.DataFrame, evidence: pd.DataFrame, snap: dict) -> pd.D
         reasons = [everyone or per.get(s) for s in out.loc[no_ev, "siren"]]
         out.loc[no_ev, "statut"] = [INCONNU if r else NON_PUBLIE for r in reasons]
         out.loc[no_ev, "statut_detail"] = [r or "aucun jeu de données trouvé" for r in reasons]
+    # A zero is a fact only where the harvested sources answered (non_publie); an inconnu,
+    # or an Observatoire edition that gives no count, keeps an empty count, never a 0.
+    answered = (out["statut"] == NON_PUBLIE) & (snap["kind"] != "observatoire")
     for c in ("nb_jeux", "nb_jeux_datagouv", "nb_jeux_portails"):
-        # A zero is a fact only where the sources answered (non_publie); an inconnu keeps
-        # an empty count, never a misleading 0.
         vals = pd.to_numeric(out[c]).astype("Int64")
-        out[c] = vals.mask(vals.isna() & (out["statut"] == NON_PUBLIE), 0)
+        out[c] = vals.mask(vals.isna() & answered, 0)
     last = pd.to_datetime(out["derniere_mise_a_jour"])
     limit = pd.Timestamp(snap["date_snapshot"] - timedelta(days=FRESH_DAYS))
     out["derniere_mise_a_jour"] = last.dt.normalize()   # datetime64: exports write a date

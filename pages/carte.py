@@ -16,7 +16,7 @@ if frame is None:
 t = ctx.territory
 views.no_agents_notice(terr.summary(terr.filter_frame(frame, t)))
 basemap = st.toggle("Fond de carte OpenStreetMap (nécessite internet dans le navigateur)",
-                    key="carte_basemap", value=False,
+                    key="carte_basemap", value=ctx.settings.map_basemap,
                     help="Sans fond de carte, la carte s'affiche même hors ligne.")
 
 if t.level in ("FR", "REG"):

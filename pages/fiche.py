@@ -6,8 +6,8 @@ import streamlit as st
 
 from odlab_compliance import sheet_pdf
 from odlab_compliance import territory as terr
-from odlab_compliance.ui import cache, layers, render, shell, views
-from odlab_compliance.ui.sheet import build_sheet
+from odlab_compliance.sheet import build_sheet
+from odlab_compliance.ui import cache, render, shell, views
 
 ctx = shell.context()
 frame = views.base_frame(ctx)
@@ -66,7 +66,8 @@ with right:
 
 st.subheader("Preuves de publication")
 if evidence is None:
-    render.unavailable(layers.missing("evidence") or "les preuves de publication")
+    # No snapshot yet: the frame holds the obligations only.
+    st.caption("Aucune collecte enregistrée : pas encore de preuves de publication.")
 elif ev.empty:
     st.caption("Aucun jeu de données trouvé pour cette collectivité dans cette collecte.")
 else:

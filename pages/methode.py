@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance.fmt import nombre
-from odlab_compliance.ui import cache, layers, render, shell, views
+from odlab_compliance.status import STATUS_RULES
+from odlab_compliance.territory import STATUS_LABELS
+from odlab_compliance.ui import cache, render, shell, views
 
 ctx = shell.context()
 st.title("Méthode et sources")
@@ -18,39 +20,29 @@ st.warning(
     "collectivité n'est obligée que si elle remplit les deux conditions. La lecture « 3 500 "
     "habitants ou 50 agents », fréquente dans la presse, est erronée pour les collectivités.",
     icon=":material/gavel:")
-rules = cache.rules()
-if rules is None:
-    render.unavailable(layers.missing("list_rules"))
-else:
-    docs = cache.parameter_docs()
-    for rule in rules:
-        with st.expander(f"{rule['label']} (`{rule['id']}`)", expanded=rule["id"] == ctx.rule):
-            st.markdown(f"**Base légale.** {render.md_escape(rule['basis'])}")
-            st.markdown(render.md_escape(rule["description"]))
-            if rule["assumption"]:
-                st.info("Cette règle repose sur une hypothèse de travail (celle de "
-                        "l'Observatoire open data des territoires), pas sur le seul texte de "
-                        "loi : un résultat qui en dépend le dit dans son motif.")
-            st.markdown("**Paramètres**")
-            for name, value in rule["parameters"].items():
-                if isinstance(value, bool):
-                    shown = "oui" if value else "non"
-                elif isinstance(value, int | float):
-                    shown = nombre(value, 0 if isinstance(value, int) else 2)
-                else:
-                    shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-                st.markdown(f"- `{name}` = **{render.md_escape(shown)}** : "
-                            f"{render.md_escape(docs.get(name, ''))}")
+docs = cache.parameter_docs()
+for rule in cache.rules():
+    with st.expander(f"{rule['label']} (`{rule['id']}`)", expanded=rule["id"] == ctx.rule):
+        st.markdown(f"**Base légale.** {render.md_escape(rule['basis'])}")
+        st.markdown(render.md_escape(rule["description"]))
+        if rule["assumption"]:
+            st.info("Cette règle repose sur une hypothèse de travail (celle de "
+                    "l'Observatoire open data des territoires), pas sur le seul texte de "
+                    "loi : un résultat qui en dépend le dit dans son motif.")
+        st.markdown("**Paramètres**")
+        for name, value in rule["parameters"].items():
+            if isinstance(value, bool):
+                shown = "oui" if value else "non"
+            elif isinstance(value, int | float):
+                shown = nombre(value, 0 if isinstance(value, int) else 2)
+            else:
+                shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            st.markdown(f"- `{name}` = **{render.md_escape(shown)}** : "
+                        f"{render.md_escape(docs.get(name, ''))}")
 
 st.header("Statut de publication")
-status_rules = layers.find_value("status_rules")
-if status_rules is None:
-    render.unavailable(layers.missing("status_rules"))
-else:
-    from odlab_compliance.territory import STATUS_LABELS
-
-    for code, text in dict(status_rules).items():
-        st.markdown(f"- **{STATUS_LABELS.get(code, code)}** : {render.md_escape(text)}")
+for code, text in STATUS_RULES.items():
+    st.markdown(f"- **{STATUS_LABELS.get(code, code)}** : {render.md_escape(text)}")
 st.markdown(
     "Le **taux de publication** rapporte les collectivités obligées qui publient (elles-mêmes "
     "ou via une plateforme partagée) à celles dont le statut est connu : les statuts "
@@ -95,9 +87,7 @@ if not loads.empty:
 
 st.header("Journal des collectes")
 journal = cache.journal(ctx.sig)
-if journal is None:
-    render.unavailable(layers.missing("journal"))
-elif journal.empty:
+if journal.empty:
     st.caption("Aucune collecte enregistrée.")
 else:
     shown = views.journal_table(journal)

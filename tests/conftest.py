@@ -52,3 +52,18 @@ def mirror_dir() -> Path:
     if not value or not Path(value).is_dir():
         pytest.skip("ODLAB_MIRROR_DIR n'est pas défini : test sur le miroir ignoré")
     return Path(value).resolve()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole session: Playwright's sync API allows a single
+    running instance per thread, so every browser test shares this one."""
+    from tests.fixtures.dashboard import browser
+
+    if not Path(browser.CHROMIUM).exists():
+        pytest.skip("Chromium absent (/usr/bin/chromium) : make install-browser")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        instance = browser.launch(p)
+        yield instance
+        instance.close()

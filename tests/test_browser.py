@@ -46,9 +46,7 @@ def mirror_db(mirror_dir, tmp_path_factory) -> dict[str, str]:
         pytest.skip("Chromium absent (/usr/bin/chromium) : make install-browser")
     pytest.importorskip("playwright")
     from odlab_compliance.harvest.run import import_observatoire
-    from odlab_compliance.ui import layers
-
-    load_vintage = layers.find("load_vintage")
+    from odlab_compliance.reference import load_vintage
 
     home = tmp_path_factory.mktemp("browser_home")
     env = {"ODLAB_HOME": str(home), "ODLAB_MIRROR_DIR": str(mirror_dir)}
@@ -72,14 +70,10 @@ def app_url(mirror_db, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def page(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = browser.launch(p)
-        pg = browser.new_page(chromium)
-        yield pg
-        chromium.close()
+def page(app_url, chromium):
+    pg = browser.new_page(chromium)
+    yield pg
+    pg.context.close()
 
 
 def test_shared_link_on_a_fresh_server(page, app_url):

@@ -60,15 +60,10 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(served):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = browser.launch(p)
-        context = chromium.new_context(viewport={"width": 1400, "height": 1000},
-                                       accept_downloads=True, locale="fr-FR")
-        yield context.new_page()
-        chromium.close()
+def page(served, chromium):
+    pg = browser.new_page(chromium)
+    yield pg
+    pg.context.close()
 
 
 def test_cohort_download_and_note(page, served, tmp_path):

@@ -12,8 +12,8 @@ import shapely
 
 from odlab_compliance import charts, maps, sheet_pdf
 from odlab_compliance import territory as T
+from odlab_compliance.sheet import build_sheet, next_steps, scdl_grid
 from odlab_compliance.ui import render
-from odlab_compliance.ui.sheet import build_sheet, next_steps, scdl_grid
 from tests.fixtures.dashboard import build_db
 
 

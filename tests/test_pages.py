@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from odlab_compliance.config import PROJECT_ROOT, load_settings
-from odlab_compliance.ui import layers, navigation
+from odlab_compliance.ui import navigation
 from tests.fixtures.dashboard import build_db
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -211,8 +211,6 @@ def test_empty_database_opens_the_setup_page(settings):
     assert "premier_lancement.py" in labels
 
 
-@pytest.mark.skipif(layers.find("load_vintage") is None,
-                    reason="le chargeur du référentiel n'est pas encore installé")
 def test_first_run_reports_an_unreachable_source(settings, server, monkeypatch):
     # Every official base URL points at a local server that answers 503.
     from tests.httpserver import Reply

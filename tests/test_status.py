@@ -72,6 +72,23 @@ def test_apply_status_unknown_vs_not_published_and_freshness():
     assert set(out["statut"]) == {"publie", "inconnu"}
 
 
+def test_observatoire_edition_without_counts_leaves_them_empty():
+    snap = {"snapshot": 3, "kind": "observatoire", "date_snapshot": date(2022, 6, 1)}
+    with db.connect(path=":memory:") as con:
+        con.executemany(
+            "INSERT INTO harvest_observatoire (run_id, siren, statut, nb_jeux_ptf,"
+            " nb_jeux_datagouv) VALUES (?, ?, ?, ?, ?)",
+            [[3, "111111111", "publie", None, None], [3, "222222222", "publie", 4, None]])
+        ev = status.observatoire_evidence(con, snap)
+    base = pd.DataFrame({"siren": ["111111111", "222222222", "333333333"]})
+    out = status.apply_status(base, ev, snap).set_index("siren")
+    # 2022 editions give no counts: empty, not 0; a partial count is what it says.
+    assert out.loc["111111111", ["nb_jeux", "nb_jeux_datagouv", "nb_jeux_portails"]].isna().all()
+    assert out.loc["222222222", "nb_jeux"] == 4 and pd.isna(out.loc["222222222", "nb_jeux_datagouv"])
+    assert out.loc["333333333", "statut"] == "non_publie"
+    assert pd.isna(out.loc["333333333", "nb_jeux"])   # absent from the edition: no count given
+
+
 def test_every_status_value_is_documented():
     assert set(status.STATUS_RULES) == set(status.STATUTS)
 

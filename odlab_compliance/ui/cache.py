@@ -4,20 +4,22 @@ Every cached function takes the database *signature* (path and modification time
 its first argument, so a harvest or a reference update run from the CLI invalidates the
 cache by itself. Large objects (status tables of 40,000 rows, geometries) use
 ``st.cache_resource`` (shared, never copied: callers must not modify them); small ones
-``st.cache_data``. A layer that is not installed yet gives None.
+``st.cache_data``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import maps
+from odlab_compliance import maps, obligation
+from odlab_compliance import status as status_layer
 from odlab_compliance.config import Settings, load_settings
-from odlab_compliance.ui import layers, queries
+from odlab_compliance.ui import queries
 
 
 class DbSig(NamedTuple):
@@ -73,54 +75,49 @@ def geojson(sig: DbSig, vintage: int, niveau: str, codes: tuple[str, ...] | None
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def rules() -> list[dict] | None:
-    func = layers.find("list_rules")
-    if func is None:
-        return None
+def rules() -> list[dict]:
     return [{"id": r.id, "label": r.label, "basis": r.basis, "description": r.description,
-             "assumption": r.assumption, "parameters": dict(r.parameters)} for r in func()]
+             "assumption": r.assumption, "parameters": dict(r.parameters)}
+            for r in obligation.list_rules()]
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def parameter_docs() -> dict[str, str]:
-    func = layers.find("parameter_docs")
-    return dict(func()) if func else {}
+    return dict(obligation.parameter_docs())
 
 
-def _layer(name: str, sig: DbSig, *args: object, **kwargs: object) -> pd.DataFrame | None:
-    """Call the agreed layer function ``name(con, *args)``: None when the layer is not
-    installed, an empty frame when the database file does not exist yet."""
-    func = layers.find(name)
-    if func is None:
-        return None
+def _layer(func: Callable[..., pd.DataFrame], sig: DbSig, *args: object,
+           **kwargs: object) -> pd.DataFrame:
+    """``func(con, *args)`` on a read-only connection; an empty frame when the database
+    file does not exist yet."""
     with _read(sig) as con:
         return pd.DataFrame() if con is None else func(con, *args, **kwargs)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def snapshots(sig: DbSig) -> pd.DataFrame | None:
-    return _layer("list_snapshots", sig)
+def snapshots(sig: DbSig) -> pd.DataFrame:
+    return _layer(status_layer.list_snapshots, sig)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def status(sig: DbSig, rule: str, snapshot: object, vintage: int | None) -> pd.DataFrame | None:
-    """The status table (one row per collectivité), or None when the layer is missing."""
-    return _layer("status_table", sig, rule, snapshot=snapshot, vintage=vintage)
+def status(sig: DbSig, rule: str, snapshot: object, vintage: int | None) -> pd.DataFrame:
+    """The status table (one row per collectivité)."""
+    return _layer(status_layer.status_table, sig, rule, snapshot=snapshot, vintage=vintage)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def obligations(sig: DbSig, rule: str, vintage: int) -> pd.DataFrame | None:
-    return _layer("obligations", sig, vintage, rule)
+def obligations(sig: DbSig, rule: str, vintage: int) -> pd.DataFrame:
+    return _layer(obligation.obligations, sig, vintage, rule)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def evidence(sig: DbSig, siren: str, snapshot: object) -> pd.DataFrame | None:
-    return _layer("evidence", sig, siren, snapshot)
+def evidence(sig: DbSig, siren: str, snapshot: object) -> pd.DataFrame:
+    return _layer(status_layer.evidence, sig, siren, snapshot)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def journal(sig: DbSig) -> pd.DataFrame | None:
-    return _layer("journal", sig)
+def journal(sig: DbSig) -> pd.DataFrame:
+    return _layer(status_layer.journal, sig)
 
 
 def _table(sig: DbSig, table: str, query) -> pd.DataFrame:  # noqa: ANN001

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance import changes, db, followup, workshops
-from odlab_compliance.ui import cache, queries, render, views
+from odlab_compliance.ui import cache, queries, views
 from odlab_compliance.ui.shell import Context
 
 T = TypeVar("T")
@@ -88,12 +88,10 @@ def invited(ctx: Context) -> frozenset[str]:
 
 def status_or_stop(ctx: Context) -> pd.DataFrame:
     """The status table of the context, or stop the page with a French message (empty
-    database, or status layer missing: these pages need statuses)."""
+    database, or no snapshot yet: these pages need statuses)."""
     frame = views.base_frame(ctx)
-    if frame is None:
-        st.stop()
-    if "statut" not in frame.columns:
-        render.unavailable("le statut de publication")
+    if frame is None or "statut" not in frame.columns:
+        # base_frame has already said why (empty base, or no snapshot yet).
         st.stop()
     return frame
 
@@ -105,14 +103,14 @@ def vintages(ctx: Context) -> list[int]:
 def snapshot_list(ctx: Context) -> pd.DataFrame:
     # the sidebar fills ctx.snapshots; a page run alone (tests) reads them itself
     snaps = ctx.snapshots if ctx.snapshots is not None else cache.snapshots(ctx.sig)
-    if snaps is None or snaps.empty:
+    if snaps.empty:
         return pd.DataFrame(columns=["snapshot", "date_snapshot", "kind"])
     out = snaps.copy()
     out["date_snapshot"] = pd.to_datetime(out["date_snapshot"]).dt.date
     return out.sort_values("date_snapshot").reset_index(drop=True)
 
 
-def status_at(ctx: Context, snapshot: int, day: date) -> pd.DataFrame | None:
+def status_at(ctx: Context, snapshot: int, day: date) -> pd.DataFrame:
     """Status table of a snapshot, with the vintage in force at its date."""
     return cache.status(ctx.sig, ctx.rule, int(snapshot), changes.vintage_for(day, vintages(ctx)))
 
@@ -121,9 +119,7 @@ def status_frames(ctx: Context) -> dict[date, pd.DataFrame]:
     """Every snapshot's status table by date (for the forecast and outcomes)."""
     out = {}
     for snap in snapshot_list(ctx).to_dict("records"):
-        frame = status_at(ctx, snap["snapshot"], snap["date_snapshot"])
-        if frame is not None:
-            out[snap["date_snapshot"]] = frame
+        out[snap["date_snapshot"]] = status_at(ctx, snap["snapshot"], snap["date_snapshot"])
     return out
 
 
@@ -133,8 +129,6 @@ def _history(sig: cache.DbSig, rule: str, sirens: tuple[str, ...],
     rows = []
     for snap, day in snaps:
         frame = cache.status(sig, rule, snap, changes.vintage_for(day, vintage_list))
-        if frame is None:
-            continue
         part = frame[frame["siren"].isin(sirens)][["siren", "statut"]]
         rows.append(part.assign(snapshot_date=pd.Timestamp(day)))
     if not rows:

@@ -107,13 +107,6 @@ def downloads(df: pd.DataFrame | Callable[[], pd.DataFrame], stem: str, *, key: 
                        icon=":material/download:")
 
 
-def unavailable(what: str | Sequence[str]) -> None:
-    """The French "not yet available" state of a part whose data layer is missing."""
-    items = [what] if isinstance(what, str) else list(what)
-    st.info(f"Pas encore disponible : {', '.join(items)}. Cette partie s'affichera dès que "
-            "la brique correspondante sera installée.", icon=":material/hourglass_empty:")
-
-
 def metric(col: st.delta_generator.DeltaGenerator, label: str, value: object, *,
            kind: str = "int", help: str | None = None) -> None:  # noqa: A002
     text = pourcentage(value, vide="—") if kind == "pct" else nombre(value, vide="—")

@@ -3,7 +3,6 @@ official sources (or the mirror directory), with progress bars and French messag
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable
 
@@ -12,8 +11,9 @@ import streamlit as st
 from odlab_compliance import db
 from odlab_compliance.config import Settings
 from odlab_compliance.errors import InputError
+from odlab_compliance.harvest.run import import_observatoire
+from odlab_compliance.reference import load_vintage
 from odlab_compliance.sources import SourceUnavailable
-from odlab_compliance.ui import layers, render
 
 LOG = logging.getLogger("odlab_compliance.ui")
 
@@ -38,19 +38,8 @@ def progress_factory(area: st.delta_generator.DeltaGenerator
     return make
 
 
-def _call(func: Callable, *args: object, **kwargs: object) -> object:
-    """Call ``func`` with the keyword arguments it accepts (layers add options over time)."""
-    params = inspect.signature(func).parameters
-    accepted = {k: v for k, v in kwargs.items() if k in params}
-    return func(*args, **accepted)
-
-
 def build(settings: Settings, vintages: list[int], observatoire: bool) -> bool:
     """Run the first-run steps; show progress and French messages; True when all went well."""
-    load = layers.find("load_vintage")
-    if load is None:
-        render.unavailable(layers.missing("load_vintage"))
-        return False
     ok = True
     with st.status("Construction de la base…", expanded=True) as box:
         try:
@@ -58,21 +47,17 @@ def build(settings: Settings, vintages: list[int], observatoire: bool) -> bool:
                 st.write(f"Référentiel {vintage} : téléchargement et chargement…")
                 area = st.container()
                 with db.connect(settings) as con:
-                    _call(load, con, vintage, settings=settings, progress=progress_factory(area),
-                          step=lambda text, v=vintage, a=area: a.caption(f"{v} : {text}"))
+                    load_vintage(con, vintage, settings, progress=progress_factory(area),
+                                 step=lambda text, v=vintage, a=area: a.caption(f"{v} : {text}"))
                 st.write(f"Référentiel {vintage} chargé.")
             if observatoire:
-                importer = layers.find("import_observatoire")
-                if importer is None:
-                    render.unavailable(layers.missing("import_observatoire"))
-                else:
-                    st.write("Éditions de l'Observatoire open data des territoires…")
-                    for outcome in importer(settings) or []:
-                        if getattr(outcome, "ok", True):
-                            st.write(f"{outcome.source_key} : {outcome.items} organisation(s).")
-                        else:
-                            ok = False
-                            st.error(f"{outcome.source_key} : {outcome.error}")
+                st.write("Éditions de l'Observatoire open data des territoires…")
+                for outcome in import_observatoire(settings):
+                    if outcome.ok:
+                        st.write(f"{outcome.source_key} : {outcome.items} organisation(s).")
+                    else:
+                        ok = False
+                        st.error(f"{outcome.source_key} : {outcome.error}")
         except SourceUnavailable as exc:
             ok = False
             st.error(f"Une source officielle n'a pas pu être obtenue : {exc}")

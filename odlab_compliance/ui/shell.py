@@ -56,8 +56,8 @@ class Context:
     def territories(self) -> pd.DataFrame:
         return cache.territories(self.sig, self.vintage) if self.vintage else pd.DataFrame()
 
-    def status(self, snapshot: object | None = None) -> pd.DataFrame | None:
-        """Status table of the selected rule and snapshot (None: layer missing)."""
+    def status(self, snapshot: object | None = None) -> pd.DataFrame:
+        """Status table of the selected rule and snapshot."""
         snap = self.snapshot if snapshot is None else snapshot
         return cache.status(self.sig, self.rule, snap, self.vintage)
 
@@ -275,7 +275,7 @@ def banner(ctx: Context) -> None:
         parts.insert(0, "Aucune collecte enregistrée")
     st.caption(" · ".join(parts) + f" · Territoire : {ctx.territory_name}")
     journal = cache.journal(ctx.sig)
-    if journal is not None and not journal.empty and "status" in journal.columns:
+    if not journal.empty and "status" in journal.columns:
         live = journal[journal["kind"].ne("observatoire")] if "kind" in journal.columns \
             else journal
         live = live[live["status"].ne("running")]

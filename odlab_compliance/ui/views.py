@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance import territory as terr
-from odlab_compliance.ui import layers, render
+from odlab_compliance.ui import render
 from odlab_compliance.ui.shell import Context, snapshot_columns, snapshot_label
 
 MAX_TREND_POINTS = 12
@@ -20,15 +20,15 @@ LIST_COLUMNS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "T
 
 def frame_for(ctx: Context) -> pd.DataFrame | None:
     """The status table of the context; the obligations alone when there is no snapshot
-    yet or the status layer is missing; None when neither layer is there."""
+    yet."""
     no_snapshot = ctx.snapshots is not None and ctx.snapshots.empty
     frame = None if no_snapshot else ctx.status()
     return ctx.obligations() if frame is None else frame
 
 
 def base_frame(ctx: Context) -> pd.DataFrame | None:
-    """``frame_for`` with the French notices a page needs (empty base, no snapshot yet,
-    missing layer); None (with a message) when nothing can be shown."""
+    """``frame_for`` with the French notices a page needs (empty base, no snapshot yet);
+    None (with a message) when nothing can be shown."""
     if not ctx.ready:
         st.info("La base est vide : ouvrez la page « Premier lancement ».")
         return None
@@ -38,10 +38,6 @@ def base_frame(ctx: Context) -> pd.DataFrame | None:
         if ctx.snapshots is not None and ctx.snapshots.empty:
             st.info("Aucune collecte n'est encore enregistrée : seule l'obligation est "
                     "affichée. Lancez `python -m odlab_compliance harvest`.")
-        elif layers.find("status_table") is None:
-            render.unavailable(layers.missing("status_table"))
-        if frame is None:
-            render.unavailable(layers.missing("obligations"))
     return frame
 
 
@@ -56,10 +52,8 @@ def trend(ctx: Context) -> pd.DataFrame:
     for _, row in ordered.tail(MAX_TREND_POINTS).iterrows():
         value = row[ident]
         value = value.item() if hasattr(value, "item") else value
-        frame = ctx.status(value)
-        if frame is not None:
-            # Two short lines under each point instead of one long slanted label.
-            frames[snapshot_label(row, date_col).replace(" · ", "<br>")] = frame
+        # Two short lines under each point instead of one long slanted label.
+        frames[snapshot_label(row, date_col).replace(" · ", "<br>")] = ctx.status(value)
     return terr.trend(frames, ctx.territory)
 
 
@@ -252,8 +246,6 @@ def history(ctx: Context, siren: str) -> pd.DataFrame:
         for _, snap in ordered.tail(MAX_TREND_POINTS).iterrows():
             value = snap[ident]
             frame = ctx.status(value.item() if hasattr(value, "item") else value)
-            if frame is None:
-                continue
             me = frame[frame["siren"].eq(siren)]
             rows.append({"snapshot": snapshot_label(snap, date_col),
                          "statut": me["statut"].iloc[0] if len(me) else None,

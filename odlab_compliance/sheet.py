@@ -161,11 +161,10 @@ def build_sheet(row: Mapping[str, object], evidence: pd.DataFrame, peers: pd.Dat
     sous_titre = f"{type_label}{where} · SIREN {_text(row.get('siren'))}"
     if not is_missing(pop):
         sous_titre += f" · {nombre(pop)} habitants (population totale)"
-    counted = not (is_missing(row.get("nb_jeux_datagouv")) and is_missing(row.get("nb_jeux_portails")))
     faits = [
-        # An Observatoire edition may list a publisher without its counts: say so, not "0".
-        ("Jeux de données publiés", nombre(row.get("nb_jeux"), vide="—") if counted
-         else "non renseigné dans cette source"),
+        # No count (an Observatoire edition without counts, an unknown status): say so.
+        ("Jeux de données publiés",
+         nombre(row.get("nb_jeux"), vide="non renseigné dans cette source")),
         ("dont sur data.gouv.fr", nombre(row.get("nb_jeux_datagouv"), vide="—")),
         ("dont sur des portails", nombre(row.get("nb_jeux_portails"), vide="—")),
         ("Dernière mise à jour", date_fr(row.get("derniere_mise_a_jour"), vide="—")),

@@ -1,0 +1,5 @@
+-- One row per région and département of a vintage.
+SELECT niveau, code, nom, region, zone
+FROM ref_territoire
+WHERE vintage = ?
+ORDER BY niveau, code
