@@ -23,6 +23,7 @@ import pandas as pd
 from odlab_compliance import followup
 from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.followup import STAGES, Change
+from odlab_compliance.textfile import utf8_text
 
 COLUMNS: dict[str, str] = {
     "siren": "SIREN de la collectivité (9 chiffres, obligatoire)",
@@ -58,19 +59,6 @@ def parse_date(text: str) -> date | None:
     raise ValueError(text)
 
 
-def _non_utf8_lines(data: bytes) -> list[int]:
-    return [i for i, line in enumerate(data.split(b"\n"), start=1)
-            if not _decodes(line)]
-
-
-def _decodes(line: bytes) -> bool:
-    try:
-        line.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
 def read_table(data: bytes, name: str) -> pd.DataFrame:
     """The file as a table of text cells (CSV or XLSX by content), or InputError."""
     if not data.strip():
@@ -82,14 +70,7 @@ def read_table(data: bytes, name: str) -> pd.DataFrame:
         except Exception as exc:  # openpyxl raises many kinds on a damaged file
             raise InputError(name, f"classeur XLSX illisible ({exc})") from exc
     else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            lines = _non_utf8_lines(data)
-            raise InputError(
-                name, "le fichier n'est pas en UTF-8 (sans doute Latin-1 / Windows-1252, "
-                      "enregistré par Excel) : enregistrez-le au format « CSV UTF-8 »",
-                [LineError(n, "caractères non UTF-8") for n in lines]) from None
+        text = utf8_text(data, name)
         first = text.splitlines()[0] if text.splitlines() else ""
         sep = ";" if first.count(";") >= first.count(",") else ","
         rows = list(csv.reader(io.StringIO(text), delimiter=sep))

@@ -159,13 +159,17 @@ def test_prefecture_reimport_updates_only_its_sirens(loaded, tmp_path):
     assert rows["213100225"]["agents_min"] == 12      # untouched
 
 
-def test_prefecture_cp1252_excel_file_is_read_and_said(loaded, tmp_path):
-    content = (PREF_HEADER + "\r\n213100225;14;2025;Déclaration du maire\r\n;;;\r\n")
+def test_prefecture_latin1_excel_file_is_refused_naming_the_line(loaded, tmp_path):
+    content = (PREF_HEADER + "\r\n243100534;61;2025;ok\r\n"
+               "213100225;14;2025;Déclaration du maire\r\n")
     f = write(tmp_path, "pref-excel.csv", content.encode("cp1252"))
-    report = import_file(loaded, f)
-    assert report.written == 1
-    assert "Windows-1252" in report.summary()
-    assert by_siren(loaded)["213100225"]["agents_source_detail"].endswith("Déclaration du maire")
+    before = by_siren(loaded)
+    with pytest.raises(InputError) as err:
+        import_file(loaded, f)
+    text = str(err.value)
+    assert "pref-excel.csv" in text and "UTF-8" in text and "ligne 3" in text
+    assert "ligne 2 " not in text
+    assert by_siren(loaded) == before
 
 
 def test_prefecture_comma_bom_and_header_variants(con, tmp_path):

@@ -14,7 +14,7 @@ import math
 
 import pandas as pd
 
-from odlab_compliance.agents.detect import PREFECTURE_REQUIRED, FileFormat, column_map, decode
+from odlab_compliance.agents.detect import PREFECTURE_REQUIRED, FileFormat, column_map
 from odlab_compliance.agents.store import ROW_COLUMNS
 from odlab_compliance.agents.validate import (
     agents_problem,
@@ -26,6 +26,7 @@ from odlab_compliance.agents.validate import (
 )
 from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.fmt import nombre
+from odlab_compliance.textfile import utf8_text
 
 SOURCE = "prefecture"
 
@@ -63,7 +64,7 @@ def to_agent_rows(raw: pd.DataFrame, file_name: str) -> pd.DataFrame:
 def parse_prefecture(fmt: FileFormat) -> pd.DataFrame:
     """Read and check a prefecture CSV; raise ``InputError`` listing every bad line."""
     name = fmt.path.name
-    text, _ = decode(fmt.path.read_bytes())
+    text = utf8_text(fmt.path.read_bytes(), name)
     raw = read_rows(text, fmt.delimiter or ";")
     if raw.empty:
         raise InputError(name, "aucune ligne de données sous l'en-tête")
