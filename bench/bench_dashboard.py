@@ -44,14 +44,14 @@ PAGES = [
 def build(home: Path, mirror: Path) -> None:
     """Reference 2026 and the Observatoire editions, unless already there."""
     from odlab_compliance.harvest.run import import_observatoire
-    from odlab_compliance.ui import layers
+    from odlab_compliance.reference import load_vintage
 
     settings = dataclasses.replace(load_settings({"ODLAB_HOME": str(home)}), mirror_dir=mirror)
     if settings.db_path.is_file():
         return
     start = time.perf_counter()
     with db.connect(settings) as con:
-        layers.find("load_vintage")(con, 2026, settings)
+        load_vintage(con, 2026, settings)
     import_observatoire(settings)
     print(f"base construite depuis le miroir en {time.perf_counter() - start:.1f} s", flush=True)
 
