@@ -66,7 +66,24 @@ class Territory:
         code = code.strip()
         if level not in LEVELS[1:] or not code or not code.replace(" ", "").isalnum():
             return cls()
-        return cls(level, code)
+        return cls(level, code.upper() if level == "DEP" else code)
+
+    @classmethod
+    def from_cli(cls, text: str, levels: tuple[str, ...] | None = None) -> Territory:
+        """Read a command-line key; unlike a URL, a typo is an error (ValueError), not
+        France. ``levels`` restricts the accepted levels (e.g. a harvest by territory)."""
+        allowed = levels or LEVELS
+        t = cls.parse(text)
+        typo = t.level == "FR" and text.strip().lower() not in ("", "fr", "france")
+        if typo or t.level not in allowed:
+            keys = {"FR": "fr", "REG": "reg:76", "DEP": "dep:31", "EPCI": "epci:<siren>",
+                    "COM": "com:<code insee>"}
+            raise ValueError(f"territoire « {text} » invalide : attendu "
+                             + ", ".join(keys[level] for level in allowed if level in keys))
+        return t
+
+    def __str__(self) -> str:
+        return self.key
 
 
 FRANCE = Territory()

@@ -134,3 +134,12 @@ def test_trend_one_row_per_snapshot(frame):
     tr = T.trend({"2021": older, "2026": frame}, T.Territory("DEP", "31"))
     assert list(tr["snapshot"]) == ["2021", "2026"]
     assert tr.iloc[0]["publiant"] == 0 and tr.iloc[1]["publiant"] == 2
+
+
+def test_from_cli_refuses_typos_and_levels_not_allowed():
+    assert T.Territory.from_cli("dep:31") == T.Territory("DEP", "31")
+    assert T.Territory.from_cli("fr") == T.Territory()
+    with pytest.raises(ValueError, match="dept31"):
+        T.Territory.from_cli("dept31")
+    with pytest.raises(ValueError, match="reg:76, dep:31, epci"):
+        T.Territory.from_cli("com:31555", ("REG", "DEP", "EPCI"))

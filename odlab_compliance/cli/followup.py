@@ -59,11 +59,10 @@ def add_territory_options(p: argparse.ArgumentParser) -> None:
 
 def territory_arg(text: str) -> Territory:
     """A territory from the command line; unlike a URL, a typo is an error, not France."""
-    t = Territory.parse(text)
-    if t.level == "FR" and text.strip().lower() not in ("", "fr", "france"):
-        raise InputError("--territory", f"territoire « {text} » invalide : attendu fr, "
-                                        "reg:76, dep:31, epci:<siren> ou com:<code insee>")
-    return t
+    try:
+        return Territory.from_cli(text)
+    except ValueError as exc:
+        raise InputError("--territory", str(exc)) from None
 
 
 def _export(args: argparse.Namespace) -> int:

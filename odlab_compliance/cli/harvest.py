@@ -13,7 +13,8 @@ import pandas as pd
 from odlab_compliance import db, status
 from odlab_compliance.cli.common import EXIT_FAILED, EXIT_INPUT, progress_factory
 from odlab_compliance.config import load_settings
-from odlab_compliance.harvest.run import SOURCES, Territory, run_harvest
+from odlab_compliance.harvest.run import HARVEST_LEVELS, SOURCES, run_harvest
+from odlab_compliance.territory import Territory
 
 STATUS_LABELS = {"done": "terminé", "done-errors": "terminé avec erreurs", "failed": "échec",
                  "running": "en cours"}
@@ -49,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _harvest(args: argparse.Namespace) -> int:
     if args.territory:
         try:
-            Territory.parse(args.territory)
+            Territory.from_cli(args.territory, HARVEST_LEVELS)
         except ValueError as exc:
             print(f"Erreur : {exc}", file=sys.stderr)
             return EXIT_INPUT

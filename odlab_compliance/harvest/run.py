@@ -26,6 +26,7 @@ from odlab_compliance.harvest import portals as portal_harvest
 from odlab_compliance.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
 from odlab_compliance.http import RateLimiter, make_session
 from odlab_compliance.sources import SourceUnavailable, all_sources, fetch
+from odlab_compliance.territory import Territory, filter_frame
 
 SOURCES = ("datagouv", "portals", "observatoire")
 OBSERVATOIRE_SOURCE_ID = "odf-organisations"
@@ -48,21 +49,8 @@ class RunResult:
         return [o for o in self.outcomes if o.failed]
 
 
-@dataclass
-class Territory:
-    level: str   # dep | reg | epci
-    code: str
-
-    @classmethod
-    def parse(cls, text: str) -> Territory:
-        level, _, code = text.partition(":")
-        level = level.strip().lower()
-        if level not in ("dep", "reg", "epci") or not code.strip():
-            raise ValueError(f"territoire « {text} » : attendu dep:31, reg:76 ou epci:<siren>")
-        return cls(level, code.strip().upper() if level == "dep" else code.strip())
-
-    def __str__(self) -> str:
-        return f"{self.level}:{self.code}"
+# A harvest is national, or refreshes a région, a département or an intercommunality.
+HARVEST_LEVELS = ("REG", "DEP", "EPCI")
 
 
 
@@ -75,15 +63,7 @@ def collectivites(con: duckdb.DuckDBPyConnection, vintage: int | None = None) ->
 
 
 def territory_sirens(colls: pd.DataFrame, territory: Territory) -> set[str]:
-    if territory.level == "dep":
-        mask = (colls["departement"] == territory.code) | (
-            (colls["type"] == "DEP") & (colls["code_insee"] == territory.code))
-    elif territory.level == "reg":
-        mask = (colls["region"] == territory.code) | (
-            (colls["type"] == "REG") & (colls["code_insee"] == territory.code))
-    else:
-        mask = (colls["epci_siren"] == territory.code) | (colls["siren"] == territory.code)
-    return set(colls.loc[mask, "siren"].dropna())
+    return set(filter_frame(colls, territory)["siren"].dropna())
 
 
 def snapshot_publishers(con: duckdb.DuckDBPyConnection, run_id: int) -> pd.DataFrame:
@@ -203,7 +183,7 @@ def run_harvest(settings: Settings | None = None, *, sources: list[str] | None =
     unknown = [s for s in wanted if s not in SOURCES]
     if unknown:
         raise ValueError(f"source inconnue : {', '.join(unknown)} (connues : {', '.join(SOURCES)})")
-    terr = Territory.parse(territory) if territory else None
+    terr = Territory.from_cli(territory, HARVEST_LEVELS) if territory else None
     result = RunResult(None, "done")
     if "observatoire" in wanted:
         # Asked for explicitly, a missing edition file is a failure; as part of "all
@@ -324,7 +304,7 @@ def _fetch_all(settings: Settings, ctx: _Context, live: list[str], terr: Territo
             tick = progress("portails", len(ctx.portals)) if progress else None
             scope: str | set[str] | None = None
             if terr is not None:
-                scope = str(terr) if terr.level == "reg" else territory_sirens(ctx.colls, terr)
+                scope = str(terr) if terr.level == "REG" else territory_sirens(ctx.colls, terr)
             pubs, dss, outs = portal_harvest.harvest_portals(ctx.portals, session, territory=scope,
                                                           progress=tick)
             publishers += pubs
