@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
 NNBSP = "\u202f"   # narrow no-break space: thousands separator, before ";:!?%"
 NBSP = "\u00a0"    # no-break space
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for comparing what people type ("Année " ~ "annee")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def is_missing(value: object) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pandas as pd
 
 from odlab_compliance import followup
 from odlab_compliance.errors import InputError, LineError
+from odlab_compliance.fmt import fold
 from odlab_compliance.followup import STAGES, Change
 from odlab_compliance.textfile import utf8_text
 
@@ -39,8 +39,7 @@ _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%y")
 
 def _fold(text: str) -> str:
     """Lower case without accents: "Accompagnée" and "accompagnee" match the same stage."""
-    return "".join(c for c in unicodedata.normalize("NFD", text.strip().lower())
-                   if unicodedata.category(c) != "Mn")
+    return fold(text.strip())
 
 
 _STAGE_LOOKUP = {_fold(k): k for k in STAGES} | {_fold(v): k for k, v in STAGES.items()}

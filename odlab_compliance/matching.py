@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import db
+from odlab_compliance.fmt import fold
 from odlab_compliance.identifiers import is_valid_siret, luhn_ok, siren_of_siret
 
 MATCH_COLUMNS = ["source", "publisher_id", "siren", "method", "confidence", "decision", "flags"]
@@ -96,8 +96,7 @@ def normalize_name(text: object) -> str:
     """Lowercase, no accents, punctuation and apostrophes as spaces, single spaces."""
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return ""
-    s = unicodedata.normalize("NFKD", str(text))
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    s = fold(str(text))
     s = s.replace("œ", "oe").replace("æ", "ae")
     s = re.sub(r"\bst\b", "saint", s)
     s = re.sub(r"\bste\b", "sainte", s)

@@ -9,13 +9,13 @@ a CSV saved by Excel on a French Windows is cp1252, and it is accepted with a no
 from __future__ import annotations
 
 import codecs
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from odlab_compliance.errors import InputError, LineError
+from odlab_compliance.fmt import fold
 
 SIRENE_CSV = "sirene_csv"
 SIRENE_PARQUET = "sirene_parquet"
@@ -55,8 +55,7 @@ class FileFormat:
 
 def column_key(name: str) -> str:
     """Header cell -> comparison key: no accents, no case, no spaces ("Année " -> "annee")."""
-    text = unicodedata.normalize("NFKD", name.strip().lstrip("\ufeff"))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower().replace(" ", "")
+    return fold(name.strip().lstrip("\ufeff")).replace(" ", "")
 
 
 def column_map(columns: tuple[str, ...] | list[str], required: tuple[str, ...]) -> dict[str, str]:

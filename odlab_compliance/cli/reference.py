@@ -11,6 +11,7 @@ from tqdm import tqdm
 from odlab_compliance import db
 from odlab_compliance.cli.common import progress_factory
 from odlab_compliance.config import load_settings
+from odlab_compliance.fmt import nombre
 from odlab_compliance.reference.load import REQUIRED, LoadReport, load_vintage
 from odlab_compliance.sources import vintages
 
@@ -68,7 +69,7 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _nombre(n: object) -> str:
-    return f"{n:,}".replace(",", "\u202f") if isinstance(n, int) else str(n)
+    return nombre(n, 1 if isinstance(n, float) else 0, vide="?")
 
 
 def summary(report: LoadReport) -> str:

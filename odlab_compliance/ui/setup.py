@@ -11,6 +11,7 @@ import streamlit as st
 from odlab_compliance import db
 from odlab_compliance.config import Settings
 from odlab_compliance.errors import InputError
+from odlab_compliance.fmt import nombre
 from odlab_compliance.harvest.run import import_observatoire
 from odlab_compliance.reference import load_vintage
 from odlab_compliance.sources import SourceUnavailable
@@ -31,7 +32,7 @@ def progress_factory(area: st.delta_generator.DeltaGenerator
             if total:
                 bar.progress(min(1.0, done[0] / total), text=label)
             else:
-                bar.progress(0.5, text=f"{label} ({done[0]:,} …)".replace(",", " "))
+                bar.progress(0.5, text=f"{label} ({nombre(done[0])} octets…)")
 
         return advance
 
