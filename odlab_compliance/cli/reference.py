@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -12,11 +13,10 @@ from odlab_compliance import db
 from odlab_compliance.cli.common import progress_factory
 from odlab_compliance.config import load_settings
 from odlab_compliance.fmt import nombre
-from odlab_compliance.reference.load import REQUIRED, LoadReport, load_vintage
 from odlab_compliance.sources import vintages
 
-# fetch of each source + parse + 4 geometry levels + write
-_STEPS = len(REQUIRED) + 1 + 1 + 4 + 1
+if TYPE_CHECKING:
+    from odlab_compliance.reference.load import LoadReport
 
 _LABELS = {"com": "communes", "cc": "communautés de communes", "ca": "communautés "
            "d'agglomération", "cu": "communautés urbaines", "met": "métropoles",
@@ -49,10 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _update(args: argparse.Namespace) -> int:
+    # Imported here: the loader pulls in geopandas, which no other command needs at start-up.
+    from odlab_compliance.reference.load import REQUIRED, load_vintage
+
+    steps = len(REQUIRED) + 1 + 1 + 4 + 1  # fetch of each source + parse + 4 geometry levels + write
     settings = load_settings()
     todo = vintages() if args.all else [args.vintage]
     for vintage in todo:
-        bar = tqdm(total=_STEPS, desc=f"référentiel {vintage}", disable=args.quiet,
+        bar = tqdm(total=steps, desc=f"référentiel {vintage}", disable=args.quiet,
                    file=sys.stderr, leave=False)
 
         def step(label: str, bar: tqdm = bar) -> None:
