@@ -23,7 +23,7 @@ from odlab_compliance import followup
 from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.fmt import fold
 from odlab_compliance.followup import STAGES, Change
-from odlab_compliance.textfile import utf8_text
+from odlab_compliance.textfile import sniff_delimiter, utf8_text
 
 COLUMNS: dict[str, str] = {
     "siren": "SIREN de la collectivité (9 chiffres, obligatoire)",
@@ -71,8 +71,7 @@ def read_table(data: bytes, name: str) -> pd.DataFrame:
     else:
         text = utf8_text(data, name)
         first = text.splitlines()[0] if text.splitlines() else ""
-        sep = ";" if first.count(";") >= first.count(",") else ","
-        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        rows = list(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(first)))
         header, body = rows[0], rows[1:]
         width = len(header)
         errors = [LineError(i, f"{len(r)} colonnes au lieu de {width}")

@@ -8,7 +8,6 @@ a CSV saved by Excel on a French Windows is cp1252, and it is accepted with a no
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import duckdb
 
 from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.fmt import fold
+from odlab_compliance.textfile import CP1252, decode_lenient, sniff_delimiter
 
 SIRENE_CSV = "sirene_csv"
 SIRENE_PARQUET = "sirene_parquet"
@@ -33,8 +33,6 @@ SIRENE_REQUIRED = ("siren", "categorieJuridiqueUniteLegale", "trancheEffectifsUn
 PREFECTURE_REQUIRED = ("siren", "agents", "annee", "source")
 
 HEAD_BYTES = 1 << 16
-UTF8 = "utf-8"
-CP1252 = "cp1252"
 ENCODING_NOTE = ("le fichier n'est pas en UTF-8 : il a été lu en Windows-1252 (CSV enregistré "
                  "par Excel) ; vérifiez les accents de la colonne source")
 
@@ -64,29 +62,13 @@ def column_map(columns: tuple[str, ...] | list[str], required: tuple[str, ...]) 
     return {r: by_key[column_key(r)] for r in required if column_key(r) in by_key}
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding) of CSV bytes: UTF-8 (BOM dropped) when valid, else cp1252."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        return data.decode(UTF8), UTF8
-    except UnicodeDecodeError:
-        return data.decode(CP1252, errors="replace"), CP1252
-
-
-def sniff_delimiter(header: str) -> str:
-    """``;`` or ``,`` (or a tab): the one the header line uses most."""
-    counts = {d: header.count(d) for d in (";", ",", "\t")}
-    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-
-
 def _head_text(path: Path) -> tuple[str, str]:
     with open(path, "rb") as fh:
         head = fh.read(HEAD_BYTES)
     # Cut at the last full line so that a multi-byte character is never split.
     if len(head) == HEAD_BYTES and b"\n" in head:
         head = head[: head.rindex(b"\n")]
-    return decode(head)
+    return decode_lenient(head)
 
 
 def _parquet_columns(path: Path) -> tuple[str, ...]:

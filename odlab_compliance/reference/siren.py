@@ -15,27 +15,19 @@ import pandas as pd
 
 from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.identifiers import siren_problem
+from odlab_compliance.textfile import decode_lenient, sniff_delimiter
 
 REQUIRED = ("niveau", "code_insee", "siren")
 NIVEAUX = {"departement": "DEP", "region": "REG"}
 COLUMNS = ["niveau", "code", "siren", "libelle"]
 
 
-def _decode(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # A CSV re-saved by Excel on Windows is cp1252; its accents would otherwise fail.
-        return raw.decode("cp1252", errors="replace")
-
-
 def parse_siren_table(path: Path) -> pd.DataFrame:
     """One row per line: niveau (DEP/REG), code, siren, libelle (Sirene name)."""
-    text = _decode(path)
+    # A CSV re-saved by Excel on Windows is cp1252: only codes and SIRENs matter here.
+    text, _ = decode_lenient(path.read_bytes())
     first = text.splitlines()[0] if text else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(text), delimiter=sniff_delimiter(first))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
         raise InputError(str(path), f"colonne(s) manquante(s) : {', '.join(missing)} "
