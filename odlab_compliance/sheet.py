@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from odlab_compliance.fmt import date_fr, is_missing
+from odlab_compliance.status import FRESH_DAYS  # one definition of "à jour"
 
 # The priority datasets of the Socle commun des données locales and labelled schemas
 # (DOMAIN.md section 7), in the order a collectivité usually tackles them.
@@ -30,7 +31,6 @@ PRIORITY_SCHEMAS: tuple[tuple[str, str], ...] = (
     ("scdl/prenoms", "Prénoms des nouveaux-nés"),
     ("scdl/menus-collectifs", "Menus de la restauration collective"),
 )
-FRESH_DAYS = 365
 GRID_LABELS = {"present": "Présent et à jour", "ancien": "Présent mais ancien (> 12 mois)",
                "absent": "Absent", "inconnu": "Non renseigné par cette source"}
 
