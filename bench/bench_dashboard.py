@@ -43,8 +43,8 @@ PAGES = [
 
 def build(home: Path, mirror: Path) -> None:
     """Reference 2026 and the Observatoire editions, unless already there."""
-    from odlab_compliance.harvest.run import import_observatoire
-    from odlab_compliance.reference import load_vintage
+    from odlab_compliance.ingest.harvest.run import import_observatoire
+    from odlab_compliance.ingest.reference import load_vintage
 
     settings = dataclasses.replace(load_settings({"ODLAB_HOME": str(home)}), mirror_dir=mirror)
     if settings.db_path.is_file():

@@ -27,11 +27,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from odlab_compliance import db, exports  # noqa: E402
-from odlab_compliance.agents import store as agents_store  # noqa: E402
+from odlab_compliance import db  # noqa: E402
 from odlab_compliance.cli import build_parser, main  # noqa: E402
 from odlab_compliance.config import load_settings  # noqa: E402
-from odlab_compliance.obligation import obligations  # noqa: E402
+from odlab_compliance.ingest.agents import store as agents_store  # noqa: E402
+from odlab_compliance.model.obligation import obligations  # noqa: E402
+from odlab_compliance.present import exports  # noqa: E402
 
 VINTAGE = 2026
 # Sirene bands with a typical lower bound, used to draw a band from a population.

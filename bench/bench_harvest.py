@@ -24,10 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from odlab_compliance import db, status  # noqa: E402
+from odlab_compliance import db  # noqa: E402
 from odlab_compliance.config import load_settings  # noqa: E402
-from odlab_compliance.harvest import datagouv, journal, save  # noqa: E402
 from odlab_compliance.http import RateLimiter, make_session  # noqa: E402
+from odlab_compliance.ingest.harvest import datagouv, journal, save  # noqa: E402
+from odlab_compliance.model import status  # noqa: E402
 from tests.fixtures.harvest.site import Dataset, Org, Site  # noqa: E402
 from tests.httpserver import LocalServer, Reply  # noqa: E402
 

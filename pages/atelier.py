@@ -7,15 +7,15 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import followup, workshops
 from odlab_compliance import territory as terr
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr
+from odlab_compliance.outreach import followup, workshops
+from odlab_compliance.outreach.workshops import CohortFilter
+from odlab_compliance.present.outreach_charts import cohort_map
 from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import outreach_data as data
 from odlab_compliance.ui import render, shell, views
-from odlab_compliance.ui.outreach_charts import cohort_map
-from odlab_compliance.workshops import CohortFilter
 
 LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
           "departement": "Dép.", "epci_siren": "EPCI", "population_totale": "Population",

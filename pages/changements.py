@@ -3,8 +3,8 @@ obliged or not, or is now unknown; digest per département (CSV and e-mail text)
 
 import streamlit as st
 
-from odlab_compliance import changes
 from odlab_compliance import territory as terr
+from odlab_compliance.analysis import changes
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr
 from odlab_compliance.ui import outreach_data as data

@@ -4,9 +4,9 @@ comparison with similar collectivités, three next steps, one-page PDF."""
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import sheet_pdf
 from odlab_compliance import territory as terr
-from odlab_compliance.sheet import build_sheet
+from odlab_compliance.analysis.sheet import build_sheet
+from odlab_compliance.present import sheet_pdf
 from odlab_compliance.ui import cache, render, shell, views
 
 ctx = shell.context()

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance.fmt import nombre
-from odlab_compliance.status import STATUS_RULES
+from odlab_compliance.model.status import STATUS_RULES
 from odlab_compliance.territory import STATUS_LABELS
 from odlab_compliance.ui import cache, render, shell, views
 
@@ -53,7 +53,7 @@ st.markdown(
     "données locales ; un jeu est « ancien » s'il n'a pas été mis à jour depuis 12 mois.")
 
 st.header("Sources")
-from odlab_compliance.sources import all_sources  # noqa: E402
+from odlab_compliance.ingest.sources import all_sources  # noqa: E402
 
 fetched = cache.source_fetches(ctx.sig)
 rows = []

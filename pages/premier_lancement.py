@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from odlab_compliance.sources import vintages
+from odlab_compliance.ingest.sources import vintages
 from odlab_compliance.ui import cache, render, setup, shell
 
 ctx = shell.context()

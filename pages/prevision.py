@@ -5,8 +5,8 @@ from datetime import date
 
 import streamlit as st
 
-from odlab_compliance import forecast
 from odlab_compliance import territory as terr
+from odlab_compliance.analysis import forecast
 from odlab_compliance.fmt import date_fr, pourcentage
 from odlab_compliance.ui import outreach_data as data
 from odlab_compliance.ui import render, shell

@@ -6,10 +6,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import followup, followup_import
 from odlab_compliance import territory as terr
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr
+from odlab_compliance.outreach import followup, followup_import
 from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import outreach_data as data
 from odlab_compliance.ui import render, shell

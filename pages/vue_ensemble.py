@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from odlab_compliance import charts
 from odlab_compliance import territory as terr
+from odlab_compliance.present import charts
 from odlab_compliance.ui import render, shell, views
 
 ctx = shell.context()

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 from odlab_compliance import db
-from odlab_compliance.agents import recherche_entreprises as api
-from odlab_compliance.agents.store import effective_agents
 from odlab_compliance.cli import main
 from odlab_compliance.config import load_settings
 from odlab_compliance.http import RateLimiter
+from odlab_compliance.ingest.agents import recherche_entreprises as api
+from odlab_compliance.ingest.agents.store import effective_agents
 from tests.httpserver import Reply, Request
 
 

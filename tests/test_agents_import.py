@@ -12,16 +12,16 @@ import pandas as pd
 import pytest
 
 from odlab_compliance import db
-from odlab_compliance.agents.detect import (
+from odlab_compliance.cli import main
+from odlab_compliance.errors import InputError
+from odlab_compliance.ingest.agents.detect import (
     PREFECTURE_CSV,
     SIRENE_CSV,
     SIRENE_PARQUET,
     detect,
 )
-from odlab_compliance.agents.importer import import_file
-from odlab_compliance.agents.store import effective_agents
-from odlab_compliance.cli import main
-from odlab_compliance.errors import InputError
+from odlab_compliance.ingest.agents.importer import import_file
+from odlab_compliance.ingest.agents.store import effective_agents
 from tests.conftest import FIXTURES
 
 AGENTS = FIXTURES / "agents"
@@ -119,7 +119,7 @@ def test_sirene_semicolon_bom_and_excel_cp1252_are_accepted(con, tmp_path):
 # --- prefecture and the override -------------------------------------------------------
 
 def test_prefecture_overrides_sirene_and_api(loaded):
-    from odlab_compliance.agents import store
+    from odlab_compliance.ingest.agents import store
 
     store.upsert(loaded, store.normalize_rows(pd.DataFrame([{
         "siren": "243100534", "tranche": "22", "agents_min": 100, "agents_max": 199,
@@ -136,7 +136,7 @@ def test_prefecture_overrides_sirene_and_api(loaded):
 
 
 def test_api_wins_on_newer_year_and_known_band_beats_unknown(loaded):
-    from odlab_compliance.agents import store
+    from odlab_compliance.ingest.agents import store
 
     store.upsert(loaded, pd.DataFrame([
         {"siren": "213105554", "tranche": "52", "agents_min": 5000, "agents_max": 9999,

@@ -45,8 +45,8 @@ def mirror_db(mirror_dir, tmp_path_factory) -> dict[str, str]:
     if not Path(browser.CHROMIUM).exists():
         pytest.skip("Chromium absent (/usr/bin/chromium) : make install-browser")
     pytest.importorskip("playwright")
-    from odlab_compliance.harvest.run import import_observatoire
-    from odlab_compliance.reference import load_vintage
+    from odlab_compliance.ingest.harvest.run import import_observatoire
+    from odlab_compliance.ingest.reference import load_vintage
 
     home = tmp_path_factory.mktemp("browser_home")
     env = {"ODLAB_HOME": str(home), "ODLAB_MIRROR_DIR": str(mirror_dir)}

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from odlab_compliance import db, followup
+from odlab_compliance import db
 from odlab_compliance.config import PROJECT_ROOT, load_settings
+from odlab_compliance.outreach import followup
 from tests.fixtures.dashboard import browser
 from tests.fixtures.outreach.rows import build_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-APP = Path(__file__).resolve().parent / "fixtures" / "outreach" / "app_outreach.py"
+APP = PROJECT_ROOT / "app.py"
 SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 
 
@@ -36,8 +37,7 @@ def served(tmp_path_factory):
         build_db(con)
     port = browser.free_port()
     log = open(home / "server.log", "wb")  # noqa: SIM115 (kept open for the server's life)
-    # the registered-pages variant of app.py (see app_outreach.py); same flags as the
-    # dashboard's browser test
+    # same flags as the dashboard's browser test
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",

@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 
-from odlab_compliance import changes
+from odlab_compliance.analysis import changes
 from tests.fixtures.outreach.rows import status_frame
 
 TLS, BLAGNAC, COLOMIERS, BALMA, MURET, STCYP, AUCH = (

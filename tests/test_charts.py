@@ -10,9 +10,9 @@ import plotly.graph_objects as go
 import pytest
 import shapely
 
-from odlab_compliance import charts, maps, sheet_pdf
 from odlab_compliance import territory as T
-from odlab_compliance.sheet import build_sheet, next_steps, scdl_grid
+from odlab_compliance.analysis.sheet import build_sheet, next_steps, scdl_grid
+from odlab_compliance.present import charts, maps, sheet_pdf
 from odlab_compliance.ui import render
 from tests.fixtures.dashboard import build_db
 

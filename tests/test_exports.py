@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from odlab_compliance import exports
+from odlab_compliance.present import exports
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_xlsx_escapes_xml_and_handles_mixed_and_tz_columns():
 def test_csv_missing_datetime_in_object_column_is_empty():
     import pandas as pd
 
-    from odlab_compliance import exports
+    from odlab_compliance.present import exports
 
     df = pd.DataFrame({"d": pd.Series([pd.NaT, pd.Timestamp("2026-01-02")], dtype=object)})
     text = exports.to_bytes(df, "csv").decode("utf-8-sig")

@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from odlab_compliance import db, followup
+from odlab_compliance import db
 from odlab_compliance.errors import InputError
-from odlab_compliance.followup import Change
+from odlab_compliance.outreach import followup
+from odlab_compliance.outreach.followup import Change
 from tests.fixtures.outreach.rows import load_ref, status_frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +101,8 @@ def test_survives_reference_reload(dbpath):
 
 WRITER = """
 import sys
-from odlab_compliance import db, followup
+from odlab_compliance import db
+from odlab_compliance.outreach import followup
 path, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 for i in range(n):
     with db.connect(path=path) as con:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from odlab_compliance import db, followup, workshops
+from odlab_compliance import db
 from odlab_compliance.cli import main
 from odlab_compliance.config import load_settings
+from odlab_compliance.outreach import followup, workshops
 from tests.fixtures.outreach.rows import BALMA, BLAGNAC, COLOMIERS, TLS, build_db
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "outreach"
@@ -109,7 +110,7 @@ def test_user_data_survives_reference_update(mirror_dir, fixture_db, monkeypatch
         followup.record(con, [followup.Change(TLS, note="avant la mise à jour")],
                         editor="alice", origin="page")
         before = followup.log(con)
-    from odlab_compliance.reference.load import load_vintage
+    from odlab_compliance.ingest.reference.load import load_vintage
 
     with db.connect(load_settings()) as con:
         load_vintage(con, 2026, load_settings())

@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from odlab_compliance import db, exports, followup, followup_import
+from odlab_compliance import db
 from odlab_compliance.errors import InputError
+from odlab_compliance.outreach import followup, followup_import
+from odlab_compliance.present import exports
 from tests.fixtures.outreach.rows import load_ref
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "outreach"

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from odlab_compliance import forecast
+from odlab_compliance.analysis import forecast
 from odlab_compliance.territory import Territory
 from tests.fixtures.outreach.rows import status_frame
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from odlab_compliance.config import load_settings
-from odlab_compliance.harvest import datagouv
 from odlab_compliance.http import make_session
+from odlab_compliance.ingest.harvest import datagouv
 from tests.fixtures.harvest.site import load_fixture_site
 from tests.httpserver import Reply
 

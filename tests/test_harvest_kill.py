@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-from odlab_compliance import db, status
+from odlab_compliance import db
 from odlab_compliance.config import PROJECT_ROOT
-from odlab_compliance.harvest.run import collectivites, run_harvest
+from odlab_compliance.ingest.harvest.run import collectivites, run_harvest
+from odlab_compliance.model import status
 from tests.fixtures.harvest.site import Dataset, Org
 from tests.fixtures.harvest.world import make_world
 from tests.httpserver import Reply
@@ -136,7 +137,7 @@ def test_cli_exit_code_is_non_zero_when_a_source_failed(world, server, capsys):
 
 CHILD = """
 import pathlib, sys, time
-from odlab_compliance.harvest import journal
+from odlab_compliance.ingest.harvest import journal
 marker = pathlib.Path(sys.argv[1])
 finish = journal.finish_run
 

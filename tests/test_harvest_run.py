@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from odlab_compliance import db, status
-from odlab_compliance.harvest import journal
-from odlab_compliance.harvest.run import collectivites, run_harvest
+from odlab_compliance import db
+from odlab_compliance.ingest.harvest import journal
+from odlab_compliance.ingest.harvest.run import collectivites, run_harvest
+from odlab_compliance.model import status
 from tests.fixtures.harvest.world import COLOMIERS, make_world, statuses
 from tests.httpserver import Reply
 
@@ -158,7 +159,7 @@ def test_observatoire_editions_are_dated_snapshots_imported_once(world):
 
 
 def test_user_tables_survive_harvest(world):
-    from odlab_compliance import matching
+    from odlab_compliance.ingest import matching
     with db.connect(world.settings) as con:
         con.execute("INSERT INTO agents (siren, source, agents_min, annee, source_detail)"
                     " VALUES ('213103955', 'prefecture', 210, 2025, 'test')")
@@ -171,7 +172,7 @@ def test_user_tables_survive_harvest(world):
 
 
 def test_a_human_decision_shows_without_harvesting_again(world):
-    from odlab_compliance import matching
+    from odlab_compliance.ingest import matching
     run_harvest(world.settings, sources=["datagouv"], full_catalogue=True)
     assert statuses(_status(world))[BLAGNAC] == "publie"
     with db.connect(world.settings) as con:
@@ -195,7 +196,7 @@ def test_territory_refresh_failure_keeps_previous_rows_of_that_organisation(worl
 @pytest.mark.mirror
 def test_observatoire_editions_of_the_mirror(mirror_dir, env, monkeypatch):
     from odlab_compliance.config import load_settings
-    from odlab_compliance.harvest.run import import_observatoire
+    from odlab_compliance.ingest.harvest.run import import_observatoire
     monkeypatch.setenv("ODLAB_MIRROR_DIR", str(mirror_dir))
     settings = load_settings()
     outs = import_observatoire(settings)

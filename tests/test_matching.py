@@ -8,9 +8,9 @@ import pytest
 
 from odlab_compliance import db
 from odlab_compliance.cli import main
-from odlab_compliance.harvest.portals import Portal
 from odlab_compliance.identifiers import is_valid_siret, luhn_ok
-from odlab_compliance.matching import (
+from odlab_compliance.ingest.harvest.portals import Portal
+from odlab_compliance.ingest.matching import (
     MATCH_COLUMNS,
     current_decisions,
     load_decisions,
@@ -217,7 +217,7 @@ def test_decisions_are_append_only_and_survive_reference_updates(settings):
 
 
 def _visible_snapshot(con, matches: list[tuple]) -> int:
-    from odlab_compliance.harvest import journal
+    from odlab_compliance.ingest.harvest import journal
     run_id = journal.start_run(con, "harvest", ["datagouv"])
     for pid, name, siren_, method, conf, flags in matches:
         con.execute("INSERT INTO harvest_publisher (run_id, source, source_key, publisher_id, name)"

@@ -9,7 +9,7 @@ import pytest
 
 from odlab_compliance.db import connect
 from odlab_compliance.fmt import NNBSP
-from odlab_compliance.obligation import (
+from odlab_compliance.model.obligation import (
     OUTPUT_COLUMNS,
     VintageNotLoaded,
     evaluate,

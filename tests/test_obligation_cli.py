@@ -12,7 +12,7 @@ import pytest
 
 from odlab_compliance.cli import main
 from odlab_compliance.db import connect
-from odlab_compliance.obligation import OUTPUT_COLUMNS
+from odlab_compliance.model.obligation import OUTPUT_COLUMNS
 from tests.test_obligation import load_fixtures
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from odlab_compliance.cli import main
 from odlab_compliance.db import connect
-from odlab_compliance.obligation import OUTPUT_COLUMNS, obligations
+from odlab_compliance.model.obligation import OUTPUT_COLUMNS, obligations
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 

@@ -8,8 +8,8 @@ import tomllib
 import pytest
 
 from odlab_compliance.config import PROJECT_ROOT
-from odlab_compliance.obligation import get_rule, list_rules, parameter_docs
-from odlab_compliance.obligation.registry import (
+from odlab_compliance.model.obligation import get_rule, list_rules, parameter_docs
+from odlab_compliance.model.obligation.registry import (
     PARAMETERS,
     RULES_PATH,
     RegistryError,

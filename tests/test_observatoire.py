@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from odlab_compliance.errors import InputError
-from odlab_compliance.harvest.observatoire import COLUMNS, read_edition
+from odlab_compliance.ingest.harvest.observatoire import COLUMNS, read_edition
 from tests.conftest import FIXTURES
 
 HERE = FIXTURES / "portals"

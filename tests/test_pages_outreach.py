@@ -11,7 +11,8 @@ import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from odlab_compliance import auth, db, followup, workshops
+from odlab_compliance import auth, db
+from odlab_compliance.outreach import followup, workshops
 from tests.fixtures.outreach.rows import BLAGNAC, COLOMIERS, build_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,19 +39,18 @@ def listen(request):
     st_config.set_option("server.address", old)
 
 
-APP = ROOT / "tests" / "fixtures" / "outreach" / "app_outreach.py"
+APP = ROOT / "app.py"
 
 
 def run(page: str, secrets: dict | None = None, territory: str | None = None) -> AppTest:
-    """The real app shell (sidebar, URL, banner) with the outreach pages registered,
-    switched to ``page``."""
+    """The real app shell (sidebar, URL, banner), switched to ``page``."""
     at = AppTest.from_file(str(APP), default_timeout=60)
     for k, v in (secrets or {}).items():
         at.secrets[k] = v
     if territory:
         at.query_params["t"] = territory
     at.run()
-    at.switch_page(f"../../../pages/{page}")  # relative to the app script
+    at.switch_page(f"pages/{page}")  # relative to the app script
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at

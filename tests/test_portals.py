@@ -14,8 +14,9 @@ import pytest
 from odlab_compliance import db
 from odlab_compliance.cli import main
 from odlab_compliance.config import load_settings
-from odlab_compliance.harvest import opendatasoft
-from odlab_compliance.harvest.portals import (
+from odlab_compliance.http import make_session
+from odlab_compliance.ingest.harvest import opendatasoft
+from odlab_compliance.ingest.harvest.portals import (
     Portal,
     add_user_portal,
     harvest_portals,
@@ -24,7 +25,6 @@ from odlab_compliance.harvest.portals import (
     read_platform_list,
     select_portals,
 )
-from odlab_compliance.http import make_session
 from tests.conftest import FIXTURES
 from tests.httpserver import Reply, Request
 
@@ -195,7 +195,7 @@ def test_ods_truncation_is_reported(server, session, monkeypatch):
 # --- CKAN and DCAT ---------------------------------------------------------------------------
 
 def test_ckan_pages_and_attributes_by_organization(server, session, monkeypatch):
-    from odlab_compliance.harvest import ckan
+    from odlab_compliance.ingest.harvest import ckan
     monkeypatch.setattr(ckan, "ROWS", 2)  # force paging over the 5 packages
     serve_ckan(server)
     datasud = portal("datasud", server.url + "/dataset", "ckan", shared=True)

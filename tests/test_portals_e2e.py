@@ -8,7 +8,7 @@ import json
 
 from odlab_compliance import db
 from odlab_compliance.cli import main
-from odlab_compliance.harvest.run import run_harvest
+from odlab_compliance.ingest.harvest.run import run_harvest
 from tests.conftest import FIXTURES
 from tests.fixtures.harvest.world import COLOMIERS, load_collectivites
 from tests.httpserver import LocalServer, Reply

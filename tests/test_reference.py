@@ -12,8 +12,8 @@ import pytest
 import shapely
 
 from odlab_compliance.errors import InputError
-from odlab_compliance.reference import build, cog, geometry, siren
-from odlab_compliance.reference.jsonfile import load_json
+from odlab_compliance.ingest.reference import build, cog, geometry, siren
+from odlab_compliance.ingest.reference.jsonfile import load_json
 from tests.conftest import FIXTURES
 
 MIRROR = FIXTURES / "reference" / "mirror"

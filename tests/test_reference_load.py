@@ -13,8 +13,8 @@ from odlab_compliance import db
 from odlab_compliance.cli import main
 from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.errors import InputError
-from odlab_compliance.reference import load
-from odlab_compliance.sources import get_source
+from odlab_compliance.ingest.reference import load
+from odlab_compliance.ingest.sources import get_source
 from tests.conftest import FIXTURES
 from tests.httpserver import Reply
 

@@ -8,7 +8,7 @@ import pytest
 
 from odlab_compliance import db
 from odlab_compliance.config import load_settings
-from odlab_compliance.reference.load import load_vintage
+from odlab_compliance.ingest.reference.load import load_vintage
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 

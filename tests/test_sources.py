@@ -9,7 +9,7 @@ import pytest
 
 from odlab_compliance.cli import main
 from odlab_compliance.config import load_settings
-from odlab_compliance.sources import (
+from odlab_compliance.ingest.sources import (
     SourceUnavailable,
     all_sources,
     cache_path,

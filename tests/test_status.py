@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import date
 
 import pandas as pd
 import pytest
 
-from odlab_compliance import db, status
-from odlab_compliance.cli.harvest import register_status
-from odlab_compliance.harvest.run import run_harvest
+from odlab_compliance import db
+from odlab_compliance.cli import main
+from odlab_compliance.ingest.harvest.run import run_harvest
+from odlab_compliance.model import status
 from tests.fixtures.harvest.world import CD31, COLOMIERS, make_world
 
 SNAP = {"snapshot": 7, "kind": "harvest", "date_snapshot": date(2026, 11, 27), "status": "done"}
@@ -122,11 +122,8 @@ def test_dashboard_functions(harvested):
 
 
 def _export(argv):
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="export")
-    register_status(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    """Through the real command-line parser, as a user types it."""
+    return main(["export", *argv])
 
 
 def test_export_status_csv_with_datapackage(harvested, tmp_path):

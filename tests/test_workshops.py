@@ -8,10 +8,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from odlab_compliance import db, followup, workshops
+from odlab_compliance import db
 from odlab_compliance.errors import InputError
+from odlab_compliance.outreach import followup, workshops
+from odlab_compliance.outreach.workshops import CohortFilter
 from odlab_compliance.territory import Territory
-from odlab_compliance.workshops import CohortFilter
 from tests.fixtures.outreach.rows import load_ref, status_frame
 
 TLS, BLAGNAC, COLOMIERS, BALMA, MURET, STCYP, AUCH = (

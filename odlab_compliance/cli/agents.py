@@ -9,14 +9,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from odlab_compliance import db
-from odlab_compliance.agents import recherche_entreprises as api
-from odlab_compliance.agents.importer import import_file
-from odlab_compliance.agents.store import departement_sirens, status
 from odlab_compliance.cli.common import EXIT_FAILED, steps
 from odlab_compliance.config import load_settings
 from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.fmt import nombre
 from odlab_compliance.identifiers import siren_problem
+from odlab_compliance.ingest.agents import recherche_entreprises as api
+from odlab_compliance.ingest.agents.importer import import_file
+from odlab_compliance.ingest.agents.store import departement_sirens, status
 
 COMMAND_LINE = "ligne de commande"
 

@@ -6,10 +6,12 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from odlab_compliance import changes, db, exports
+from odlab_compliance import db
+from odlab_compliance.analysis import changes
 from odlab_compliance.cli.export import add_output_options, output_format, write_export
 from odlab_compliance.cli.followup import territory_arg
 from odlab_compliance.config import load_settings
+from odlab_compliance.present import exports
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -3,22 +3,24 @@
 One sub-command is one small function pair: ``_add_<name>(s)`` declares its options
 (with ``add_output_options`` for the shared --output/--format, ``add_rule_option`` for
 --rule) and ``_<name>(args)`` builds a DataFrame and hands it to ``write_export`` (which
-checks the format first with ``output_format``). ``export status`` is such a pair, kept
-in ``cli/harvest.py`` next to the code that builds its table; ``register`` adds it.
+checks the format first with ``output_format``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 import pandas as pd
 
-from odlab_compliance import db, exports
+from odlab_compliance import db
 from odlab_compliance.cli.common import EXIT_INPUT
 from odlab_compliance.config import load_settings
 from odlab_compliance.errors import InputError
-from odlab_compliance.obligation import (
+from odlab_compliance.model import status
+from odlab_compliance.model.obligation import (
     OBLIGATIONS,
     VintageNotLoaded,
     get_rule,
@@ -26,6 +28,8 @@ from odlab_compliance.obligation import (
     obligations,
     rule_ids,
 )
+from odlab_compliance.present import exports
+from odlab_compliance.present.datapackage import datapackage
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,9 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "« ; », UTF-8 avec BOM, pour Excel) ou XLSX.")
     s = p.add_subparsers(dest="export", required=True, metavar="TABLE")
     _add_obligations(s)
-    # `export status` lives with the harvest code that builds its table.
-    from odlab_compliance.cli.harvest import register_status
-    register_status(s)
+    _add_status(s)
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
@@ -104,3 +106,42 @@ def _obligations(args: argparse.Namespace) -> int:
     note = " ; hypothèse de l'Observatoire, pas la loi" if rule.assumption else ""
     return write_export(df, args, sheet_name=f"obligations {args.vintage}",
                         what=f"règle {rule.id} : {summary}{note}")
+
+
+# -- export status ----------------------------------------------------------------------
+
+def _add_status(s: argparse._SubParsersAction) -> None:
+    p = s.add_parser(
+        "status", help="Statut de publication de chaque collectivité (+ datapackage.json).",
+        description="Une ligne par collectivité : obligation et statut de publication dans un "
+                    "instantané, avec à côté un datapackage.json (Table Schema) qui décrit "
+                    "chaque colonne.")
+    add_rule_option(p, "règle d'obligation")
+    p.add_argument("--snapshot", default="latest",
+                   help="instantané : latest (défaut), son numéro, ou une date AAAA-MM-JJ")
+    p.add_argument("--vintage", type=int, default=None, metavar="ANNÉE",
+                   help="millésime du référentiel (défaut : le plus récent chargé)")
+    add_output_options(p)
+    p.set_defaults(func=_export_status)
+
+
+def _export_status(args: argparse.Namespace) -> int:
+    fmt = output_format(args)
+    settings = load_settings()
+    if not settings.db_path.exists():
+        print("Erreur : base absente : chargez le référentiel puis lancez « harvest ».",
+              file=sys.stderr)
+        return EXIT_INPUT
+    with db.connect(settings, read_only=True) as con:
+        snap = status.resolve_snapshot(con, args.snapshot)
+        df = status.status_table(con, args.rule, snap["snapshot"], args.vintage)
+    counts = df["statut"].value_counts()
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in status.STATUTS)
+    code = write_export(df, args, sheet_name="statut", what=f"instantané {snap['snapshot']} "
+                        f"du {snap['date_snapshot']} : {summary}")
+    out = Path(args.output)
+    package = out.with_name("datapackage.json")
+    package.write_text(json.dumps(datapackage(df, out, fmt, rule=args.rule, snapshot=snap),
+                                  ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    print(f"{package} : description des colonnes (Table Schema)")
+    return code

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from odlab_compliance import auth, db, followup, followup_import
+from odlab_compliance import auth, db
 from odlab_compliance.cli.export import add_output_options, output_format, write_export
 from odlab_compliance.config import load_settings
 from odlab_compliance.errors import InputError
+from odlab_compliance.outreach import followup, followup_import
 from odlab_compliance.territory import Territory
 
 

@@ -13,10 +13,11 @@ import sys
 
 import pandas as pd
 
-from odlab_compliance import db, matching
+from odlab_compliance import db
 from odlab_compliance.cli.common import EXIT_INPUT
 from odlab_compliance.config import load_settings
 from odlab_compliance.identifiers import siren_problem
+from odlab_compliance.ingest import matching
 
 _ACTIONS = {"confirm": "confirme", "reject": "rejete", "add": "ajoute"}
 _HELP = {
@@ -123,7 +124,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def pending_matches(con: object, decisions: pd.DataFrame) -> pd.DataFrame:
     """Automatic matches of the latest harvest to review, current decisions applied."""
-    from odlab_compliance.harvest import journal
+    from odlab_compliance.ingest.harvest import journal
 
     run_id = journal.latest_visible(con, "harvest")  # type: ignore[arg-type]
     if run_id is None:

@@ -9,7 +9,7 @@ from odlab_compliance import db
 from odlab_compliance.cli.common import EXIT_INPUT
 from odlab_compliance.cli.match import bad_siren, current_user
 from odlab_compliance.config import load_settings
-from odlab_compliance.harvest import portals as registry
+from odlab_compliance.ingest.harvest import portals as registry
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -13,10 +13,10 @@ from odlab_compliance import db
 from odlab_compliance.cli.common import progress_factory
 from odlab_compliance.config import load_settings
 from odlab_compliance.fmt import nombre
-from odlab_compliance.sources import vintages
+from odlab_compliance.ingest.sources import vintages
 
 if TYPE_CHECKING:
-    from odlab_compliance.reference.load import LoadReport
+    from odlab_compliance.ingest.reference.load import LoadReport
 
 _LABELS = {"com": "communes", "cc": "communautés de communes", "ca": "communautés "
            "d'agglomération", "cu": "communautés urbaines", "met": "métropoles",
@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _update(args: argparse.Namespace) -> int:
     # Imported here: the loader pulls in geopandas, which no other command needs at start-up.
-    from odlab_compliance.reference.load import REQUIRED, load_vintage
+    from odlab_compliance.ingest.reference.load import REQUIRED, load_vintage
 
     steps = len(REQUIRED) + 1 + 1 + 4 + 1  # fetch of each source + parse + 4 geometry levels + write
     settings = load_settings()

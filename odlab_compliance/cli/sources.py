@@ -6,7 +6,7 @@ import argparse
 
 from odlab_compliance.cli.common import progress_factory
 from odlab_compliance.config import load_settings
-from odlab_compliance.sources import all_sources, fetch, get_source
+from odlab_compliance.ingest.sources import all_sources, fetch, get_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from odlab_compliance import db, workshops
+from odlab_compliance import db
 from odlab_compliance.cli.export import add_output_options, output_format, write_export
 from odlab_compliance.config import load_settings
 from odlab_compliance.fmt import date_fr
+from odlab_compliance.outreach import workshops
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -16,9 +16,10 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import maps, obligation
-from odlab_compliance import status as status_layer
 from odlab_compliance.config import Settings, load_settings
+from odlab_compliance.model import obligation
+from odlab_compliance.model import status as status_layer
+from odlab_compliance.present import maps
 from odlab_compliance.ui import queries
 
 

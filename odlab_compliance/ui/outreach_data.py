@@ -19,7 +19,9 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import changes, db, followup, workshops
+from odlab_compliance import db
+from odlab_compliance.analysis import changes
+from odlab_compliance.outreach import followup, workshops
 from odlab_compliance.ui import cache, queries, views
 from odlab_compliance.ui.shell import Context
 

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import exports
 from odlab_compliance.fmt import date_fr, is_missing, nombre, pourcentage
+from odlab_compliance.present import exports
 
 LOG = logging.getLogger("odlab_compliance.ui")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")

@@ -12,9 +12,9 @@ from odlab_compliance import db
 from odlab_compliance.config import Settings
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import nombre
-from odlab_compliance.harvest.run import import_observatoire
-from odlab_compliance.reference import load_vintage
-from odlab_compliance.sources import SourceUnavailable
+from odlab_compliance.ingest.harvest.run import import_observatoire
+from odlab_compliance.ingest.reference import load_vintage
+from odlab_compliance.ingest.sources import SourceUnavailable
 
 LOG = logging.getLogger("odlab_compliance.ui")
 

@@ -133,7 +133,7 @@ def with_centroids(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
 
 def rate_map_figure(ctx: Context, frame: pd.DataFrame, level: str, basemap: bool):  # noqa: ANN201
     """France or a région: areas of ``level`` (REG or DEP) by rate, obliged communes as points."""
-    from odlab_compliance import maps
+    from odlab_compliance.present import maps
 
     local = terr.filter_frame(frame, ctx.territory)
     names = child_names(ctx, level)
@@ -199,7 +199,7 @@ def map_with_selection(fig, key: str, level: str | None = None,  # noqa: ANN001
 
 def commune_map_figure(ctx: Context, frame: pd.DataFrame, dep: str, basemap: bool):  # noqa: ANN201
     """One département (or the EPCI selected): commune polygons by status, EPCI outlines."""
-    from odlab_compliance import maps
+    from odlab_compliance.present import maps
 
     t = ctx.territory
     scope = t if t.level == "EPCI" else terr.Territory("DEP", dep)

@@ -1,0 +1,1 @@
+"""Analyses built on the model: changes, forecast, the collectivité sheet."""

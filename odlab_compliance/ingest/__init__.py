@@ -1,0 +1,1 @@
+"""Reading the official sources and the publishers: fetch, parse, match."""

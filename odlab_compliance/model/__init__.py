@@ -1,0 +1,1 @@
+"""The model: obligation under a rule, snapshots, status at a snapshot."""

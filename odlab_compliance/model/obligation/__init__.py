@@ -1,0 +1,35 @@
+"""The obligation engine: rules registry, the pure ``evaluate`` and ``obligations``.
+
+- ``registry``: the presets of ``reference/rules.toml`` (label, legal basis, parameters);
+- ``engine``: ``evaluate(df, rule)``, one row per collectivité in, obligation and motif out;
+- ``table``: ``obligations(con, vintage, rule)``, the reference tables joined to agent
+  counts and evaluated (what the dashboard, the status and the exports call).
+"""
+
+from odlab_compliance.model.obligation.engine import (
+    A_VERIFIER,
+    NON_OBLIGEE,
+    OBLIGATION_LABELS,
+    OBLIGATIONS,
+    OBLIGEE,
+    evaluate,
+)
+from odlab_compliance.model.obligation.registry import (
+    Rule,
+    get_rule,
+    list_rules,
+    parameter_docs,
+    rule_ids,
+)
+from odlab_compliance.model.obligation.table import (
+    OUTPUT_COLUMNS,
+    VintageNotLoaded,
+    loaded_vintages,
+    obligations,
+)
+
+__all__ = [
+    "A_VERIFIER", "NON_OBLIGEE", "OBLIGATIONS", "OBLIGATION_LABELS", "OBLIGEE",
+    "OUTPUT_COLUMNS", "Rule", "VintageNotLoaded", "evaluate", "get_rule", "list_rules",
+    "loaded_vintages", "obligations", "parameter_docs", "rule_ids",
+]

@@ -1,0 +1,1 @@
+"""What users type in: follow-up, its import, workshops."""

@@ -1,0 +1,1 @@
+"""Figures, maps, exports and the PDF: plotly and files, no streamlit."""

@@ -1,0 +1,196 @@
+"""Maps of the dashboard: functions returning plotly figures.
+
+No tile basemap by default: a basemap needs internet in the user's browser and blanks
+the whole map when unreachable. The background is white and administrative outlines
+are drawn as line layers. ``basemap=True`` switches to an OpenStreetMap-based style.
+
+Sizes follow the measures in DESIGN.md: France-wide maps draw départements or régions
+(about 100 polygons) and the obliged communes as points; commune polygons are only
+drawn for one département (a few hundred).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+import shapely
+from shapely.geometry import mapping
+
+from odlab_compliance.fmt import nombre
+from odlab_compliance.present.charts import FONT, FRENCH_SEPARATORS, STATUS_COLORS
+from odlab_compliance.territory import OBLIGATION_LABELS, STATUS_LABELS
+
+WHITE = "white-bg"
+BASEMAP = "carto-positron"
+FRANCE_VIEW = {"center": {"lat": 46.5, "lon": 2.5}, "zoom": 4.6}
+# Discrete categories shown on the maps: a status for obliged collectivités, else the
+# obligation itself (greyed), so a non-obliged commune never looks like a failing one.
+CATEGORY_LABELS = {**STATUS_LABELS, "a_verifier": "Obligation à vérifier",
+                   "non_obligee": "Non obligée"}
+RATE_SCALE = [[0.0, "#f7fcf5"], [0.25, "#c7e9c0"], [0.5, "#74c476"], [0.75, "#31a354"],
+              [1.0, "#006d2c"]]
+
+
+def feature_collection(codes: Iterable[str], geometries: Iterable[object]) -> dict:
+    """GeoJSON FeatureCollection with ``id`` = code, from shapely geometries or WKB."""
+    features = []
+    for code, geom in zip(codes, geometries, strict=True):
+        if isinstance(geom, bytes | bytearray | memoryview):
+            geom = shapely.from_wkb(bytes(geom))
+        if geom is None or geom.is_empty:
+            continue
+        features.append({"type": "Feature", "id": str(code), "properties": {},
+                         "geometry": mapping(geom)})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _bounds(geojson: dict) -> tuple[float, float, float, float] | None:
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in geojson.get("features", [])]
+    if not geoms:
+        return None
+    return tuple(shapely.total_bounds(geoms))  # type: ignore[return-value]
+
+
+def view_for(geojson: dict, width_px: int = 800, height_px: int = 580) -> dict:
+    """Center and zoom that fit a set of features in a map of about that size (France
+    when empty). Web-mercator: the world is 512 × 2^zoom pixels wide."""
+    b = _bounds(geojson)
+    if b is None:
+        return FRANCE_VIEW
+    minx, miny, maxx, maxy = b
+    lat = (miny + maxy) / 2
+    lon_span = max(maxx - minx, 0.02)
+    # Latitude degrees are longer than longitude degrees on the map by 1/cos(lat).
+    lat_span = max(maxy - miny, 0.02) / math.cos(math.radians(lat))
+    zoom = min(math.log2(width_px * 360 / (512 * lon_span)),
+               math.log2(height_px * 360 / (512 * lat_span))) - 0.15
+    return {"center": {"lat": lat, "lon": (minx + maxx) / 2}, "zoom": max(1.0, min(12.0, zoom))}
+
+
+def _outline_layers(outlines: list[tuple[dict, str, float]]) -> list[dict]:
+    # Drawn above the coloured polygons, so EPCI limits stay visible inside a département.
+    return [{"sourcetype": "geojson", "source": gj, "type": "line", "color": color,
+             "line": {"width": width}}
+            for gj, color, width in outlines if gj and gj.get("features")]
+
+
+def _layout(fig: go.Figure, view: dict, outlines: list[tuple[dict, str, float]],
+            basemap: bool, height: int) -> go.Figure:
+    fig.update_layout(
+        map=dict(style=BASEMAP if basemap else WHITE, center=view["center"], zoom=view["zoom"],
+                 layers=_outline_layers(outlines)),
+        separators=FRENCH_SEPARATORS, font=FONT, height=height,
+        margin=dict(l=0, r=0, t=0, b=0), paper_bgcolor="white",
+        legend=dict(yanchor="top", y=0.99, xanchor="right", x=0.99, traceorder="reversed",
+                    bgcolor="rgba(255,255,255,0.85)", bordercolor="#ccc", borderwidth=1),
+        clickmode="event+select")
+    return fig
+
+
+def category(df: pd.DataFrame) -> pd.Series:
+    """The map category of each collectivité: its status when obliged, else its obligation."""
+    obl = df["obligation"].astype("object")
+    stat = df["statut"].astype("object") if "statut" in df.columns else pd.Series(
+        "inconnu", index=df.index, dtype="object")
+    return stat.where(obl.eq("obligee"), obl).fillna("inconnu")
+
+
+def _hover(df: pd.DataFrame) -> pd.Series:
+    pop = df["population_totale"].map(lambda v: nombre(v, vide="?"))
+    obl = df["obligation"].map(lambda v: OBLIGATION_LABELS.get(v, "?"))
+    stat = category(df).map(lambda v: CATEGORY_LABELS.get(v, v))
+    return df["nom"].astype(str) + "<br>" + pop + " habitants<br>" + obl + " · " + stat
+
+
+def rate_ceiling(rates: pd.Series) -> float:
+    """Top of the colour scale: the highest rate rounded up to 10 %, at least 20 %, so
+    that low rates (most of France) are still told apart; the colour bar shows it."""
+    top = pd.to_numeric(rates, errors="coerce").max()
+    if pd.isna(top):
+        return 1.0
+    return float(min(1.0, max(0.2, math.ceil(top * 10) / 10)))
+
+
+def rate_map(areas: dict, rates: pd.DataFrame, points: pd.DataFrame | None = None, *,
+             outlines: dict | None = None, basemap: bool = False, height: int = 620,
+             fit: bool = False) -> go.Figure:
+    """France (or a région): areas coloured by publishing rate, obliged communes as
+    points coloured by status.
+
+    ``rates``: code, nom, taux, obligees, publiant (codes match ``areas`` ids);
+    ``points``: siren, nom, lon, lat, population_totale, obligation, statut.
+    """
+    fig = go.Figure()
+    data = rates.copy()
+    data["texte"] = [
+        f"{nom}<br>Taux : {'sans objet' if pd.isna(t) else nombre(t * 100) + ' %'}"
+        f"<br>{nombre(p)} publient sur {nombre(o)} obligées"
+        for nom, t, p, o in zip(data["nom"], data["taux"], data["publiant"], data["obligees"],
+                                strict=True)]
+    fig.add_trace(go.Choroplethmap(
+        geojson=areas, locations=data["code"], z=data["taux"].astype("float64"),
+        zmin=0, zmax=rate_ceiling(data["taux"]), colorscale=RATE_SCALE, marker_line_color="#666", marker_line_width=0.6,
+        text=data["texte"], hovertemplate="%{text}<extra></extra>", customdata=data["code"],
+        colorbar=dict(title=dict(text="Taux"), tickformat=".0%", thickness=12, len=0.5, x=0.01,
+                      xanchor="left"),
+        name="Taux de publication", showlegend=False))
+    if points is not None and not points.empty:
+        pts = points.dropna(subset=["lon", "lat"])
+        cats = category(pts)
+        # Publishing communes last (on top) and larger: they are the few to see.
+        for cat, size in (("a_verifier", 4), ("non_publie", 4), ("inconnu", 5),
+                          ("publie_via_tiers", 7), ("publie", 7)):
+            part = pts[cats.eq(cat)]
+            if part.empty:
+                continue
+            fig.add_trace(go.Scattermap(
+                lon=part["lon"], lat=part["lat"], mode="markers",
+                marker=dict(size=size, color=STATUS_COLORS[cat], opacity=0.9),
+                text=_hover(part), customdata=part["siren"], name=CATEGORY_LABELS[cat],
+                hovertemplate="%{text}<extra></extra>"))
+    # France: metropolitan view (overseas régions are reached through the selector).
+    view = view_for(areas) if fit else FRANCE_VIEW
+    lines = [(areas, "#777", 0.6), (outlines or {}, "#333", 1.2)]
+    return _layout(fig, view, lines, basemap, height)
+
+
+def commune_map(communes: dict, rows: pd.DataFrame, *, epci_outlines: dict | None = None,
+                area_outline: dict | None = None, basemap: bool = False,
+                height: int = 620) -> go.Figure:
+    """One département (or EPCI): commune polygons coloured by status, EPCI outlines.
+
+    ``rows``: code_insee, siren, nom, population_totale, obligation, statut.
+    """
+    fig = go.Figure()
+    cats = category(rows)
+    by_code = {f["id"]: f for f in communes.get("features", [])}
+    for cat in ("non_obligee", "a_verifier", "non_publie", "inconnu", "publie_via_tiers",
+                "publie"):
+        part = rows[cats.eq(cat)]
+        if part.empty:
+            continue
+        color = STATUS_COLORS[cat]
+        # Each trace gets only its own polygons: the browser parses each shape once.
+        own = {"type": "FeatureCollection",
+               "features": [by_code[c] for c in part["code_insee"].astype(str) if c in by_code]}
+        fig.add_trace(go.Choroplethmap(
+            geojson=own, locations=part["code_insee"], z=[1] * len(part),
+            colorscale=[[0, color], [1, color]], showscale=False,
+            marker_line_color="#ffffff", marker_line_width=0.4,
+            text=_hover(part), customdata=part["siren"], hovertemplate="%{text}<extra></extra>",
+            name=CATEGORY_LABELS[cat], showlegend=True))
+    view = view_for(area_outline or communes)
+    outlines = [(epci_outlines or {}, "#333", 1.6), (area_outline or {}, "#000", 2.2)]
+    return _layout(fig, view, outlines, basemap, height)
+
+
+def trace_codes(fig: go.Figure) -> list[str]:
+    """All ``locations`` drawn by a figure (tests and benchmarks count polygons)."""
+    out: list[str] = []
+    for trace in fig.data:
+        if getattr(trace, "locations", None) is not None:
+            out.extend(str(c) for c in trace.locations)
+    return out

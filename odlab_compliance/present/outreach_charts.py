@@ -1,0 +1,66 @@
+"""Figures of the workshop page (plotly; no streamlit): the cohort, its mentors and the
+venue on a white map with département outlines (no tile basemap, see ``maps``)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from odlab_compliance.fmt import nombre
+from odlab_compliance.present import maps
+from odlab_compliance.present.charts import FONT, FRENCH_SEPARATORS, STATUS_COLORS
+
+
+def _zoom(lat: pd.Series, lon: pd.Series) -> dict:
+    if lat.empty:
+        return maps.FRANCE_VIEW
+    span = max(float(lon.max() - lon.min()), float(lat.max() - lat.min()) * 1.6, 0.2)
+    zoom = max(3.5, min(10.0, math.log2(360 / span) - 1.0))
+    return {"center": {"lat": float((lat.max() + lat.min()) / 2),
+                       "lon": float((lon.max() + lon.min()) / 2)}, "zoom": zoom}
+
+
+def cohort_map(cohort: pd.DataFrame, mentors: pd.DataFrame | None = None,
+               venue: tuple[str, float, float] | None = None, outlines: dict | None = None,
+               height: int = 520) -> go.Figure:
+    """Cohort members coloured by status, mentors as diamonds, the venue as a star."""
+    fig = go.Figure()
+    pts = cohort.dropna(subset=["lon", "lat"])
+    cats = maps.category(pts) if len(pts) else pd.Series(dtype="object")
+    for cat, label in maps.CATEGORY_LABELS.items():
+        part = pts[cats.eq(cat)] if len(pts) else pts
+        if part.empty:
+            continue
+        text = part["nom"].astype(str) + "<br>" + part["population_totale"].map(
+            lambda v: nombre(v, vide="?")) + " hab."
+        if "distance_km" in part and part["distance_km"].notna().any():
+            text = text + "<br>" + part["distance_km"].map(lambda v: nombre(v, 1)) + " km"
+        fig.add_trace(go.Scattermap(
+            lon=part["lon"], lat=part["lat"], mode="markers", name=f"Invitée : {label}",
+            marker={"size": 10, "color": STATUS_COLORS.get(cat, "#999")},
+            text=text, hovertemplate="%{text}<extra></extra>", customdata=part["siren"]))
+    if mentors is not None and len(mentors):
+        m = mentors.dropna(subset=["lon", "lat"])
+        fig.add_trace(go.Scattermap(
+            lon=m["lon"], lat=m["lat"], mode="markers", name="Parrain possible",
+            marker={"size": 12, "color": "#6a3d9a", "symbol": "circle"},
+            text=m["nom"].astype(str) + " (publie)", hovertemplate="%{text}<extra></extra>"))
+    if venue is not None:
+        fig.add_trace(go.Scattermap(lon=[venue[2]], lat=[venue[1]], mode="markers+text",
+                                    name=f"Lieu : {venue[0]}", text=[venue[0]],
+                                    textposition="top right",
+                                    marker={"size": 16, "color": "#000"},
+                                    hovertemplate="%{text}<extra></extra>"))
+    view = _zoom(pd.concat([pts["lat"], pd.Series([venue[1]] if venue else [])]),
+                 pd.concat([pts["lon"], pd.Series([venue[2]] if venue else [])]))
+    layers = [{"sourcetype": "geojson", "source": outlines, "type": "line", "color": "#555",
+               "line": {"width": 1.2}, "below": "traces"}] if outlines and outlines.get(
+                   "features") else []
+    fig.update_layout(map={"style": maps.WHITE, "center": view["center"], "zoom": view["zoom"],
+                           "layers": layers},
+                      separators=FRENCH_SEPARATORS, font=FONT, height=height,
+                      margin={"l": 0, "r": 0, "t": 0, "b": 0}, paper_bgcolor="white",
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.01, "x": 0})
+    return fig
