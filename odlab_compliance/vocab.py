@@ -1,0 +1,172 @@
+"""The project's vocabulary: every code a person may meet, with its French label, a short
+help text and a colour.
+
+Codes are stored in the database, exports and URLs; people see labels. This module is the
+only one that spells a code of obligation, publication status, follow-up stage, run
+status, snapshot kind, data source or collectivité type (a test greps the package for
+stray literals): other modules import the constants and ``Vocabulary`` objects below.
+Colours are the Okabe-Ito palette (readable by colour-blind people), grey for unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+MISSING = "—"   # what a person sees for an empty value
+
+
+@dataclass(frozen=True)
+class Term:
+    code: str
+    label: str                 # French, as shown in tables, legends and exports
+    help: str = ""             # one sentence: what it means
+    colour: str | None = None  # for charts and maps
+    short: str | None = None   # a shorter label for narrow places (legends, bars)
+
+
+class Vocabulary(Mapping[str, Term]):
+    """An ordered set of terms, looked up by code."""
+
+    def __init__(self, name: str, terms: Iterable[Term]):
+        self.name = name
+        self._terms = {t.code: t for t in terms}
+
+    def __getitem__(self, code: str) -> Term:
+        return self._terms[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._terms)
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(self._terms)
+
+    def label(self, code: object, default: str = MISSING) -> str:
+        """The French label of ``code``; ``default`` for an empty value, the code itself
+        for an unknown one (never hides data)."""
+        if code is None or (not isinstance(code, str) and pd.isna(code)):
+            return default
+        term = self._terms.get(str(code))
+        return term.label if term else str(code)
+
+    def short(self, code: str) -> str:
+        term = self._terms[code]
+        return term.short or term.label
+
+    def labels(self) -> dict[str, str]:
+        return {c: t.label for c, t in self._terms.items()}
+
+    def colours(self) -> dict[str, str]:
+        return {c: t.colour for c, t in self._terms.items() if t.colour}
+
+    def labelled(self, values: pd.Series, default: str = MISSING) -> pd.Series:
+        """A column of codes as French labels (for tables and exports meant for people)."""
+        return values.map(lambda v: self.label(v, default)).astype("object")
+
+
+# -- obligation ----------------------------------------------------------------------------
+OBLIGEE, NON_OBLIGEE, A_VERIFIER = "obligee", "non_obligee", "a_verifier"
+OBLIGATION = Vocabulary("obligation", [
+    Term(OBLIGEE, "Obligée", "Au moins 3 500 habitants et au moins 50 agents (ou hypothèse "
+         "de la règle choisie).", "#0072B2"),
+    Term(NON_OBLIGEE, "Non obligée", "Sous l'un des deux seuils.", "#E6E6E6"),
+    Term(A_VERIFIER, "À vérifier", "Une donnée manque ou se contredit autour d'un seuil "
+         "(effectif inconnu, populations de part et d'autre de 3 500).", "#F0E442"),
+])
+OBLIGATIONS = OBLIGATION.codes
+
+# -- publication status --------------------------------------------------------------------
+PUBLIE, VIA_TIERS, NON_PUBLIE, INCONNU = "publie", "publie_via_tiers", "non_publie", "inconnu"
+STATUT = Vocabulary("statut", [
+    Term(PUBLIE, "Publie (sa plateforme ou data.gouv.fr)",
+         "Au moins un jeu de données sous sa propre organisation data.gouv.fr ou sur son "
+         "propre portail.", "#009E73", "Publie"),
+    Term(VIA_TIERS, "Publie via une plateforme partagée",
+         "Des jeux seulement sur une plateforme gérée par un autre organisme (métropole, "
+         "département, région, syndicat).", "#56B4E9", "Via plateforme partagée"),
+    Term(NON_PUBLIE, "Ne publie pas",
+         "Aucun jeu trouvé alors que toutes les sources dont elle dépend ont répondu.",
+         "#D55E00", "Ne publie pas"),
+    Term(INCONNU, "Inconnu (source indisponible)",
+         "Une source dont elle dépend a échoué : on ne peut pas conclure.", "#999999",
+         "Inconnu"),
+])
+STATUTS = STATUT.codes
+PUBLISHING = (PUBLIE, VIA_TIERS)
+
+# -- follow-up stage -----------------------------------------------------------------------
+ETAPE_A_CONTACTER, ETAPE_CONTACTEE, ETAPE_ACCOMPAGNEE, ETAPE_PUBLIE, ETAPE_VERIFIEE = (
+    "a_contacter", "contacte", "accompagne", "publie", "verifie")
+ETAPE = Vocabulary("etape", [
+    Term(ETAPE_A_CONTACTER, "À contacter", "Pas encore de contact avec la préfecture."),
+    Term(ETAPE_CONTACTEE, "Contactée", "Un premier contact a eu lieu."),
+    Term(ETAPE_ACCOMPAGNEE, "Accompagnée", "La collectivité est accompagnée (atelier, "
+         "rendez-vous)."),
+    Term(ETAPE_PUBLIE, "Publie", "La collectivité dit publier ; à vérifier sur la collecte."),
+    Term(ETAPE_VERIFIEE, "Vérifiée", "La publication a été vérifiée."),
+])
+DEFAULT_STAGE = ETAPE_A_CONTACTER
+
+# -- harvest run status --------------------------------------------------------------------
+RUN_RUNNING, RUN_DONE, RUN_DONE_ERRORS, RUN_FAILED = "running", "done", "done-errors", "failed"
+RUN_STATUS = Vocabulary("run_status", [
+    Term(RUN_DONE, "Terminée", "Toutes les sources ont répondu.", "#009E73"),
+    Term(RUN_DONE_ERRORS, "Terminée avec erreurs", "Au moins une source ou un élément a "
+         "échoué : les collectivités concernées sont au statut inconnu.", "#E69F00"),
+    Term(RUN_FAILED, "Échouée", "La collecte n'a rien produit : l'instantané précédent reste "
+         "en vigueur.", "#D55E00"),
+    Term(RUN_RUNNING, "En cours", "La collecte n'est pas finie : elle n'est pas encore "
+         "visible.", "#999999"),
+])
+VISIBLE_RUNS = (RUN_DONE, RUN_DONE_ERRORS)
+
+# -- snapshot kind and scope -----------------------------------------------------------------
+KIND_HARVEST, KIND_OBSERVATOIRE = "harvest", "observatoire"
+SNAPSHOT_KIND = Vocabulary("snapshot_kind", [
+    Term(KIND_HARVEST, "Collecte", "Moissonnage de data.gouv.fr et des portails par le "
+         "projet."),
+    Term(KIND_OBSERVATOIRE, "Édition de l'Observatoire", "Liste des organisations qui "
+         "publient, par l'Observatoire open data des territoires (OpenDataFrance)."),
+])
+SCOPE_NATIONAL, SCOPE_PARTIAL = "national", "partiel"
+SNAPSHOT_SCOPE = Vocabulary("snapshot_scope", [
+    Term(SCOPE_NATIONAL, "nationale", "Toutes les sources pour toute la France."),
+    Term(SCOPE_PARTIAL, "partielle", "Un territoire ou une source rafraîchi ; le reste est "
+         "repris de l'instantané précédent."),
+])
+
+# -- data sources of the publication status ----------------------------------------------------
+SOURCE_DATAGOUV, SOURCE_PORTAL, SOURCE_OBSERVATOIRE = "datagouv", "portal", "observatoire"
+SOURCE = Vocabulary("source", [
+    Term(SOURCE_DATAGOUV, "data.gouv.fr"),
+    Term(SOURCE_PORTAL, "Portail local ou mutualisé"),
+    Term(SOURCE_OBSERVATOIRE, "Observatoire open data des territoires"),
+])
+
+# -- collectivité types ---------------------------------------------------------------------
+TYPE = Vocabulary("type", [
+    Term("COM", "Commune"),
+    Term("CC", "Communauté de communes"),
+    Term("CA", "Communauté d'agglomération"),
+    Term("CU", "Communauté urbaine"),
+    Term("MET", "Métropole"),
+    Term("EPT", "Établissement public territorial"),
+    Term("DEP", "Département"),
+    Term("REG", "Région"),
+])
+
+ALL: tuple[Vocabulary, ...] = (OBLIGATION, STATUT, ETAPE, RUN_STATUS, SNAPSHOT_KIND,
+                               SNAPSHOT_SCOPE, SOURCE, TYPE)
+
+
+def yes_no(value: object) -> str:
+    """« oui » / « non » for a boolean, empty when unknown."""
+    if value is None or (not isinstance(value, bool) and pd.isna(value)):
+        return ""
+    return "oui" if value else "non"
