@@ -135,23 +135,24 @@ def decide(cfg: AuthConfig, *, oidc_user: Mapping | None = None,
                             f"Éditeur : {password_editor.strip()}.")
         return Decision(False, None, "Saisissez le mot de passe des éditeurs pour modifier.")
     if mode == "local":
-        who = (local_user or "").strip() or _os_user()
+        who = (local_user or "").strip() or os_user()
         return Decision(True, f"local:{who}", "Application locale : écriture autorisée.")
     return Decision(False, None,
                     "Lecture seule : l'application est servie sans authentification "
                     "(configurez [auth] ou un mot de passe d'éditeur dans les secrets).")
 
 
-def _os_user() -> str:
+def os_user() -> str:
+    """The operating-system user running the command (recorded as author or editor)."""
     try:
         return getpass.getuser()
     except Exception:  # no user name in a container: still record something
-        return "inconnu"
+        return "utilisateur inconnu"
 
 
 def cli_editor(explicit: str | None = None) -> str:
     """Editor name recorded by CLI commands: ``--editeur`` or ``cli:<os user>``."""
-    return explicit.strip() if explicit and explicit.strip() else f"cli:{_os_user()}"
+    return explicit.strip() if explicit and explicit.strip() else f"cli:{os_user()}"
 
 
 def main() -> int:

@@ -1,11 +1,9 @@
-"""Territory logic: the hierarchy France → région → département → EPCI → commune,
-filtering the per-collectivité status table, aggregates, rankings and similar
-collectivités.
+"""Territory logic: the hierarchy France → région → département → EPCI → commune, the
+selection kept in URLs (``Territory``), filtering a per-collectivité table to a territory,
+the choices of the territory selector, and size bands.
 
 Pure functions: DataFrames in, DataFrames (or plain values) out; no database, no
-streamlit. The input frame is the status table (one row per collectivité, columns of
-``status.status_table``) or the obligations table (same identifying columns, without
-``statut``).
+streamlit. The figures of a territory (rates, rankings) belong to ``model.figures``.
 """
 
 from __future__ import annotations
@@ -21,15 +19,11 @@ EPCI_TYPES: tuple[str, ...] = ("CC", "CA", "CU", "MET", "EPT")
 # The four families the Observatoire reports on; an EPT counts with the EPCI.
 TYPE_FAMILIES = {"COM": "COM", "CC": "EPCI", "CA": "EPCI", "CU": "EPCI", "MET": "EPCI",
                  "EPT": "EPCI", "DEP": "DEP", "REG": "REG"}
+CHILD_LEVEL = {"FR": "REG", "REG": "DEP", "DEP": "EPCI", "EPCI": "COM"}
+# The column of a collectivité that names the area of each level it belongs to.
+CHILD_COLUMN = {"REG": "region", "DEP": "departement", "EPCI": "epci_siren", "COM": "code_insee"}
 FAMILY_LABELS = {"COM": "Communes", "EPCI": "Intercommunalités (EPCI, EPT)",
                  "DEP": "Départements", "REG": "Régions"}
-PUBLISHING = ("publie", "publie_via_tiers")
-STATUS_LABELS = {"publie": "Publie (sa plateforme ou data.gouv.fr)",
-                 "publie_via_tiers": "Publie via une plateforme partagée",
-                 "non_publie": "Ne publie pas",
-                 "inconnu": "Inconnu (source indisponible)"}
-OBLIGATION_LABELS = {"obligee": "Obligée", "non_obligee": "Non obligée",
-                     "a_verifier": "À vérifier"}
 # Size bands of the Observatoire's reports (population totale).
 SIZE_BANDS: tuple[tuple[int, int | None, str], ...] = (
     (0, 3_500, "moins de 3 500 hab."),
@@ -116,98 +110,6 @@ def filter_frame(df: pd.DataFrame, t: Territory) -> pd.DataFrame:
     return df[mask.fillna(False).astype(bool)]
 
 
-def _count(df: pd.DataFrame, column: str, value: str) -> int:
-    return int(df[column].eq(value).sum()) if column in df.columns else 0
-
-
-def summary(df: pd.DataFrame) -> dict[str, float | int | None]:
-    """Key figures of a set of collectivités.
-
-    ``taux`` is the share of obliged collectivités that publish (own or shared platform)
-    among those whose status is known: ``inconnu`` is reported apart and excluded from
-    the denominator, since a portal that is down says nothing about compliance.
-    ``couverture`` is the share of the population of obliged *communes* living in a
-    commune that publishes (communes only, so people are not counted twice through
-    their EPCI, département and région). Rate values are None when not computable.
-    """
-    obliged = df[df["obligation"].eq("obligee")] if "obligation" in df.columns else df.iloc[0:0]
-    has_status = "statut" in df.columns
-    out: dict[str, float | int | None] = {
-        "collectivites": len(df),
-        "obligees": len(obliged),
-        "a_verifier": _count(df, "obligation", "a_verifier"),
-        "publie": _count(obliged, "statut", "publie"),
-        "publie_via_tiers": _count(obliged, "statut", "publie_via_tiers"),
-        "non_publie": _count(obliged, "statut", "non_publie"),
-        "inconnu": _count(obliged, "statut", "inconnu") if has_status else len(obliged),
-    }
-    publishing = int(out["publie"]) + int(out["publie_via_tiers"])
-    known = len(obliged) - int(out["inconnu"])
-    out["publiant"] = publishing
-    out["taux"] = publishing / known if has_status and known > 0 else None
-    communes = obliged[obliged["type"].eq("COM")] if len(obliged) else obliged
-    pop = pd.to_numeric(communes.get("population_totale"), errors="coerce") \
-        if len(communes) else pd.Series(dtype="float64")
-    total_pop = float(pop.sum()) if len(pop) else 0.0
-    out["population_obligee"] = int(total_pop)
-    if has_status and total_pop > 0:
-        pub_pop = float(pop[communes["statut"].isin(PUBLISHING)].sum())
-        out["population_couverte"] = int(pub_pop)
-        out["couverture"] = pub_pop / total_pop
-    else:
-        out["population_couverte"] = None
-        out["couverture"] = None
-    return out
-
-
-def by_type(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per type family (COM, EPCI, DEP, REG) with the ``summary`` figures."""
-    rows = []
-    fam = df["type"].map(family) if len(df) else pd.Series(dtype="object")
-    for code, label in FAMILY_LABELS.items():
-        part = df[fam.eq(code)] if len(df) else df
-        s = summary(part)
-        rows.append({"famille": code, "libelle": label, **s})
-    return pd.DataFrame(rows)
-
-
-CHILD_LEVEL = {"FR": "REG", "REG": "DEP", "DEP": "EPCI", "EPCI": "COM"}
-_CHILD_COLUMN = {"REG": "region", "DEP": "departement", "EPCI": "epci_siren", "COM": "code_insee"}
-
-
-def rates(df: pd.DataFrame, level: str, names: dict[str, str] | None = None) -> pd.DataFrame:
-    """Figures per area of ``level`` (REG, DEP, EPCI or COM): each collectivité counts in
-    the area its own column points to (a commune in its EPCI, a département in its
-    région...); areas without obliged collectivités are left out."""
-    cols = ["code", "nom", "obligees", "publiant", "inconnu", "taux", "couverture"]
-    if df.empty:
-        return pd.DataFrame(columns=cols)
-    part = df[df["type"].eq("COM")] if level == "COM" else df
-    rows = []
-    for code, group in part.groupby(part[_CHILD_COLUMN[level]], dropna=True, sort=False):
-        s = summary(group)
-        if not s["obligees"]:
-            continue
-        nom = (names or {}).get(str(code))
-        if nom is None and level == "COM":
-            nom = str(group["nom"].iloc[0])
-        rows.append({"code": str(code), "nom": nom or str(code), **{k: s[k] for k in cols[2:]}})
-    return pd.DataFrame(rows, columns=cols)
-
-
-def ranking(df: pd.DataFrame, t: Territory, names: dict[str, str] | None = None) -> pd.DataFrame:
-    """Sub-territories of ``t`` ranked by publishing rate (best first), with their figures."""
-    child = CHILD_LEVEL.get(t.level)
-    if child is None:
-        return rates(df.iloc[0:0], "REG")
-    out = rates(filter_frame(df, t), child, names)
-    if out.empty:
-        return out
-    out["rang_taux"] = out["taux"].astype("float64").fillna(-1.0)
-    out = out.sort_values(["rang_taux", "obligees"], ascending=[False, False])
-    return out.drop(columns="rang_taux").reset_index(drop=True)
-
-
 def size_band(population: float | int | None) -> str | None:
     if population is None or pd.isna(population):
         return None
@@ -216,45 +118,6 @@ def size_band(population: float | int | None) -> str | None:
             return label
     return None
 
-
-def similar(df: pd.DataFrame, siren: str, n: int = 8) -> pd.DataFrame:
-    """Collectivités like ``siren``: same type family and size band, in the same EPCI
-    (communes) or département, else the same région; closest population first."""
-    me = df[df["siren"].eq(siren)]
-    if me.empty:
-        return df.iloc[0:0]
-    row = me.iloc[0]
-    fam = family(str(row["type"]))
-    band = size_band(row.get("population_totale"))
-    peers = df[df["type"].map(family).eq(fam) & df["siren"].ne(siren)]
-    peers = peers[peers["population_totale"].map(size_band).eq(band)]
-    scopes = []
-    if fam == "COM" and pd.notna(row.get("epci_siren")):
-        scopes.append(peers["epci_siren"].eq(row["epci_siren"]))
-    if pd.notna(row.get("departement")):
-        scopes.append(peers["departement"].eq(row["departement"]))
-    if pd.notna(row.get("region")):
-        scopes.append(peers["region"].eq(row["region"]))
-    chosen = peers.iloc[0:0]
-    for mask in scopes:
-        chosen = peers[mask.fillna(False).astype(bool)]
-        if len(chosen) >= 3:
-            break
-    if chosen.empty:
-        return chosen
-    distance = (pd.to_numeric(chosen["population_totale"], errors="coerce")
-                - float(row.get("population_totale") or 0)).abs()
-    return chosen.assign(_d=distance).sort_values("_d").drop(columns="_d").head(n)
-
-
-def trend(frames: dict[str, pd.DataFrame], t: Territory) -> pd.DataFrame:
-    """One row per snapshot (key: its date or label, in the given order) with the rate
-    and counts of the territory ``t``."""
-    rows = []
-    for label, frame in frames.items():
-        s = summary(filter_frame(frame, t))
-        rows.append({"snapshot": label, **s})
-    return pd.DataFrame(rows)
 
 
 def _sorted_names(frame: pd.DataFrame, code_col: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance import territory as terr
+from odlab_compliance import vocab
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr
 from odlab_compliance.outreach import followup, workshops
@@ -28,9 +29,9 @@ MAX_MENTEES = 1000
 ctx = shell.context()
 st.title(f"Atelier · {ctx.territory_name}")
 decision = ui_auth.editor_box("atelier")
-frame = data.status_or_stop(ctx)
+at = data.status_or_stop(ctx)
 
-everyone = followup.with_state(data.with_centroids(ctx, frame), data.followup_state(ctx))
+everyone = followup.with_state(data.with_centroids(ctx, at.whole), data.followup_state(ctx))
 local = terr.filter_frame(everyone, ctx.territory)
 tab_cohort, tab_past = st.tabs(["Préparer un atelier", "Ateliers passés"])
 
@@ -51,12 +52,13 @@ with tab_cohort:
     exclude = c.checkbox("Exclure les collectivités déjà invitées", value=True,
                          key="atelier_exclude")
     a, b, c = st.columns(3)
-    statuts = a.multiselect("Statut", list(terr.STATUS_LABELS), default=["non_publie"],
-                            format_func=terr.STATUS_LABELS.get, key="atelier_statuts", placeholder="Tous")
+    statuts = a.multiselect("Statut", list(vocab.STATUTS), default=[vocab.NON_PUBLIE],
+                            format_func=vocab.STATUT.label, key="atelier_statuts",
+                            placeholder="Tous")
     bands = b.multiselect("Taille", [label for *_, label in terr.SIZE_BANDS],
                           key="atelier_bands", placeholder="Tous")
-    stages = c.multiselect("Étape du suivi", list(followup.STAGES),
-                           format_func=followup.STAGES.get, key="atelier_stages", placeholder="Tous")
+    stages = c.multiselect("Étape du suivi", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
+                           key="atelier_stages", placeholder="Tous")
     a, b, c = st.columns(3)
     epcis = local[local["type"].isin(terr.EPCI_TYPES)].sort_values("nom")
     epci_names = dict(zip(epcis["siren"].astype(str), epcis["nom"].astype(str), strict=True))
@@ -73,7 +75,8 @@ with tab_cohort:
         venue = (str(row["nom"]), float(row["lat"]), float(row["lon"]))
     f = CohortFilter(territory=ctx.territory, epci=epci, size_bands=bands or None,
                      statuts=statuts or None, etapes=stages or None, types=types or None,
-                     obligations=("obligee", "a_verifier") if include_check else ("obligee",),
+                     obligations=(vocab.OBLIGEE, vocab.A_VERIFIER) if include_check
+                     else (vocab.OBLIGEE,),
                      venue=venue[1:] if venue else None,
                      max_km=float(max_km) if venue else None,
                      exclude=data.invited(ctx) if exclude else frozenset())
@@ -89,9 +92,8 @@ with tab_cohort:
                                    views.cache_geojson(ctx, "DEP", deps) if deps else None),
                         key="atelier_map", width="stretch")
     invitation = workshops.invitation_list(cohort)
-    shown = invitation.assign(
-        statut=invitation["statut"].map(lambda v: terr.STATUS_LABELS.get(v, v)),
-        etape=invitation["etape"].map(followup.STAGES))
+    shown = invitation.assign(statut=vocab.STATUT.labelled(invitation["statut"]),
+                              etape=vocab.ETAPE.labelled(invitation["etape"]))
     render.table(shown, key="atelier_cohort", labels=LABELS, height=320)
     render.downloads(shown.rename(columns=LABELS), "invitations", key="atelier_dl")
 

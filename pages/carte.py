@@ -9,12 +9,12 @@ from odlab_compliance.ui import render, shell, views
 ctx = shell.context()
 st.title(f"Carte · {ctx.territory_name}")
 
-frame = views.base_frame(ctx)
-if frame is None:
+at = views.selection(ctx)
+if at is None:
     st.stop()
 
 t = ctx.territory
-views.no_agents_notice(terr.summary(terr.filter_frame(frame, t)))
+views.no_agents_notice(at.figures)
 basemap = st.toggle("Fond de carte OpenStreetMap (nécessite internet dans le navigateur)",
                     key="carte_basemap", value=ctx.settings.map_basemap,
                     help="Sans fond de carte, la carte s'affiche même hors ligne.")

@@ -4,18 +4,18 @@ comparison with similar collectivités, three next steps, one-page PDF."""
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import territory as terr
-from odlab_compliance.analysis.sheet import build_sheet
+from odlab_compliance.analysis.sheet import build_sheet, similar
 from odlab_compliance.present import sheet_pdf
 from odlab_compliance.ui import cache, render, shell, views
 
 ctx = shell.context()
-frame = views.base_frame(ctx)
-if frame is None:
+at = views.selection(ctx)
+if at is None:
     st.stop()
+frame = at.whole
 
 # Choice: the URL's ``siren``, else the selected territory's own collectivité.
-local = terr.filter_frame(frame, ctx.territory)
+local = at.frame
 choices = local.dropna(subset=["siren"]).sort_values("nom")
 labels = dict(zip(choices["siren"].astype(str),
                   choices["nom"].astype(str) + " (" + choices["type"].astype(str) + ")",
@@ -39,15 +39,15 @@ st.session_state["fiche_url"] = siren
 
 row = frame[frame["siren"].eq(siren)].iloc[0].to_dict()
 evidence = None
-if "statut" in frame.columns:
-    evidence = cache.evidence(ctx.sig, siren, ctx.snapshot)
+if at.has_status:
+    evidence = cache.evidence(ctx.sig, siren, at.snapshot)
 ev = evidence if evidence is not None else pd.DataFrame()
 epci_row = None
 if row.get("epci_siren"):
     epci = frame[frame["siren"].eq(row["epci_siren"])]
     epci_row = epci.iloc[0].to_dict() if len(epci) else None
-peers = terr.similar(frame, siren)
-hist = views.history(ctx, siren) if "statut" in frame.columns else None
+peers = similar(frame, siren)
+hist = views.history(ctx, siren) if at.has_status else None
 sheet = build_sheet(row, ev, peers, epci_row, hist, ctx.snapshot_label or "—")
 
 st.title(sheet.nom)

@@ -4,9 +4,9 @@ retrieval date and licence, the harvest journal, known limits."""
 import pandas as pd
 import streamlit as st
 
+from odlab_compliance import vocab
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model.status import STATUS_RULES
-from odlab_compliance.territory import STATUS_LABELS
 from odlab_compliance.ui import cache, render, shell, views
 
 ctx = shell.context()
@@ -42,7 +42,7 @@ for rule in cache.rules():
 
 st.header("Statut de publication")
 for code, text in STATUS_RULES.items():
-    st.markdown(f"- **{STATUS_LABELS.get(code, code)}** : {render.md_escape(text)}")
+    st.markdown(f"- **{vocab.STATUT.label(code)}** : {render.md_escape(text)}")
 st.markdown(
     "Le **taux de publication** rapporte les collectivités obligées qui publient (elles-mêmes "
     "ou via une plateforme partagée) à celles dont le statut est connu : les statuts "

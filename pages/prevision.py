@@ -5,21 +5,22 @@ from datetime import date
 
 import streamlit as st
 
-from odlab_compliance import territory as terr
+from odlab_compliance import vocab
 from odlab_compliance.analysis import forecast
 from odlab_compliance.fmt import date_fr, pourcentage
+from odlab_compliance.ui import cache, render, shell
 from odlab_compliance.ui import outreach_data as data
-from odlab_compliance.ui import render, shell
 
 ctx = shell.context()
 st.title(f"Prévision · {ctx.territory_name}")
-frame = data.status_or_stop(ctx)
+at = data.status_or_stop(ctx)
 
-points = forecast.series(data.status_frames(ctx), ctx.territory)
+points = forecast.series(cache.series(ctx.sig, ctx.territory, ctx.rule))
 target = st.slider("Taux cible (%)", 10, 100, 80, step=5, key="prev_target") / 100
 
-local = terr.filter_frame(frame, ctx.territory)
-candidates = local[local["obligation"].eq("obligee") & ~local["statut"].isin(terr.PUBLISHING)]
+local = at.frame
+candidates = local[local["obligation"].eq(vocab.OBLIGEE)
+                   & ~local["statut"].isin(vocab.PUBLISHING)]
 choices = dict(zip(candidates["siren"].astype(str), candidates["nom"].astype(str),
                    strict=True))
 st.markdown("**Et si… ces collectivités publiaient ?**")
@@ -35,23 +36,23 @@ preset = [s for s in data.invitations(ctx, int(wid))["siren"] if s in choices] \
 cohort = a.multiselect("Collectivités", list(choices), default=preset, format_func=choices.get,
                        key=f"prev_cohort_{wid}",
                         placeholder="Choisir des collectivités")
-now = terr.summary(local)
+now = at.figures
 extra = forecast.what_if(local, cohort) if cohort else None
 
 f = forecast.fit(points)
 st.plotly_chart(forecast.figure(points, f, target,
-                                extra=extra["taux"] if extra else None),
+                                extra=extra.taux if extra else None),
                 key="prev_chart", width="stretch")
 st.markdown(render.md_escape(forecast.sentence(f, target)))
 c = st.columns(3)
-render.metric(c[0], "Taux actuel", now["taux"], kind="pct")
-render.metric(c[1], "Si la cohorte publie", extra["taux"] if extra else None, kind="pct",
+render.metric(c[0], f"Taux au {date_fr(at.snapshot.date)}", now.taux, kind="pct")
+render.metric(c[1], "Si la cohorte publie", extra.taux if extra else None, kind="pct",
               help="Même calcul, les collectivités choisies comptées comme publiant.")
 if f is not None:
     render.metric(c[2], "Rythme (points par an)", round(f.slope_per_year * 100, 1),
                   help="Pente de la droite des moindres carrés.")
-if extra and f is not None and extra["taux"] is not None:
-    gained = (extra["taux"] - (now["taux"] or 0))
+if extra and f is not None and extra.taux is not None:
+    gained = (extra.taux - (now.taux or 0))
     if f.slope_per_year > 0:
         months = gained / f.slope_per_year * 12
         st.caption(f"Cette cohorte ferait gagner {pourcentage(gained)} de taux, soit environ "
@@ -66,5 +67,5 @@ with st.expander("Méthode et limites", icon=":material/info:"):
 table = points.assign(taux=(points["taux"].astype("float64") * 100).round(1))
 render.table(table, key="prev_table", labels={"date": "Date", "taux": "Taux (%)",
                                               "obligees": "Obligées", "publiant": "Publient",
-                                              "inconnu": "Inconnu"})
+                                              "n_inconnu": "Statut inconnu"})
 render.downloads(table, f"prevision-{ctx.territory.key.replace(':', '-')}", key="prev_dl")

@@ -6,7 +6,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import territory as terr
+from odlab_compliance import vocab
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr
 from odlab_compliance.outreach import followup, followup_import
@@ -27,9 +27,9 @@ ctx = shell.context()
 st.title(f"Suivi des collectivités · {ctx.territory_name}")
 decision = ui_auth.editor_box("suivi")
 
-frame = data.status_or_stop(ctx)
+at = data.status_or_stop(ctx)
 
-local = terr.filter_frame(frame, ctx.territory)
+local = at.frame
 state = data.followup_state(ctx)
 late = followup.behind(local, state).reindex(columns=followup.BEHIND_COLUMNS)
 
@@ -37,13 +37,13 @@ c = st.columns(5)
 render.metric(c[0], "Obligées en retard", len(late),
               help="Obligées qui ne publient pas, au statut inconnu, aux données de plus de "
                    "12 mois ou sans jeu au format SCDL.")
-for col, (stage, label) in zip(c[1:], list(followup.STAGES.items())[:4], strict=True):
+for col, (stage, label) in zip(c[1:], list(vocab.ETAPE.labels().items())[:4], strict=True):
     render.metric(col, label, int((late["etape"] == stage).sum()))
 
 f1, f2, f3 = st.columns([2, 2, 2])
 reasons = f1.multiselect("Retard", list(followup.BEHIND_REASONS),
                          format_func=followup.BEHIND_REASONS.get, key="suivi_reasons", placeholder="Tous")
-stages = f2.multiselect("Étape", list(followup.STAGES), format_func=followup.STAGES.get,
+stages = f2.multiselect("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
                         key="suivi_stages", placeholder="Tous")
 search = f3.text_input("Nom contient", key="suivi_search")
 shown = late
@@ -54,8 +54,10 @@ if stages:
     shown = shown[shown["etape"].isin(stages)]
 if search.strip():
     shown = shown[shown["nom"].str.contains(search.strip(), case=False, regex=False)]
-shown = shown.assign(etape=shown["etape"].map(followup.STAGES),
-                     statut=shown["statut"].map(lambda v: terr.STATUS_LABELS.get(v, v)))
+shown = shown.assign(etape=vocab.ETAPE.labelled(shown["etape"]),
+                     statut=vocab.STATUT.labelled(shown["statut"]),
+                     obligation=vocab.OBLIGATION.labelled(shown["obligation"]),
+                     type=vocab.TYPE.labelled(shown["type"]))
 shown = shown.sort_values(["population_totale", "nom"], ascending=[False, True])
 st.subheader(f"Collectivités en retard ({len(shown)})")
 render.table(shown, key="suivi_table", labels=LABELS, height=380)
@@ -72,7 +74,7 @@ if len(due):
         key="suivi_due", labels=LABELS)
 
 st.subheader("Mettre à jour le suivi")
-pool = local[local["obligation"].isin(["obligee", "a_verifier"])].sort_values("nom")
+pool = local[local["obligation"].isin([vocab.OBLIGEE, vocab.A_VERIFIER])].sort_values("nom")
 choices = dict(zip(pool["siren"].astype(str), pool["nom"].astype(str) + " (" +
                    pool["type"].astype(str) + ")", strict=True))
 if not choices:
@@ -81,8 +83,8 @@ if not choices:
 siren = st.selectbox("Collectivité", list(choices), format_func=choices.get, key="suivi_siren")
 current = state[state["siren"] == siren]
 cur = current.iloc[0].to_dict() if len(current) else {}
-cur_stage = cur.get("etape") if isinstance(cur.get("etape"), str) else followup.DEFAULT_STAGE
-st.caption(f"Étape actuelle : {followup.STAGES[cur_stage]}"
+cur_stage = cur.get("etape") if isinstance(cur.get("etape"), str) else vocab.DEFAULT_STAGE
+st.caption(f"Étape actuelle : {vocab.ETAPE.label(cur_stage)}"
            + (f" · contact : {cur['contact']}" if isinstance(cur.get("contact"), str) else "")
            + (f" · prochaine action le {date_fr(cur['prochaine_action'])}"
               if pd.notna(cur.get("prochaine_action")) else ""))
@@ -90,8 +92,8 @@ if not decision.can_write:
     st.info(decision.reason, icon=":material/lock:")
 with st.form("suivi_form", clear_on_submit=True):
     a, b = st.columns(2)
-    stage = a.selectbox("Étape", list(followup.STAGES), format_func=followup.STAGES.get,
-                        index=list(followup.STAGES).index(cur_stage), key="suivi_form_stage")
+    stage = a.selectbox("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
+                        index=list(vocab.ETAPE).index(cur_stage), key="suivi_form_stage")
     when = b.date_input("Date", value=date.today(), format="DD/MM/YYYY", key="suivi_form_date")
     note = st.text_area("Note", key="suivi_form_note", placeholder="Appel, courriel, réunion…")
     a, b = st.columns(2)

@@ -3,40 +3,41 @@
 import streamlit as st
 
 from odlab_compliance import territory as terr
+from odlab_compliance.fmt import nombre
+from odlab_compliance.model import figures as figs
 from odlab_compliance.present import charts
 from odlab_compliance.ui import render, shell, views
 
 ctx = shell.context()
 st.title(f"Vue d'ensemble · {ctx.territory_name}")
 
-frame = views.base_frame(ctx)
-if frame is None:
+at = views.selection(ctx)
+if at is None:
     st.stop()
-local = terr.filter_frame(frame, ctx.territory)
-s = terr.summary(local)
+frame, local, s = at.whole, at.frame, at.figures
 
 c = st.columns(6)
-render.metric(c[0], "Collectivités obligées", s["obligees"],
+render.metric(c[0], "Collectivités obligées", s.obligees,
               help="Au moins 3 500 habitants ET au moins 50 agents (la loi ne dit pas « ou »). "
                    "Voir la page Méthode et sources.")
-render.metric(c[1], "Publient", s["publiant"],
+render.metric(c[1], "Publient", s.publiant,
               help="Au moins un jeu de données, sur leur plateforme, data.gouv.fr ou une "
                    "plateforme partagée.")
-render.metric(c[2], "dont via une plateforme partagée", s["publie_via_tiers"])
-render.metric(c[3], "Taux de publication", s["taux"], kind="pct",
+render.metric(c[2], "dont via une plateforme partagée", s.n_via_tiers)
+render.metric(c[3], "Taux de publication", s.taux, kind="pct",
               help="Collectivités qui publient / obligées dont le statut est connu.")
-render.metric(c[4], "Population couverte", s["couverture"], kind="pct",
+render.metric(c[4], "Population couverte", s.couverture, kind="pct",
               help="Part de la population des communes obligées vivant dans une commune "
                    "qui publie.")
-render.metric(c[5], "Statut inconnu", s["inconnu"],
+render.metric(c[5], "Statut inconnu", s.n_inconnu,
               help="Une source n'a pas pu être lue : ni conforme ni non conforme. "
                    "Exclues du taux.")
 views.no_agents_notice(s)
-if s["a_verifier"] and s["obligees"]:
-    st.caption(f"{s['a_verifier']} collectivité(s) à vérifier (nombre d'agents inconnu) ne "
-               "sont pas comptées parmi les obligées.")
+if s.a_verifier and s.obligees:
+    st.caption(f"{nombre(s.a_verifier)} collectivité(s) à vérifier (nombre d'agents inconnu) "
+               "ne sont pas comptées parmi les obligées.")
 
-by_type = terr.by_type(local)
+by_type = figs.by_type(local)
 # One figure per row: the legends and territory names need the page's width.
 with render.guard("la répartition par type"):
     st.plotly_chart(charts.status_breakdown(by_type), key="ve_by_type", width="stretch",
@@ -53,7 +54,7 @@ render.downloads(views.by_type_table(by_type, display=False), f"par-type-{ctx.te
 child = terr.CHILD_LEVEL.get(ctx.territory.level)
 if child:
     st.subheader(f"Classement des sous-territoires ({terr.LEVEL_LABELS[child].lower()}s)")
-    rank = terr.ranking(frame, ctx.territory, views.child_names(ctx, child))
+    rank = figs.ranking(frame, ctx.territory, views.child_names(ctx, child))
     with render.guard("le classement"):
         st.plotly_chart(charts.ranking(rank, terr.LEVEL_LABELS[child]), key="ve_rank",
                         width="stretch", theme=None)

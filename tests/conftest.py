@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from odlab_compliance.config import Settings, load_settings
+from tests.fixtures.dashboard import build_db
 from tests.httpserver import LocalServer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -67,3 +69,26 @@ def chromium():
         instance = browser.launch(p)
         yield instance
         instance.close()
+
+
+# -- a small reference and status table (Occitanie), for the pure territory and figures tests
+
+@pytest.fixture(scope="session")
+def ref() -> pd.DataFrame:
+    return build_db.reference_rows()
+
+
+@pytest.fixture(scope="session")
+def terr() -> pd.DataFrame:
+    return pd.read_csv(build_db.HERE / "territories.csv", sep=";", dtype=str)
+
+
+@pytest.fixture
+def frame(ref) -> pd.DataFrame:
+    """A status table: communes under 3 500 inhabitants not obliged, two publishers."""
+    df = ref.copy()
+    df["obligation"] = ["non_obligee" if (t == "COM" and p < 3500) else "obligee"
+                        for t, p in zip(df["type"], df["population_totale"], strict=True)]
+    statut = {"213105554": "publie", "213100696": "publie_via_tiers", "213100440": "inconnu"}
+    df["statut"] = df["siren"].map(statut).fillna("non_publie")
+    return df

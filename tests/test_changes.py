@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
-
 from odlab_compliance.analysis import changes
+from odlab_compliance.model.figures import figures
+from odlab_compliance.model.snapshots import Snapshot, at_date
 from tests.fixtures.outreach.rows import status_frame
 
 TLS, BLAGNAC, COLOMIERS, BALMA, MURET, STCYP, AUCH = (
@@ -36,7 +36,7 @@ def test_known_answer():
     before, after = before_after()
     out = changes.diff(before, after)
     got = {(r["siren"], r["changement"]) for r in out.to_dict("records")}
-    assert got == {(BLAGNAC, "commence"), (COLOMIERS, "arrete"), (BALMA, "inconnu"),
+    assert got == {(BLAGNAC, "commence"), (COLOMIERS, "arrete"), (BALMA, "devenu_inconnu"),
                    (MURET, "obsolete"), (STCYP, "devenu_oblige")}
     assert changes.counts(out)["arrete"] == 1  # Balma's failed harvest is not a stop
     row = out[out["siren"] == COLOMIERS].iloc[0]
@@ -73,20 +73,18 @@ def test_digest_text_and_per_departement():
     assert "Aucun changement" in empty
 
 
-def test_pick_snapshot():
-    snaps = pd.DataFrame({"run_id": [1, 2, 3],
-                          "date_snapshot": pd.to_datetime(["2026-01-01", "2026-06-01",
-                                                           "2026-09-01"])})
-    assert changes.pick_snapshot(snaps, date(2026, 7, 1))["run_id"] == 2
-    assert changes.pick_snapshot(snaps, date(2025, 7, 1)) is None
+def test_snapshot_in_force_at_a_date():
+    snaps = [Snapshot(3, date(2026, 9, 1)), Snapshot(2, date(2026, 6, 1)),
+             Snapshot(1, date(2026, 1, 1))]
+    assert at_date(snaps, date(2026, 7, 1)).id == 2
+    assert at_date(snaps, date(2026, 6, 1)).id == 2
+    assert at_date(snaps, date(2025, 7, 1)) is None
 
 
-def test_rates_match_territory_summary():
-    from odlab_compliance.territory import summary
-
+def test_rates_match_territory_figures():
     before, after = before_after()
     before.loc[before["siren"] == AUCH, "statut"] = "inconnu"
     rates = changes.rates_by_departement(before, after)
     for dep in ("31", "32"):
-        assert rates[dep] == (summary(before[before["departement"] == dep])["taux"],
-                              summary(after[after["departement"] == dep])["taux"])
+        assert rates[dep] == (figures(before[before["departement"] == dep]).taux,
+                              figures(after[after["departement"] == dep]).taux)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,7 +12,10 @@ import pytest
 import shapely
 
 from odlab_compliance import territory as T
-from odlab_compliance.analysis.sheet import build_sheet, next_steps, scdl_grid
+from odlab_compliance.analysis.sheet import build_sheet, next_steps, scdl_grid, similar
+from odlab_compliance.model import figures as F
+from odlab_compliance.model.snapshots import Snapshot
+from odlab_compliance.model.status import StatusModel
 from odlab_compliance.present import charts, maps, sheet_pdf
 from odlab_compliance.ui import render
 from tests.fixtures.dashboard import build_db
@@ -29,9 +33,11 @@ def frame() -> pd.DataFrame:
 
 
 def test_figures_are_plotly_figures_with_french_separators(frame):
-    figs = [charts.status_breakdown(T.by_type(frame)),
-            charts.trend(T.trend({"2021": frame, "2022": frame}, T.FRANCE)),
-            charts.ranking(T.ranking(frame, T.Territory("REG", "76")), "Département")]
+    snaps = [Snapshot(2, date(2022, 12, 31)), Snapshot(1, date(2021, 12, 31), "observatoire")]
+    model = StatusModel(snaps, [2022], lambda rule, snap, v: frame, lambda rule, v: frame)
+    figs = [charts.status_breakdown(F.by_type(frame)),
+            charts.trend(model.status_series(T.FRANCE, "odf")),
+            charts.ranking(F.ranking(frame, T.Territory("REG", "76")), "Département")]
     for fig in figs:
         assert isinstance(fig, go.Figure)
         assert fig.layout.separators == ", "
@@ -39,9 +45,9 @@ def test_figures_are_plotly_figures_with_french_separators(frame):
 
 
 def test_empty_inputs_give_a_message_not_an_error(frame):
-    fig = charts.status_breakdown(T.by_type(frame.iloc[0:0]))
+    fig = charts.status_breakdown(F.by_type(frame.iloc[0:0]))
     assert "Aucune" in fig.layout.annotations[0].text
-    assert charts.trend(pd.DataFrame(columns=["snapshot", "taux"])).layout.annotations
+    assert charts.trend(pd.DataFrame(columns=["label", "taux"])).layout.annotations
 
 
 def test_commune_map_is_white_with_outlines(frame):
@@ -65,7 +71,7 @@ def test_commune_map_is_white_with_outlines(frame):
 def test_rate_map_areas_and_points(frame):
     geo = build_db.geometry_rows(build_db.reference_rows())
     deps = geo[geo["niveau"] == "DEP"]
-    rates = T.rates(frame, "DEP", {"31": "Haute-Garonne", "09": "Ariège"})
+    rates = F.rates(frame, "DEP", {"31": "Haute-Garonne", "09": "Ariège"})
     fig = maps.rate_map(maps.feature_collection(deps["code"], deps["geometry"]), rates,
                         frame[frame["type"] == "COM"], fit=True)
     assert fig.data[0].type == "choroplethmap"
@@ -94,7 +100,7 @@ def test_scdl_grid_present_stale_absent():
     assert grid.loc["scdl/equipements", "etat"] == "absent"
     assert grid.loc["scdl/deliberations", "derniere_mise_a_jour"] == "01/10/2026"
     assert (scdl_grid(pd.DataFrame())["etat"] == "absent").all()
-    assert (scdl_grid(ev, today, known=False)["etat"] == "inconnu").all()
+    assert (scdl_grid(ev, today, known=False)["etat"] == "non_renseigne").all()
 
 
 def test_next_steps_suggest_the_shared_platform(frame):
@@ -114,9 +120,9 @@ def test_pdf_sheet_is_one_page(frame):
     row["motif"] = "Obligée : 511 684 habitants (population totale 2023) ≥ 3 500 et 12 000 agents."
     ev = pd.DataFrame({"schemas": ["scdl/deliberations"], "last_update": ["2026-10-01"],
                        "title": [build_db.XSS_TITLE]})
-    hist = pd.DataFrame({"snapshot": ["31/12/2021", "31/12/2022"],
+    hist = pd.DataFrame({"label": ["31/12/2021", "31/12/2022"],
                          "statut": ["publie", "publie"]})
-    sheet = build_sheet(row, ev, T.similar(frame, "213105554"), None, hist, "27/11/2026")
+    sheet = build_sheet(row, ev, similar(frame, "213105554"), None, hist, "27/11/2026")
     data = sheet_pdf.render(sheet)
     assert data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1

@@ -57,7 +57,7 @@ def test_changes_cli(fixture_db, tmp_path, capsys):
                  "2026-09-15", "--rule", "odf", "--output", str(out)]) == 0
     df = pd.read_csv(out, sep=";", dtype=str, encoding="utf-8-sig")
     assert dict(zip(df["nom"], df["changement"], strict=True)) == {
-        "Blagnac": "commence", "Colomiers": "arrete", "Balma": "inconnu"}
+        "Blagnac": "commence", "Colomiers": "arrete", "Balma": "devenu_inconnu"}
     digest = out.with_suffix(".txt").read_text(encoding="utf-8")
     assert "Haute-Garonne (31)" in digest and "Ont cessé de publier (1) : Colomiers." in digest
     assert main(["changes", "--territory", "reg:76", "--from", "2026-03-15", "--to",

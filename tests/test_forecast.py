@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from odlab_compliance.analysis import forecast
+from odlab_compliance.model.snapshots import Snapshot
+from odlab_compliance.model.status import StatusModel
 from odlab_compliance.territory import Territory
 from tests.fixtures.outreach.rows import status_frame
 
@@ -40,11 +42,14 @@ def test_series_and_what_if():
                         "213100696": {"statut": "non_publie"}})
     new = status_frame({"213100696": {"statut": "non_publie"},
                         "213100449": {"statut": "inconnu"}})
-    s = forecast.series({date(2026, 9, 1): new, date(2025, 9, 1): old}, Territory("DEP", "31"))
+    frames = {1: old, 2: new}
+    model = StatusModel([Snapshot(2, date(2026, 9, 1)), Snapshot(1, date(2025, 9, 1))], [2026],
+                        lambda rule, snap, vintage: frames[snap.id], lambda rule, vintage: old)
+    s = forecast.series(model.status_series(Territory("DEP", "31"), "odf"))
     assert list(s["date"].dt.year) == [2025, 2026]
     assert s["taux"].iloc[0] == pytest.approx(6 / 8)
     assert s["taux"].iloc[1] == pytest.approx(6 / 7)  # inconnu left out of the denominator
     out = forecast.what_if(new, ["213100696"])
-    assert out["taux"] == pytest.approx(8 / 8)
-    fig = forecast.figure(s, forecast.fit(s), 0.95, today=date(2026, 10, 1), extra=out["taux"])
+    assert out.taux == pytest.approx(8 / 8)
+    fig = forecast.figure(s, forecast.fit(s), 0.95, today=date(2026, 10, 1), extra=out.taux)
     assert len(fig.data) == 3

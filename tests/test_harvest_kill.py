@@ -14,8 +14,9 @@ import pytest
 
 from odlab_compliance import db
 from odlab_compliance.config import PROJECT_ROOT
+from odlab_compliance.ingest.harvest import journal
 from odlab_compliance.ingest.harvest.run import collectivites, run_harvest
-from odlab_compliance.model import status
+from odlab_compliance.model import snapshots, status
 from tests.fixtures.harvest.site import Dataset, Org
 from tests.fixtures.harvest.world import make_world
 from tests.httpserver import Reply
@@ -37,10 +38,10 @@ def world(tmp_path, server, monkeypatch):
 def _view(settings):
     """What a reader sees: current snapshot id and every status."""
     with db.connect(settings) as con:
-        snap = status.resolve_snapshot(con)
-        st = status.status_for(con, collectivites(con), "latest")
+        snap = snapshots.list_snapshots(con)[0]
+        st = status.status_for(con, collectivites(con), snap)
     cols = ["siren", "statut", "nb_jeux", "nb_jeux_datagouv", "schemas_scdl", "a_jour"]
-    return snap["snapshot"], st[cols].astype(str).sort_values("siren").to_dict("records")
+    return snap.id, st[cols].astype(str).sort_values("siren").to_dict("records")
 
 
 def _start(world):
@@ -112,7 +113,7 @@ def test_sigkill_at_several_points_leaves_previous_snapshot(world, server):
     snap, rows = _view(world.settings)
     assert snap == again.run_id and rows == reference[1]
     with db.connect(world.settings) as con:
-        j = status.journal(con)
+        j = journal.runs_with_errors(con)
         assert "running" not in set(j["status"])   # stale rows were closed
         killed = j[j["status"] == "failed"]
         assert len(killed) >= 2

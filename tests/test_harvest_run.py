@@ -8,7 +8,7 @@ import pytest
 from odlab_compliance import db
 from odlab_compliance.ingest.harvest import journal
 from odlab_compliance.ingest.harvest.run import collectivites, run_harvest
-from odlab_compliance.model import status
+from odlab_compliance.model import evidence, snapshots, status
 from tests.fixtures.harvest.world import COLOMIERS, make_world, statuses
 from tests.httpserver import Reply
 
@@ -44,10 +44,10 @@ def test_national_run_gives_statuses_and_a_clean_journal(world):
     assert tm["derniere_mise_a_jour"].date().isoformat() == "2026-10-01"
     assert "/fr/organizations/5a1b0c0d0e0f000000000001/" in tm["plateformes"]
     with db.connect(world.settings) as con:
-        runs = status.journal(con)
+        runs = journal.runs_with_errors(con)
         assert list(runs["status"]) == ["done"]
-        snaps = status.list_snapshots(con)
-        assert list(snaps["kind"]) == ["harvest"]
+        snaps = snapshots.list_snapshots(con)
+        assert [sn.kind for sn in snaps] == ["harvest"]
 
 
 def test_full_run_counts_portal_and_shared_platform_once(world):
@@ -62,7 +62,7 @@ def test_full_run_counts_portal_and_shared_platform_once(world):
     assert cd["statut"] == "publie"
     assert st.loc[COLOMIERS, "statut"] == "publie_via_tiers"   # on the département's portal
     with db.connect(world.settings) as con:
-        ev = status.evidence(con, COLOMIERS)
+        ev = evidence.datasets_of(con, COLOMIERS, snapshots.list_snapshots(con)[0])
     assert list(ev["title"]) == ["Parkings de Colomiers"]
 
 
@@ -79,7 +79,7 @@ def test_failed_datagouv_gives_inconnu_never_non_publie(world, server):
     assert st.loc[MURET, "nb_jeux"] is not None and str(st.loc[MURET, "nb_jeux"]) == "<NA>"
     assert "data.gouv.fr a échoué" in st.loc[MURET, "statut_detail"]
     with db.connect(world.settings) as con:
-        j = status.journal(con)
+        j = journal.runs_with_errors(con)
     assert j.iloc[0]["status"] == "done-errors" and j.iloc[0]["sources_failed"] == 1
     assert "datasets.csv" in j.iloc[0]["failures"]
 
@@ -100,7 +100,7 @@ def test_every_source_failing_keeps_previous_snapshot(world, server):
     res = run_harvest(world.settings, sources=["datagouv"])
     assert res.status == "failed"
     with db.connect(world.settings) as con:
-        assert status.resolve_snapshot(con)["snapshot"] == first.run_id
+        assert snapshots.list_snapshots(con)[0].id == first.run_id
         assert journal.latest_visible(con) == first.run_id
     assert statuses(_status(world))[TM] == "publie"
 
@@ -112,7 +112,7 @@ def test_partial_run_carries_other_sources_and_history_is_kept(world):
     with db.connect(world.settings) as con:
         src = con.execute("SELECT source_key, carried_from FROM harvest_source WHERE run_id = ?"
                           " ORDER BY 1", [again.run_id]).fetchall()
-        snaps = status.list_snapshots(con)
+        snaps = snapshots.list_snapshots(con)
     assert ("datagouv", None) in src and any(k.startswith("portal:") and c == full.run_id
                                              for k, c in src)
     assert len(snaps) == 2                     # both snapshots stay readable
@@ -133,8 +133,8 @@ def test_territory_refresh_uses_the_api_and_keeps_the_rest(world, server):
     assert "/api/1/site/datasets.csv" not in paths            # no bulk export
     assert "/api/1/organizations/5a1b0c0d0e0f000000000001/datasets/" in paths
     with db.connect(world.settings) as con:
-        runs = status.list_snapshots(con)
-    assert runs.iloc[0]["territory"] == "epci:243100518"
+        runs = snapshots.list_snapshots(con)
+    assert runs[0].territory == "epci:243100518"
     st = _status(world).set_index("siren")
     assert st.loc[TM, "nb_jeux"] == 3
     assert st.loc[CD31, "statut"] == "publie"                 # carried from the base snapshot
@@ -147,15 +147,15 @@ def test_observatoire_editions_are_dated_snapshots_imported_once(world):
     assert keys["observatoire:2021"] is True
     assert keys["observatoire:2022"] is False                 # not in this test mirror
     with db.connect(world.settings) as con:
-        snaps = status.list_snapshots(con)
-        obs = snaps[snaps["kind"] == "observatoire"]
-        assert str(obs.iloc[0]["date_snapshot"])[:10] == "2021-12-31"
-        st = status.status_for(con, collectivites(con), int(obs.iloc[0]["snapshot"]))
+        snaps = snapshots.list_snapshots(con)
+        obs = [sn for sn in snaps if sn.is_observatoire]
+        assert obs[0].date.isoformat() == "2021-12-31"
+        st = status.status_for(con, collectivites(con), obs[0])
     s = statuses(st)
     assert s[TM] == "publie" and s[COLOMIERS] == "publie_via_tiers" and s[MURET] == "non_publie"
     run_harvest(world.settings, sources=["observatoire"])
     with db.connect(world.settings) as con:
-        assert len(status.list_snapshots(con)) == 1
+        assert len(snapshots.list_snapshots(con)) == 1
 
 
 def test_user_tables_survive_harvest(world):
@@ -203,5 +203,5 @@ def test_observatoire_editions_of_the_mirror(mirror_dir, env, monkeypatch):
     assert [(o.source_key, o.ok, o.items) for o in outs] == [
         ("observatoire:2021", True, 891), ("observatoire:2022", True, 1060)]
     with db.connect(settings) as con:
-        snaps = status.list_snapshots(con)
-    assert sorted(str(d)[:10] for d in snaps["date_snapshot"]) == ["2021-12-31", "2022-12-31"]
+        snaps = snapshots.list_snapshots(con)
+    assert sorted(sn.date.isoformat() for sn in snaps) == ["2021-12-31", "2022-12-31"]

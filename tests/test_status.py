@@ -8,13 +8,17 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.cli import main
+from odlab_compliance.ingest.harvest import journal
 from odlab_compliance.ingest.harvest.run import run_harvest
-from odlab_compliance.model import status
+from odlab_compliance.model import evidence, snapshots, status
+from odlab_compliance.model.snapshots import Snapshot
+from odlab_compliance.model.status import StatusModel
+from odlab_compliance.territory import FRANCE
 from tests.fixtures.harvest.world import CD31, COLOMIERS, make_world
 
-SNAP = {"snapshot": 7, "kind": "harvest", "date_snapshot": date(2026, 11, 27), "status": "done"}
+SNAP = Snapshot(7, date(2026, 11, 27), "harvest")
 
 
 def _ds(**kw):
@@ -41,7 +45,7 @@ def test_summary_counts_once_a_datagouv_copy_of_a_portal_dataset():
         _ds(dataset_id="y", source="portal", platform_id="ptf", state_data=True,
             platform_url="https://data.example.fr"),
     ])
-    s = status.summarize(d, PLATFORMS, {"scdl/budget"}, SNAP["date_snapshot"]).iloc[0]
+    s = evidence.summarize(d, PLATFORMS, {"scdl/budget"}, SNAP.date).iloc[0]
     assert (s["nb_jeux"], s["nb_jeux_datagouv"], s["nb_jeux_portails"]) == (2, 2, 1)
     assert bool(s["own"]) is True
 
@@ -49,7 +53,7 @@ def test_summary_counts_once_a_datagouv_copy_of_a_portal_dataset():
 def test_shared_platform_of_another_body_is_via_tiers():
     d = pd.DataFrame([_ds(source="portal", platform_id="ptf",
                           platform_url="https://data.example.fr", schemas="scdl/budget,x/y")])
-    s = status.summarize(d, PLATFORMS, {"scdl/budget"}, SNAP["date_snapshot"]).iloc[0]
+    s = evidence.summarize(d, PLATFORMS, {"scdl/budget"}, SNAP.date).iloc[0]
     assert bool(s["own"]) is False and s["schemas_scdl"] == "scdl/budget"
 
 
@@ -59,7 +63,7 @@ def test_apply_status_unknown_vs_not_published_and_freshness():
                        "nb_jeux_portails": [0], "derniere_mise_a_jour": [date(2025, 1, 1)],
                        "plateformes": ["x"], "schemas_scdl": [None], "statut": ["publie"],
                        "statut_detail": [None]})
-    ev.attrs["everyone"], ev.attrs["per"] = None, {"333333333": "le portail p a échoué"}
+    ev = evidence.Evidence(ev, None, {"333333333": "le portail p a échoué"})
     out = status.apply_status(base, ev, SNAP).set_index("siren")
     assert out.loc["111111111", "statut"] == "publie"
     assert bool(out.loc["111111111", "a_jour"]) is False      # older than 12 months
@@ -67,19 +71,19 @@ def test_apply_status_unknown_vs_not_published_and_freshness():
     assert pd.isna(out.loc["333333333", "nb_jeux"])           # never a misleading 0
     assert out.loc["444444444", "statut"] == "non_publie"
     assert out.loc["444444444", "nb_jeux"] == 0
-    ev.attrs["everyone"] = "data.gouv.fr a échoué"
+    ev = evidence.Evidence(ev.found, "data.gouv.fr a échoué", ev.per_siren)
     out = status.apply_status(base, ev, SNAP).set_index("siren")
     assert set(out["statut"]) == {"publie", "inconnu"}
 
 
 def test_observatoire_edition_without_counts_leaves_them_empty():
-    snap = {"snapshot": 3, "kind": "observatoire", "date_snapshot": date(2022, 6, 1)}
+    snap = Snapshot(3, date(2022, 6, 1), "observatoire")
     with db.connect(path=":memory:") as con:
         con.executemany(
             "INSERT INTO harvest_observatoire (run_id, siren, statut, nb_jeux_ptf,"
             " nb_jeux_datagouv) VALUES (?, ?, ?, ?, ?)",
             [[3, "111111111", "publie", None, None], [3, "222222222", "publie", 4, None]])
-        ev = status.observatoire_evidence(con, snap)
+        ev = evidence.observatoire_evidence(con, snap)
     base = pd.DataFrame({"siren": ["111111111", "222222222", "333333333"]})
     out = status.apply_status(base, ev, snap).set_index("siren")
     # 2022 editions give no counts: empty, not 0; a partial count is what it says.
@@ -90,7 +94,8 @@ def test_observatoire_edition_without_counts_leaves_them_empty():
 
 
 def test_every_status_value_is_documented():
-    assert set(status.STATUS_RULES) == set(status.STATUTS)
+    assert set(status.STATUS_RULES) == set(vocab.STATUTS)
+    assert all(vocab.STATUT[code].help and vocab.STATUT[code].colour for code in vocab.STATUTS)
 
 
 @pytest.fixture
@@ -105,20 +110,21 @@ def harvested(tmp_path, server, monkeypatch):
 
 def test_dashboard_functions(harvested):
     with db.connect(harvested.settings) as con:
-        snaps = status.list_snapshots(con)
-        assert {"snapshot", "date_snapshot", "kind", "status"} <= set(snaps.columns)
-        table = status.status_table(con, "legal")
-        ev = status.evidence(con, CD31)
-        runs = status.journal(con)
+        model = StatusModel.from_connection(con)
+        assert [sn.kind for sn in model.snapshots] == ["harvest"]
+        at = model.status_at(FRANCE, "legal")
+        table = at.whole
+        ev = model.evidence(con, CD31)
+        runs = journal.runs_with_errors(con)
     assert list(table.columns[:16]) == list(status.EXPORT_COLUMNS)
     assert {"population_totale", "epci_siren", "proche_seuil", "motif"} <= set(table.columns)
     assert table["siren"].is_unique and len(table) == 7
     assert {"title", "url", "platform", "last_update", "schemas", "source"} <= set(ev.columns)
     assert "Collèges publics" in set(ev["title"])
     assert len(runs) == 1 and runs.iloc[0]["status"] == "done"
-    with pytest.raises(status.SnapshotNotFound):
-        with db.connect(harvested.settings) as con:
-            status.status_table(con, "legal", snapshot=999)
+    assert at.vintage.vintage == 2026 and at.snapshot == model.snapshots[0]
+    with pytest.raises(snapshots.SnapshotNotFound):
+        model.status_at(FRANCE, "legal", 999)
 
 
 def _export(argv):

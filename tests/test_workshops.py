@@ -99,11 +99,11 @@ def test_outcomes():
         ("b", "2026-03-01", "inconnu"), ("b", "2026-06-01", "publie_via_tiers"),  # within 6
         ("d", "2026-03-01", "publie"),                                   # absent: not counted
         ("a", "2026-08-01", "publie"),
-    ], columns=["siren", "snapshot_date", "statut"])
+    ], columns=["siren", "date_snapshot", "statut"])
     out = workshops.outcomes(att, hist, today=date(2026, 9, 1)).iloc[0]
     assert (out["invites"], out["presents"], out["deja_publiants"]) == (4, 3, 1)
     assert (out["publie_3_mois"], out["publie_6_mois"]) == (1, 2)
     assert out["recul_3_mois"] and out["recul_6_mois"]
-    early = workshops.outcomes(att, hist[hist["snapshot_date"] < "2026-07-01"],
+    early = workshops.outcomes(att, hist[hist["date_snapshot"] < "2026-07-01"],
                                today=date(2026, 9, 1)).iloc[0]
     assert early["recul_3_mois"] and not early["recul_6_mois"]

@@ -7,25 +7,27 @@ nothing about compliance.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import pandas as pd
 
-from odlab_compliance import fmt
+from odlab_compliance import fmt, vocab
 from odlab_compliance.errors import InputError
-from odlab_compliance.model import status
-from odlab_compliance.model.obligation import loaded_vintages
-from odlab_compliance.territory import PUBLISHING, Territory, filter_frame
+from odlab_compliance.model import snapshots as snaps
+from odlab_compliance.model.figures import figures_by
+from odlab_compliance.model.snapshots import Snapshot
+from odlab_compliance.model.status import StatusAt, StatusModel
+from odlab_compliance.territory import Territory
 
 # Change codes, in the order the digest lists them, with their French headings.
 CHANGES: dict[str, str] = {
     "commence": "Ont commencé à publier",
     "arrete": "Ont cessé de publier",
     "obsolete": "Données devenues anciennes (plus de 12 mois sans mise à jour)",
-    "inconnu": "Statut désormais inconnu (source indisponible, pas un arrêt)",
+    "devenu_inconnu": "Statut désormais inconnu (source indisponible, pas un arrêt)",
     "de_nouveau_connu": "Statut de nouveau connu",
     "devenu_oblige": "Devenues obligées (nouveau millésime)",
     "plus_oblige": "Ne sont plus obligées (nouveau millésime)",
@@ -42,7 +44,7 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 
 def diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """One row per collectivité and change between two status tables (one row per
-    collectivité each, columns of ``status.status_table``). A collectivité absent from a
+    collectivité each, columns of a ``model.status`` table). A collectivité absent from a
     side (not in that vintage) counts as not obliged and not publishing there."""
     keep = ["siren", "obligation", "statut", "a_jour", "nb_jeux"]
     b = before.reindex(columns=keep + [c for c in KEY_COLUMNS if c != "siren"])
@@ -52,19 +54,20 @@ def diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     for c in KEY_COLUMNS[1:]:
         m[c] = m[f"{c}_apres"].combine_first(m[f"{c}_avant"])
     sb, sa = m["statut_avant"], m["statut_apres"]
-    ob, oa = m["obligation_avant"].fillna("non_obligee"), m["obligation_apres"].fillna(
-        "non_obligee")
-    pub_b, pub_a = sb.isin(PUBLISHING), sa.isin(PUBLISHING)
+    ob = m["obligation_avant"].fillna(vocab.NON_OBLIGEE)
+    oa = m["obligation_apres"].fillna(vocab.NON_OBLIGEE)
+    pub_b, pub_a = sb.isin(vocab.PUBLISHING), sa.isin(vocab.PUBLISHING)
     fresh_b = _col(m, "a_jour_avant").astype("boolean").fillna(False)
     fresh_a = _col(m, "a_jour_apres").astype("boolean").fillna(False)
     rules = {
-        "commence": pub_a & ~pub_b & sb.ne("inconnu").fillna(True),
-        "arrete": pub_b & sa.eq("non_publie").fillna(False),
+        "commence": pub_a & ~pub_b & sb.ne(vocab.INCONNU).fillna(True),
+        "arrete": pub_b & sa.eq(vocab.NON_PUBLIE).fillna(False),
         "obsolete": pub_b & pub_a & fresh_b & ~fresh_a,
-        "inconnu": sa.eq("inconnu").fillna(False) & sb.ne("inconnu").fillna(True),
-        "de_nouveau_connu": sb.eq("inconnu").fillna(False) & sa.notna() & sa.ne("inconnu"),
-        "devenu_oblige": oa.eq("obligee") & ob.ne("obligee"),
-        "plus_oblige": ob.eq("obligee") & oa.ne("obligee"),
+        "devenu_inconnu": sa.eq(vocab.INCONNU).fillna(False) & sb.ne(vocab.INCONNU).fillna(True),
+        "de_nouveau_connu": (sb.eq(vocab.INCONNU).fillna(False) & sa.notna()
+                             & sa.ne(vocab.INCONNU)),
+        "devenu_oblige": oa.eq(vocab.OBLIGEE) & ob.ne(vocab.OBLIGEE),
+        "plus_oblige": ob.eq(vocab.OBLIGEE) & oa.ne(vocab.OBLIGEE),
     }
     parts = []
     for code, mask in rules.items():
@@ -132,76 +135,47 @@ def digest_by_departement(changes: pd.DataFrame, dep_names: Mapping[str, str], *
     return out
 
 
-def _rates(side: pd.DataFrame) -> dict[str, float | None]:
-    # The definition of territory.summary's ``taux`` (publishing / obliged with a known
-    # status), vectorised per département: summary() per group costs seconds nationally.
-    obliged = side[side["obligation"].eq("obligee")]
-    known = obliged[obliged["statut"].ne("inconnu")]
-    counts = pd.DataFrame({
-        "known": known.groupby("departement").size(),
-        "pub": known[known["statut"].isin(PUBLISHING)].groupby("departement").size(),
-    }).fillna(0)
-    out: dict[str, float | None] = {str(d): None for d in side["departement"].dropna().unique()}
-    out.update({str(d): (float(r["pub"] / r["known"]) if r["known"] else None)
-                for d, r in counts.iterrows()})
-    return out
-
-
 def rates_by_departement(before: pd.DataFrame, after: pd.DataFrame
                          ) -> dict[str, tuple[float | None, float | None]]:
     """Publishing rate of obliged collectivités per département, before and after."""
-    sides = [_rates(before), _rates(after)]
+    sides = [figures_by(side, "departement")["taux"].astype("object")
+             .where(lambda t: t.notna(), None).to_dict() for side in (before, after)]
     deps = sorted(set(sides[0]) | set(sides[1]))
     return {d: (sides[0].get(d), sides[1].get(d)) for d in deps}
 
 
-def pick_snapshot(snapshots: pd.DataFrame, day: date, date_column: str = "date_snapshot"
-                  ) -> pd.Series | None:
-    """The latest snapshot made on or before ``day`` (None when there is none)."""
-    if snapshots.empty:
-        return None
-    dates = pd.to_datetime(snapshots[date_column])
-    eligible = snapshots[dates <= pd.Timestamp(day)]
-    if eligible.empty:
-        return None
-    return eligible.loc[pd.to_datetime(eligible[date_column]).idxmax()]
-
-
-def vintage_for(day: date, vintages: Sequence[int]) -> int | None:
-    """The reference vintage in force at ``day``: the latest one not after its year
-    (the oldest loaded when the day precedes them all)."""
-    if not vintages:
-        return None
-    older = [v for v in vintages if v <= day.year]
-    return max(older) if older else min(vintages)
-
-
 @dataclass
 class Comparison:
-    """Everything the page and the CLI show for two dates."""
+    """Everything the page and the CLI show for two snapshots of a territory."""
 
-    snapshot_from: dict
-    snapshot_to: dict
-    before: pd.DataFrame
-    after: pd.DataFrame
+    before: StatusAt
+    after: StatusAt
     changes: pd.DataFrame
     rates: dict[str, tuple[float | None, float | None]]
     dep_names: dict[str, str]
 
+    @property
+    def snapshot_from(self) -> Snapshot:
+        return self.before.snapshot  # type: ignore[return-value]
+
+    @property
+    def snapshot_to(self) -> Snapshot:
+        return self.after.snapshot  # type: ignore[return-value]
+
     def digests(self) -> dict[str, str]:
         return digest_by_departement(self.changes, self.dep_names,
-                                     date_from=self.snapshot_from["date_snapshot"],
-                                     date_to=self.snapshot_to["date_snapshot"], rates=self.rates)
+                                     date_from=self.snapshot_from.date,
+                                     date_to=self.snapshot_to.date, rates=self.rates)
 
 
-def snapshot_at(con: duckdb.DuckDBPyConnection, snaps: pd.DataFrame, day: date) -> dict:
-    """The resolved snapshot in force at ``day`` (InputError when there is none)."""
-    row = pick_snapshot(snaps, day)
-    if row is None:
-        first = fmt.date_fr(pd.to_datetime(snaps["date_snapshot"]).min(), vide="aucun")
+def snapshot_at(model: StatusModel, day: date) -> Snapshot:
+    """The snapshot in force at ``day`` (InputError when there is none)."""
+    snap = snaps.at_date(model.snapshots, day)
+    if snap is None:
+        first = min((s.date for s in model.snapshots), default=None)
         raise InputError("instantanés", f"aucun instantané au {fmt.date_fr(day)} ou avant "
-                                        f"(le plus ancien : {first})")
-    return status.resolve_snapshot(con, int(row["snapshot"]))
+                                        f"(le plus ancien : {fmt.date_fr(first, vide='aucun')})")
+    return snap
 
 
 def dep_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -210,27 +184,20 @@ def dep_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-StatusLoader = Callable[[int, int | None], pd.DataFrame]
-
-
-def compare(snap_from: dict, snap_to: dict, load: StatusLoader, vintages: Sequence[int],
-            territory: Territory, names: dict[str, str]) -> Comparison:
-    """Compare two resolved snapshots; ``load(snapshot_id, vintage)`` gives a status table
-    (the CLI reads the database, the dashboard its cache). Each side is evaluated with the
+def compare(model: StatusModel, rule: str, territory: Territory, snap_from: Snapshot,
+            snap_to: Snapshot, names: dict[str, str]) -> Comparison:
+    """Compare two snapshots of a territory. Each side is judged by the model with the
     reference vintage in force at its date, so a new vintage shows as obligation changes."""
-    before, after = (filter_frame(load(s["snapshot"], vintage_for(s["date_snapshot"], vintages)),
-                                  territory) for s in (snap_from, snap_to))
-    return Comparison(snap_from, snap_to, before, after, diff(before, after),
-                      rates_by_departement(before, after), names)
+    before = model.status_at(territory, rule, snap_from)
+    after = model.status_at(territory, rule, snap_to)
+    return Comparison(before, after, diff(before.frame, after.frame),
+                      rates_by_departement(before.frame, after.frame), names)
 
 
-def between(con: duckdb.DuckDBPyConnection, rule: str, territory: Territory,
-            date_from: date, date_to: date) -> Comparison:
-    """``compare`` the latest snapshots on or before each date."""
+def between(model: StatusModel, rule: str, territory: Territory, date_from: date,
+            date_to: date, names: dict[str, str]) -> Comparison:
+    """``compare`` the snapshots in force at each date."""
     if date_from > date_to:
         raise InputError("dates", "la date de début est postérieure à la date de fin")
-    snaps = status.list_snapshots(con)
-    snap_from, snap_to = (snapshot_at(con, snaps, d) for d in (date_from, date_to))
-    return compare(snap_from, snap_to,
-                   lambda snap, vintage: status.status_table(con, rule, snap, vintage),
-                   loaded_vintages(con), territory, dep_names(con))
+    return compare(model, rule, territory, snapshot_at(model, date_from),
+                   snapshot_at(model, date_to), names)

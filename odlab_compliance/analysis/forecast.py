@@ -1,8 +1,8 @@
 """Publishing rate over time for a territory, and when it would reach a target rate.
 
 Method (shown on the page): an ordinary least-squares straight line through the dated
-rates of the snapshots (rate = obliged collectivités that publish / obliged collectivités
-whose status is known, see ``territory.summary``), extended until it crosses the target.
+rates of the snapshots (``StatusModel.status_series``: the same rates as every page),
+extended until it crosses the target.
 
 Limits, stated to the user: a straight line assumes the recent pace continues, while
 adoption usually slows near saturation (a logistic curve); with few snapshots or
@@ -13,19 +13,16 @@ denominator and shows as a jump; snapshots made during a source outage have more
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import duckdb
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from odlab_compliance import fmt
-from odlab_compliance.model import status
-from odlab_compliance.model.obligation import loaded_vintages
-from odlab_compliance.territory import Territory, summary, trend
+from odlab_compliance import fmt, vocab
+from odlab_compliance.model.figures import Figures, figures
 
 METHOD = (
     "Projection linéaire : droite des moindres carrés ajustée sur les taux de publication "
@@ -52,12 +49,15 @@ class Fit:
         return self.intercept + self.slope_per_year * (day - self.origin).days / 365.25
 
 
-def series(frames: Mapping[date, pd.DataFrame], t: Territory) -> pd.DataFrame:
-    """One row per snapshot date (oldest first): date, taux, obligees, publiant, inconnu."""
-    ordered = dict(sorted(frames.items()))
-    df = trend(ordered, t).rename(columns={"snapshot": "date"})
-    df["date"] = pd.to_datetime(df["date"])
-    return df[["date", "taux", "obligees", "publiant", "inconnu"]]
+SERIES_COLUMNS = ["date", "taux", "obligees", "publiant", "n_inconnu"]
+
+
+def series(status_series: pd.DataFrame) -> pd.DataFrame:
+    """The dated rates of ``StatusModel.status_series`` (oldest first): date, taux,
+    obligees, publiant, n_inconnu."""
+    out = status_series.rename(columns={"date_snapshot": "date"})
+    out["date"] = pd.to_datetime(out["date"])
+    return out.reindex(columns=SERIES_COLUMNS).sort_values("date").reset_index(drop=True)
 
 
 def fit(points: pd.DataFrame) -> Fit | None:
@@ -91,12 +91,12 @@ def reach_date(f: Fit, target: float, today: date | None = None) -> date | None:
     return max(day, today)
 
 
-def what_if(status: pd.DataFrame, cohort: Iterable[str]) -> dict[str, float | int | None]:
+def what_if(status: pd.DataFrame, cohort: Iterable[str]) -> Figures:
     """Figures of ``status`` if every collectivité of the cohort published."""
     wanted = set(cohort)
     changed = status.copy()
-    changed.loc[changed["siren"].isin(wanted), "statut"] = "publie"
-    return summary(changed)
+    changed.loc[changed["siren"].isin(wanted), "statut"] = vocab.PUBLIE
+    return figures(changed)
 
 
 def sentence(f: Fit | None, target: float, today: date | None = None) -> str:
@@ -137,19 +137,3 @@ def figure(points: pd.DataFrame, f: Fit | None, target: float,
     fig.update_layout(yaxis_title="Taux de publication (%)", xaxis_title=None,
                       yaxis_range=[0, 100], margin={"t": 30, "b": 30}, legend_orientation="h")
     return fig
-
-
-def history(con: duckdb.DuckDBPyConnection, rule: str, t: Territory) -> pd.DataFrame:
-    """``series`` over every visible snapshot (Observatoire editions included), each
-    evaluated with the reference vintage in force at its date."""
-    from odlab_compliance.analysis.changes import vintage_for
-
-    vintages = loaded_vintages(con)
-    frames = {}
-    for snap in status.list_snapshots(con).to_dict("records"):
-        day = pd.Timestamp(snap["date_snapshot"]).date()
-        frames[day] = status.status_table(con, rule, int(snap["snapshot"]),
-                                          vintage_for(day, vintages))
-    if not frames:
-        return pd.DataFrame(columns=["date", "taux", "obligees", "publiant", "inconnu"])
-    return series(frames, t)

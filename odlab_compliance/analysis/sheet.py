@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from odlab_compliance.fmt import date_fr, is_missing
+from odlab_compliance import territory as terr
+from odlab_compliance import vocab
+from odlab_compliance.fmt import date_fr, is_missing, nombre
 from odlab_compliance.model.status import FRESH_DAYS  # one definition of "à jour"
 
 # The priority datasets of the Socle commun des données locales and labelled schemas
-# (DOMAIN.md section 7), in the order a collectivité usually tackles them.
+# (Socle commun des données locales, schema.data.gouv.fr), in the order a collectivité usually tackles them.
 PRIORITY_SCHEMAS: tuple[tuple[str, str], ...] = (
     ("scdl/deliberations", "Délibérations"),
     ("scdl/budget", "Budget"),
@@ -31,8 +33,9 @@ PRIORITY_SCHEMAS: tuple[tuple[str, str], ...] = (
     ("scdl/prenoms", "Prénoms des nouveaux-nés"),
     ("scdl/menus-collectifs", "Menus de la restauration collective"),
 )
+# States of a priority dataset in the grid (not publication statuses).
 GRID_LABELS = {"present": "Présent et à jour", "ancien": "Présent mais ancien (> 12 mois)",
-               "absent": "Absent", "inconnu": "Non renseigné par cette source"}
+               "absent": "Absent", "non_renseigne": "Non renseigné par cette source"}
 
 
 def _schemas_of(value: object) -> list[str]:
@@ -48,7 +51,7 @@ def scdl_grid(evidence: pd.DataFrame, today: dt.date | None = None,
     """One row per priority schema: ``etat`` present / ancien / absent, the last update
     and the number of datasets declaring it (``evidence``: one row per dataset with
     ``schemas`` and ``last_update``). ``known=False`` (a source that records no schemas,
-    such as an Observatoire edition) gives ``inconnu`` rather than a false "absent"."""
+    such as an Observatoire edition) gives ``non_renseigne`` rather than a false "absent"."""
     today = today or dt.date.today()
     rows = []
     for name, label in PRIORITY_SCHEMAS:
@@ -64,7 +67,7 @@ def scdl_grid(evidence: pd.DataFrame, today: dt.date | None = None,
                     if not is_missing(ts) and (last is None or ts > last):
                         last = ts
         if not known:
-            etat = "inconnu"
+            etat = "non_renseigne"
         elif count == 0:
             etat = "absent"
         elif last is not None and (today - last.date()).days <= FRESH_DAYS:
@@ -86,15 +89,15 @@ def next_steps(row: Mapping[str, object], grid: pd.DataFrame,
     steps: list[str] = []
     obligation = row.get("obligation")
     statut = row.get("statut")
-    if obligation == "a_verifier":
+    if obligation == vocab.A_VERIFIER:
         steps.append("Confirmer le nombre d'agents (en équivalents temps plein) auprès de la "
                      "préfecture : c'est lui qui dit si l'obligation s'applique.")
-    if statut == "inconnu":
+    if statut == vocab.INCONNU:
         steps.append("Vérifier que le portail de données est en ligne : il n'a pas pu être lu "
                       "lors de la dernière collecte.")
-    if statut in ("non_publie", None) or is_missing(statut):
+    if statut == vocab.NON_PUBLIE or is_missing(statut):
         platforms = "" if epci is None else str(epci.get("plateformes") or "")
-        epci_pub = epci is not None and epci.get("statut") in ("publie", "publie_via_tiers")
+        epci_pub = epci is not None and epci.get("statut") in vocab.PUBLISHING
         if epci_pub and platforms:
             first = platforms.split(",")[0].strip()
             steps.append(f"Publier sur la plateforme que votre intercommunalité "
@@ -111,7 +114,7 @@ def next_steps(row: Mapping[str, object], grid: pd.DataFrame,
         steps.append("Publier les jeux prioritaires du Socle commun des données locales qui "
                      f"manquent, en commençant par : {', '.join(missing[:3])} (modèles et "
                      "validateur gratuits sur schema.data.gouv.fr).")
-    if statut in ("publie", "publie_via_tiers"):
+    if statut in vocab.PUBLISHING:
         steps.append("Indiquer le schéma SCDL dans la fiche des jeux déjà publiés (champ "
                      "« schéma » sur data.gouv.fr ou le portail) : ils seront alors reconnus.")
     steps.append("Désigner un référent open data et annoncer le calendrier de mise à jour "
@@ -136,10 +139,6 @@ class Sheet:
     historique: list[tuple[str, str]] = field(default_factory=list)  # (snapshot, statut)
 
 
-TYPE_LABELS = {"COM": "Commune", "CC": "Communauté de communes",
-               "CA": "Communauté d'agglomération", "CU": "Communauté urbaine",
-               "MET": "Métropole", "EPT": "Établissement public territorial",
-               "DEP": "Département", "REG": "Région"}
 
 
 def _text(value: object, vide: str = "—") -> str:
@@ -150,12 +149,9 @@ def build_sheet(row: Mapping[str, object], evidence: pd.DataFrame, peers: pd.Dat
                 epci: Mapping[str, object] | None, history: pd.DataFrame | None,
                 data_date: str, today: dt.date | None = None) -> Sheet:
     """Assemble the fiche of one collectivité from its status row and evidence."""
-    from odlab_compliance.fmt import nombre
-    from odlab_compliance.territory import OBLIGATION_LABELS, STATUS_LABELS
-
     # Observatoire editions list publishers, not their datasets' schemas.
-    grid = scdl_grid(evidence, today, known=row.get("kind") != "observatoire")
-    type_label = TYPE_LABELS.get(str(row.get("type")), _text(row.get("type")))
+    grid = scdl_grid(evidence, today, known=row.get("kind") != vocab.KIND_OBSERVATOIRE)
+    type_label = vocab.TYPE.label(row.get("type"))
     where = f", département {row['departement']}" if not is_missing(row.get("departement")) else ""
     pop = row.get("population_totale")
     sous_titre = f"{type_label}{where} · SIREN {_text(row.get('siren'))}"
@@ -174,17 +170,46 @@ def build_sheet(row: Mapping[str, object], evidence: pd.DataFrame, peers: pd.Dat
         "Collectivité": peers.get("nom", pd.Series(dtype="object")).astype(str),
         "Population": peers.get("population_totale", pd.Series(dtype="float64")).map(
             lambda v: nombre(v, vide="?")),
-        "Statut": peers.get("statut", pd.Series(dtype="object")).map(
-            lambda v: STATUS_LABELS.get(v, "—")),
+        "Statut": vocab.STATUT.labelled(peers.get("statut", pd.Series(dtype="object"))),
     }) if len(peers) else pd.DataFrame(columns=["Collectivité", "Population", "Statut"])
     hist: list[tuple[str, str]] = []
     if history is not None and len(history):
-        for label, statut in zip(history["snapshot"], history["statut"], strict=True):
-            hist.append((str(label), STATUS_LABELS.get(statut, "—")))
+        for label, statut in zip(history["label"], history["statut"], strict=True):
+            hist.append((str(label), vocab.STATUT.label(statut)))
     return Sheet(
         nom=_text(row.get("nom")), sous_titre=sous_titre,
-        obligation=OBLIGATION_LABELS.get(str(row.get("obligation")), "—"),
+        obligation=vocab.OBLIGATION.label(row.get("obligation")),
         motif=_text(row.get("motif"), "Motif non disponible."),
-        statut=STATUS_LABELS.get(str(row.get("statut")), "Statut non disponible"),
+        statut=vocab.STATUT.label(row.get("statut"), "Statut non disponible"),
         faits=faits, grille=grid, semblables=similar_rows,
         etapes=next_steps(row, grid, epci), date_donnees=data_date, historique=hist)
+
+
+def similar(df: pd.DataFrame, siren: str, n: int = 8) -> pd.DataFrame:
+    """Collectivités like ``siren``: same type family and size band, in the same EPCI
+    (communes) or département, else the same région; closest population first."""
+    me = df[df["siren"].eq(siren)]
+    if me.empty:
+        return df.iloc[0:0]
+    row = me.iloc[0]
+    fam = terr.family(str(row["type"]))
+    band = terr.size_band(row.get("population_totale"))
+    peers = df[df["type"].map(terr.family).eq(fam) & df["siren"].ne(siren)]
+    peers = peers[peers["population_totale"].map(terr.size_band).eq(band)]
+    scopes = []
+    if fam == "COM" and pd.notna(row.get("epci_siren")):
+        scopes.append(peers["epci_siren"].eq(row["epci_siren"]))
+    if pd.notna(row.get("departement")):
+        scopes.append(peers["departement"].eq(row["departement"]))
+    if pd.notna(row.get("region")):
+        scopes.append(peers["region"].eq(row["region"]))
+    chosen = peers.iloc[0:0]
+    for mask in scopes:
+        chosen = peers[mask.fillna(False).astype(bool)]
+        if len(chosen) >= 3:
+            break
+    if chosen.empty:
+        return chosen
+    distance = (pd.to_numeric(chosen["population_totale"], errors="coerce")
+                - float(row.get("population_totale") or 0)).abs()
+    return chosen.assign(_d=distance).sort_values("_d").drop(columns="_d").head(n)

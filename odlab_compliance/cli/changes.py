@@ -11,6 +11,7 @@ from odlab_compliance.analysis import changes
 from odlab_compliance.cli.export import add_output_options, output_format, write_export
 from odlab_compliance.cli.followup import territory_arg
 from odlab_compliance.config import load_settings
+from odlab_compliance.model.status import StatusModel
 from odlab_compliance.present import exports
 
 
@@ -44,7 +45,8 @@ def _changes(args: argparse.Namespace) -> int:
     output_format(args)
     territory = territory_arg(args.territory)
     with db.connect(load_settings()) as con:
-        comp = changes.between(con, args.rule, territory, args.date_from, args.date_to)
+        comp = changes.between(StatusModel.from_connection(con), args.rule, territory,
+                               args.date_from, args.date_to, changes.dep_names(con))
     code = write_export(comp.changes, args, sheet_name="changements",
                         what="changements")
     text = "\n\n".join(comp.digests().values()) or "Aucun changement sur la période.\n"

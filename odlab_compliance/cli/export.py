@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.cli.common import EXIT_INPUT
 from odlab_compliance.config import load_settings
 from odlab_compliance.errors import InputError
-from odlab_compliance.model import status
+from odlab_compliance.fmt import nombre
 from odlab_compliance.model.obligation import (
     OBLIGATIONS,
     VintageNotLoaded,
@@ -28,8 +28,10 @@ from odlab_compliance.model.obligation import (
     obligations,
     rule_ids,
 )
+from odlab_compliance.model.status import StatusModel
 from odlab_compliance.present import exports
 from odlab_compliance.present.datapackage import datapackage
+from odlab_compliance.territory import FRANCE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -120,7 +122,8 @@ def _add_status(s: argparse._SubParsersAction) -> None:
     p.add_argument("--snapshot", default="latest",
                    help="instantané : latest (défaut), son numéro, ou une date AAAA-MM-JJ")
     p.add_argument("--vintage", type=int, default=None, metavar="ANNÉE",
-                   help="millésime du référentiel (défaut : le plus récent chargé)")
+                   help="millésime du référentiel (défaut : celui en vigueur à la date de "
+                        "l'instantané, le plus ancien chargé s'il n'y en a pas)")
     add_output_options(p)
     p.set_defaults(func=_export_status)
 
@@ -133,15 +136,22 @@ def _export_status(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_INPUT
     with db.connect(settings, read_only=True) as con:
-        snap = status.resolve_snapshot(con, args.snapshot)
-        df = status.status_table(con, args.rule, snap["snapshot"], args.vintage)
+        model = StatusModel.from_connection(con)
+        at = model.status_at(FRANCE, args.rule, args.snapshot, vintage=args.vintage)
+    df, snap = at.whole, at.snapshot
     counts = df["statut"].value_counts()
-    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in status.STATUTS)
-    code = write_export(df, args, sheet_name="statut", what=f"instantané {snap['snapshot']} "
-                        f"du {snap['date_snapshot']} : {summary}")
+    summary = ", ".join(f"{nombre(counts.get(k, 0))} {vocab.STATUT.short(k).lower()}"
+                        for k in vocab.STATUTS)
+    figures = at.figures
+    code = write_export(df, args, sheet_name="statut", what=(
+        f"{snap.label}, référentiel {at.vintage.vintage} : {summary} ; "
+        f"{nombre(figures.obligees)} obligées dont {nombre(figures.publiant)} publient"))
+    if at.vintage.note:
+        print(at.vintage.note)
     out = Path(args.output)
     package = out.with_name("datapackage.json")
-    package.write_text(json.dumps(datapackage(df, out, fmt, rule=args.rule, snapshot=snap),
+    package.write_text(json.dumps(datapackage(df, out, fmt, rule=args.rule, snapshot=snap,
+                                              vintage=at.vintage.vintage),
                                   ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     print(f"{package} : description des colonnes (Table Schema)")
     return code

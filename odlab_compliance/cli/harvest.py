@@ -7,15 +7,12 @@ import sys
 
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.cli.common import EXIT_FAILED, EXIT_INPUT, progress_factory
 from odlab_compliance.config import load_settings
+from odlab_compliance.ingest.harvest import journal
 from odlab_compliance.ingest.harvest.run import HARVEST_LEVELS, SOURCES, run_harvest
-from odlab_compliance.model import status
 from odlab_compliance.territory import Territory
-
-STATUS_LABELS = {"done": "terminé", "done-errors": "terminé avec erreurs", "failed": "échec",
-                 "running": "en cours"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,10 +62,10 @@ def _harvest(args: argparse.Namespace) -> int:
         extra = f" — {o.error}" if o.error else ""
         errs = f", {len(o.item_errors)} erreur(s) d'élément" if o.item_errors else ""
         print(f"  {o.source_key} : {mark}, {o.items} élément(s){errs}{extra}")
-    label = STATUS_LABELS.get(result.status, result.status)
+    label = vocab.RUN_STATUS.label(result.status).lower()
     run = f"moissonnage {result.run_id}" if result.run_id else "import"
     print(f"{run} : {label}" + (f" ({result.message})" if result.message else ""))
-    if result.status == "failed" or result.failed_sources:
+    if result.status == vocab.RUN_FAILED or result.failed_sources:
         print("Au moins une source a échoué : les collectivités qui en dépendent sont en "
               "statut « inconnu ». Voir « harvest runs ».", file=sys.stderr)
         return EXIT_FAILED
@@ -81,13 +78,14 @@ def _runs(args: argparse.Namespace) -> int:
         print("Aucun moissonnage (base absente).")
         return 0
     with db.connect(settings, read_only=True) as con:
-        df = status.journal(con).head(args.limit)
+        df = journal.runs_with_errors(con).head(args.limit)
     if df.empty:
         print("Aucun moissonnage.")
         return 0
     for r in df.itertuples():
         end = r.ended_at if pd.notna(r.ended_at) else "—"
-        print(f"#{r.run_id}\t{r.kind}\t{STATUS_LABELS.get(r.status, r.status)}\t"
+        print(f"#{r.run_id}\t{vocab.SNAPSHOT_KIND.label(r.kind)}\t"
+              f"{vocab.RUN_STATUS.label(r.status).lower()}\t"
               f"{r.started_at} → {end}\tinstantané du {r.snapshot_date}\t"
               f"{r.territory or 'national'}\tsources ok {r.sources_ok}, en échec "
               f"{r.sources_failed}, erreurs {r.item_errors}")

@@ -8,12 +8,12 @@ counts.
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 
 import pandas as pd
 
 from odlab_compliance import db
+from odlab_compliance.auth import os_user
 from odlab_compliance.cli.common import EXIT_INPUT
 from odlab_compliance.config import load_settings
 from odlab_compliance.identifiers import siren_problem
@@ -74,7 +74,7 @@ def _decide(args: argparse.Namespace) -> int:
     siren = args.siren.strip()
     if bad_siren([siren]):
         return EXIT_INPUT
-    auteur = args.auteur or current_user()
+    auteur = args.auteur or os_user()
     with db.connect(load_settings()) as con:
         known = _collectivite_name(con, siren)
         seq = matching.record_decision(con, args.publisher, siren, args.decision,
@@ -86,13 +86,6 @@ def _decide(args: argparse.Namespace) -> int:
         print(f"Attention : le SIREN {siren} n'est pas dans le référentiel des collectivités "
               "chargé ; la décision est gardée.", file=sys.stderr)
     return 0
-
-
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "inconnu"
 
 
 def _collectivite_name(con: object, siren: str) -> str | None:

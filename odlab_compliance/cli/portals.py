@@ -6,8 +6,9 @@ import argparse
 import sys
 
 from odlab_compliance import db
+from odlab_compliance.auth import os_user
 from odlab_compliance.cli.common import EXIT_INPUT
-from odlab_compliance.cli.match import bad_siren, current_user
+from odlab_compliance.cli.match import bad_siren
 from odlab_compliance.config import load_settings
 from odlab_compliance.ingest.harvest import portals as registry
 
@@ -66,7 +67,7 @@ def _add(args: argparse.Namespace) -> int:
         sirens.insert(0, args.siren.strip())
     if bad_siren(sirens):
         return EXIT_INPUT
-    auteur = args.auteur or current_user()
+    auteur = args.auteur or os_user()
     with db.connect(load_settings()) as con:
         try:
             pid = registry.add_user_portal(
@@ -90,6 +91,6 @@ def _switch(args: argparse.Namespace) -> int:
                   "Rien n'a été enregistré.", file=sys.stderr)
             return EXIT_INPUT
         registry.set_portal_active(con, args.portal_id, args.active, note=args.note,
-                                   auteur=args.auteur or current_user())
+                                   auteur=args.auteur or os_user())
     print(f"Portail {args.portal_id} {'réactivé' if args.active else 'désactivé'}.")
     return 0

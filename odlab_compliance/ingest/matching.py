@@ -26,6 +26,8 @@ from odlab_compliance.identifiers import is_valid_siret, luhn_ok, siren_of_siret
 MATCH_COLUMNS = ["source", "publisher_id", "siren", "method", "confidence", "decision", "flags"]
 DECISION_COLUMNS = ["publisher_id", "siren", "decision", "source", "note", "auteur", "decided_at"]
 HUMAN_DECISIONS = ("confirme", "rejete", "ajoute")
+# Decisions under which a match attributes the publisher's datasets to the collectivité.
+ACCEPTED = ("auto", "confirme", "ajoute")
 
 # Below this confidence an automatic match is listed as "à vérifier" (match list --pending).
 REVIEW_THRESHOLD = 0.8

@@ -17,21 +17,15 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.identifiers import siren_problem
-from odlab_compliance.model import status
-from odlab_compliance.territory import PUBLISHING, Territory, filter_frame
+from odlab_compliance.model.status import StatusModel
+from odlab_compliance.territory import Territory
 
-# The pipeline, in order, with the label shown to users.
-STAGES: dict[str, str] = {
-    "a_contacter": "À contacter",
-    "contacte": "Contactée",
-    "accompagne": "Accompagnée",
-    "publie": "Publie",
-    "verifie": "Vérifiée",
-}
-DEFAULT_STAGE = "a_contacter"
+# The pipeline, in order (code -> label, from the vocabulary).
+STAGES: dict[str, str] = vocab.ETAPE.labels()
+DEFAULT_STAGE = vocab.DEFAULT_STAGE
 FIELDS = ("etape", "note", "prochaine_action", "contact")
 FIELD_LABELS = {"etape": "Étape", "note": "Note", "prochaine_action": "Prochaine action",
                 "contact": "Contact"}
@@ -39,7 +33,7 @@ FIELD_LABELS = {"etape": "Étape", "note": "Note", "prochaine_action": "Prochain
 # Why an obliged collectivité is "behind" (column name -> French label).
 BEHIND_REASONS: dict[str, str] = {
     "ne_publie_pas": "ne publie pas",
-    "inconnu": "statut inconnu",
+    "statut_inconnu": "statut inconnu",
     "ancien": "pas de mise à jour depuis 12 mois",
     "sans_scdl": "aucun jeu au format SCDL",
 }
@@ -200,17 +194,17 @@ def with_state(df: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
 
 
 def behind(status: pd.DataFrame, current: pd.DataFrame,
-           obligations: Sequence[str] = ("obligee",)) -> pd.DataFrame:
+           obligations: Sequence[str] = (vocab.OBLIGEE,)) -> pd.DataFrame:
     """Obliged collectivités that are behind, with one boolean column per reason and
     ``retard`` (the reasons in French), joined to their follow-up state.
 
     ``status`` has one row per collectivité: siren, obligation, statut, a_jour,
-    schemas_scdl (as given by ``status.status_table``).
+    schemas_scdl (a status table of ``model.status``).
     """
     df = status[status["obligation"].isin(list(obligations))].copy()
-    publishing = df["statut"].isin(PUBLISHING)
-    df["ne_publie_pas"] = df["statut"] == "non_publie"
-    df["inconnu"] = df["statut"] == "inconnu"
+    publishing = df["statut"].isin(vocab.PUBLISHING)
+    df["ne_publie_pas"] = df["statut"] == vocab.NON_PUBLIE
+    df["statut_inconnu"] = df["statut"] == vocab.INCONNU
     df["ancien"] = publishing & (df["a_jour"].astype("boolean").fillna(False) == False)  # noqa: E712
     df["sans_scdl"] = publishing & ~df["schemas_scdl"].map(has_scdl).astype(bool)
     flags = list(BEHIND_REASONS)
@@ -241,7 +235,7 @@ def now_text() -> str:
 def behind_for(con: duckdb.DuckDBPyConnection, rule: str, territory: Territory,
                snapshot: str | int = "latest") -> pd.DataFrame:
     """``behind`` for a territory, from the status table of a snapshot."""
-    table = filter_frame(status.status_table(con, rule, snapshot), territory)
+    table = StatusModel.from_connection(con).status_at(territory, rule, snapshot).frame
     return behind(table, state(con)).reindex(columns=BEHIND_COLUMNS)
 
 

@@ -16,9 +16,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.errors import InputError
-from odlab_compliance.territory import PUBLISHING, Territory, filter_frame, size_band
+from odlab_compliance.territory import Territory, filter_frame, size_band
 
 EARTH_RADIUS_KM = 6371.0088
 MENTOR_SIZE_RATIO = 3.0     # a mentor's population within ×/÷ 3 of the mentee's
@@ -46,7 +46,7 @@ class CohortFilter:
     size_bands: Sequence[str] | None = None
     statuts: Sequence[str] | None = None
     etapes: Sequence[str] | None = None
-    obligations: Sequence[str] | None = ("obligee",)
+    obligations: Sequence[str] | None = (vocab.OBLIGEE,)
     types: Sequence[str] | None = None
     venue: tuple[float, float] | None = None       # (lat, lon)
     max_km: float | None = None
@@ -104,7 +104,7 @@ def mentors(candidates: pd.DataFrame, mentees: pd.DataFrame, *, per_mentee: int 
     One row per (mentee, mentor): siren_filleul, nom_filleul, siren, nom, statut,
     population_totale, distance_km, proximite (EPCI / département / distance).
     """
-    pool = candidates[candidates["statut"].isin(PUBLISHING)].dropna(subset=["lat", "lon"])
+    pool = candidates[candidates["statut"].isin(vocab.PUBLISHING)].dropna(subset=["lat", "lon"])
     pool = pool.reset_index(drop=True)
     # plain arrays once: one numpy pass per mentee (pandas filtering per mentee took
     # tens of ms each, seconds for a cohort)
@@ -269,14 +269,15 @@ def outcomes(attendance: pd.DataFrame, history: pd.DataFrame,
     each window (months) how many of the others published within it.
 
     ``attendance``: workshop_id, date_atelier, siren, present (invitations table).
-    ``history``: siren, snapshot_date, statut (one row per collectivité and snapshot).
+    ``history``: siren, date_snapshot, statut (one row per collectivité and snapshot, as
+    ``StatusModel.history`` gives).
     ``recul_<n>_mois`` tells whether a snapshot exists at or after the end of the
     window: if not, the figure is provisional.
     """
     today = today or date.today()
-    hist = history.assign(snapshot_date=pd.to_datetime(history["snapshot_date"]))
-    hist = hist.assign(pub=hist["statut"].isin(PUBLISHING))
-    last_snapshot = hist["snapshot_date"].max() if len(hist) else pd.NaT
+    hist = history.assign(date_snapshot=pd.to_datetime(history["date_snapshot"]))
+    hist = hist.assign(pub=hist["statut"].isin(vocab.PUBLISHING))
+    last_snapshot = hist["date_snapshot"].max() if len(hist) else pd.NaT
     rows = []
     present = attendance[attendance["present"].astype("boolean").fillna(False).astype(bool)]
     for (wid, wdate), group in attendance.groupby(["workshop_id", "date_atelier"], sort=True):
@@ -285,13 +286,13 @@ def outcomes(attendance: pd.DataFrame, history: pd.DataFrame,
             continue
         att = present[present["workshop_id"] == wid]
         h = hist[hist["siren"].isin(att["siren"])]
-        before = h[h["snapshot_date"] <= start].sort_values("snapshot_date")
+        before = h[h["date_snapshot"] <= start].sort_values("date_snapshot")
         already = set(before.groupby("siren")["pub"].last().loc[lambda s: s].index)
         row = {"workshop_id": wid, "date_atelier": start.date(), "invites": len(group),
                "presents": len(att), "deja_publiants": len(already)}
         for n in windows:
             end = start + pd.DateOffset(months=n)
-            window = h[(h["snapshot_date"] > start) & (h["snapshot_date"] <= end) & h["pub"]]
+            window = h[(h["date_snapshot"] > start) & (h["date_snapshot"] <= end) & h["pub"]]
             row[f"publie_{n}_mois"] = len(set(window["siren"]) - already)
             row[f"recul_{n}_mois"] = bool(pd.notna(last_snapshot) and last_snapshot >= end)
         rows.append(row)

@@ -9,16 +9,14 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from odlab_compliance import vocab
 from odlab_compliance.fmt import pourcentage
-from odlab_compliance.territory import STATUS_LABELS
 
-# Colour-blind-safe palette (Okabe-Ito), one colour per status, used by maps too.
-STATUS_COLORS = {"publie": "#009E73", "publie_via_tiers": "#56B4E9",
-                 "non_publie": "#D55E00", "inconnu": "#999999",
-                 "non_obligee": "#E6E6E6", "a_verifier": "#F0E442"}
+# One colour per status (publishing, not, unknown) and per obligation outside the
+# obliged (not obliged, to check), from the vocabulary; used by the maps too.
+STATUS_COLORS = {**vocab.STATUT.colours(), vocab.NON_OBLIGEE: vocab.OBLIGATION[
+    vocab.NON_OBLIGEE].colour, vocab.A_VERIFIER: vocab.OBLIGATION[vocab.A_VERIFIER].colour}
 FRENCH_SEPARATORS = ", "
-SHORT_STATUS = {"publie": "Publie", "publie_via_tiers": "Via plateforme partagée",
-                "non_publie": "Ne publie pas", "inconnu": "Inconnu"}
 FONT = dict(family="Marianne, Arial, sans-serif", size=13)
 
 
@@ -52,10 +50,12 @@ def status_breakdown(by_type: pd.DataFrame) -> go.Figure:
     if data.empty:
         return empty_figure("Aucune collectivité obligée dans ce territoire.")
     fig = go.Figure()
-    for status in ("publie", "publie_via_tiers", "non_publie", "inconnu"):
-        fig.add_bar(y=data["libelle"], x=data[status], name=SHORT_STATUS[status],
+    columns = {vocab.PUBLIE: "n_publie", vocab.VIA_TIERS: "n_via_tiers",
+               vocab.NON_PUBLIE: "n_non_publie", vocab.INCONNU: "n_inconnu"}
+    for status, column in columns.items():
+        fig.add_bar(y=data["libelle"], x=data[column], name=vocab.STATUT.short(status),
                     orientation="h", marker_color=STATUS_COLORS[status],
-                    hovertemplate="%{y} : %{x} " + STATUS_LABELS[status].lower()
+                    hovertemplate="%{y} : %{x} " + vocab.STATUT.label(status).lower()
                     + "<extra></extra>")
     fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed"))
     fig.update_xaxes(gridcolor="#eee")
@@ -65,14 +65,18 @@ def status_breakdown(by_type: pd.DataFrame) -> go.Figure:
 
 
 def trend(trend_df: pd.DataFrame) -> go.Figure:
-    """Publishing rate across snapshots (Observatoire editions included)."""
+    """Publishing rate across snapshots (Observatoire editions included): ``trend_df`` is
+    ``StatusModel.status_series`` (``label``, ``taux``, ``publiant``, ...)."""
     data = trend_df.dropna(subset=["taux"])
     if data.empty:
         return empty_figure("Pas encore d'historique pour ce territoire.")
-    custom = data[["publiant", "obligees", "inconnu"]].to_numpy()
+    custom = data[["publiant", "obligees", "n_inconnu"]].to_numpy()
+    # Two short lines under each point (date, origin) instead of one long slanted label.
+    x = data["label"].str.replace(" · ", "<br>", regex=False)
     fig = go.Figure(go.Scatter(
-        x=data["snapshot"], y=data["taux"], mode="lines+markers+text",
-        text=[pourcentage(v) for v in data["taux"]], textposition="top center", line=dict(color=STATUS_COLORS["publie"], width=3),
+        x=x, y=data["taux"], mode="lines+markers+text",
+        text=[pourcentage(v) for v in data["taux"]], textposition="top center",
+        line=dict(color=STATUS_COLORS[vocab.PUBLIE], width=3),
         customdata=custom,
         hovertemplate="%{x}<br>Taux : %{y:.0%}<br>%{customdata[0]} publient sur "
                       "%{customdata[1]} obligées (%{customdata[2]} inconnues)<extra></extra>"))
@@ -88,7 +92,7 @@ def ranking(ranking_df: pd.DataFrame, level_label: str, top: int = 25) -> go.Fig
     if data.empty:
         return empty_figure("Pas de sous-territoire à classer.")
     fig = go.Figure(go.Bar(
-        y=data["nom"], x=data["taux"], orientation="h", marker_color=STATUS_COLORS["publie"],
+        y=data["nom"], x=data["taux"], orientation="h", marker_color=STATUS_COLORS[vocab.PUBLIE],
         text=[pourcentage(v) for v in data["taux"]], textposition="auto",
         customdata=data[["publiant", "obligees"]].to_numpy(),
         hovertemplate="%{y} : %{x:.0%} (%{customdata[0]} sur %{customdata[1]})<extra></extra>"))

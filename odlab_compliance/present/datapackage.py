@@ -8,6 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from odlab_compliance import vocab
+from odlab_compliance.model.snapshots import Snapshot
+
+
+def _codes(v: vocab.Vocabulary) -> str:
+    """« code (libellé) » for each code of a vocabulary, for a column's description."""
+    return " ; ".join(f"{code} ({term.label})" for code, term in v.items())
+
+
 DESCRIPTIONS = {
     "siren": ("SIREN", "string", None, "SIREN de la collectivité (9 chiffres)"),
     "code_insee": ("Code INSEE", "string", None,
@@ -17,9 +26,8 @@ DESCRIPTIONS = {
     "departement": ("Département", "string", None, "Code du département"),
     "region": ("Région", "string", None, "Code de la région"),
     "obligation": ("Obligation", "string", None,
-                   "obligee, non_obligee ou a_verifier selon la règle choisie"),
-    "statut": ("Statut de publication", "string", None,
-               "publie, publie_via_tiers, non_publie ou inconnu (une source a échoué)"),
+                   "Selon la règle choisie : " + _codes(vocab.OBLIGATION)),
+    "statut": ("Statut de publication", "string", None, _codes(vocab.STATUT)),
     "nb_jeux": ("Jeux de données", "integer", None,
                 "Jeux publiés (hors archivés, supprimés et données de l'État), un jeu "
                 "moissonné par data.gouv.fr depuis un portail compté une fois ; vide si inconnu"),
@@ -43,10 +51,14 @@ DESCRIPTIONS = {
     "motif": ("Motif", "string", None, "Pourquoi la collectivité est obligée ou non"),
     "statut_detail": ("Détail du statut", "string", None,
                       "Pourquoi « inconnu » (source en échec) ou « non publié »"),
-    "snapshot": ("Instantané", "integer", None, "Numéro de l'instantané (journal des moissonnages)"),
-    "kind": ("Nature de l'instantané", "string", None,
-             "harvest (moissonnage) ou observatoire (édition de l'Observatoire)"),
+    "snapshot_id": ("Instantané", "integer", None,
+                    "Numéro de l'instantané (journal des moissonnages)"),
+    "kind": ("Nature de l'instantané", "string", None, _codes(vocab.SNAPSHOT_KIND)),
+    "vintage": ("Millésime du référentiel", "integer", None,
+                "Millésime du référentiel qui juge l'obligation (celui en vigueur à la date "
+                "de l'instantané)"),
 }
+CODED = {"obligation": vocab.OBLIGATION, "statut": vocab.STATUT, "kind": vocab.SNAPSHOT_KIND}
 LICENSE = {"name": "etalab-2.0", "title": "Licence Ouverte / Open Licence version 2.0",
            "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence"}
 
@@ -67,7 +79,8 @@ def _field_type(col: pd.Series) -> str:
     return "string"
 
 
-def datapackage(df: pd.DataFrame, output: Path, fmt: str, *, rule: str, snapshot: dict) -> dict:
+def datapackage(df: pd.DataFrame, output: Path, fmt: str, *, rule: str, snapshot: Snapshot,
+                vintage: int) -> dict:
     """A Frictionless Data Package describing the export file (Table Schema per column)."""
     fields = []
     for col in df.columns:
@@ -77,6 +90,8 @@ def datapackage(df: pd.DataFrame, output: Path, fmt: str, *, rule: str, snapshot
         if ftype == "date":
             fformat = "%d/%m/%Y" if fmt == "csv" else None
         f = {"name": col, "title": title, "type": ftype, "description": desc}
+        if col in CODED:
+            f["constraints"] = {"enum": list(CODED[col].codes)}
         if fformat:
             f["format"] = fformat
         if ftype == "boolean" and fmt == "csv":
@@ -97,9 +112,9 @@ def datapackage(df: pd.DataFrame, output: Path, fmt: str, *, rule: str, snapshot
         "profile": "tabular-data-package",
         "name": "odlab-statut-publication",
         "title": "Publication de données ouvertes par les collectivités",
-        "description": (f"Une ligne par collectivité : obligation (règle « {rule} ») et statut "
-                        f"de publication dans l'instantané {snapshot['snapshot']} du "
-                        f"{snapshot['date_snapshot']} ({snapshot['kind']})."),
+        "description": (f"Une ligne par collectivité : obligation (règle « {rule} », "
+                        f"référentiel {vintage}) et statut de publication dans l'instantané "
+                        f"n° {snapshot.id} ({snapshot.label})."),
         "licenses": [LICENSE],
         "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
         "resources": [resource],

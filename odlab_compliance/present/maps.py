@@ -19,17 +19,17 @@ import plotly.graph_objects as go
 import shapely
 from shapely.geometry import mapping
 
+from odlab_compliance import vocab
 from odlab_compliance.fmt import nombre
 from odlab_compliance.present.charts import FONT, FRENCH_SEPARATORS, STATUS_COLORS
-from odlab_compliance.territory import OBLIGATION_LABELS, STATUS_LABELS
 
 WHITE = "white-bg"
 BASEMAP = "carto-positron"
 FRANCE_VIEW = {"center": {"lat": 46.5, "lon": 2.5}, "zoom": 4.6}
 # Discrete categories shown on the maps: a status for obliged collectivités, else the
 # obligation itself (greyed), so a non-obliged commune never looks like a failing one.
-CATEGORY_LABELS = {**STATUS_LABELS, "a_verifier": "Obligation à vérifier",
-                   "non_obligee": "Non obligée"}
+CATEGORY_LABELS = {**vocab.STATUT.labels(), vocab.A_VERIFIER: "Obligation à vérifier",
+                   vocab.NON_OBLIGEE: vocab.OBLIGATION.label(vocab.NON_OBLIGEE)}
 RATE_SCALE = [[0.0, "#f7fcf5"], [0.25, "#c7e9c0"], [0.5, "#74c476"], [0.75, "#31a354"],
               [1.0, "#006d2c"]]
 
@@ -94,13 +94,13 @@ def category(df: pd.DataFrame) -> pd.Series:
     """The map category of each collectivité: its status when obliged, else its obligation."""
     obl = df["obligation"].astype("object")
     stat = df["statut"].astype("object") if "statut" in df.columns else pd.Series(
-        "inconnu", index=df.index, dtype="object")
-    return stat.where(obl.eq("obligee"), obl).fillna("inconnu")
+        vocab.INCONNU, index=df.index, dtype="object")
+    return stat.where(obl.eq(vocab.OBLIGEE), obl).fillna(vocab.INCONNU)
 
 
 def _hover(df: pd.DataFrame) -> pd.Series:
     pop = df["population_totale"].map(lambda v: nombre(v, vide="?"))
-    obl = df["obligation"].map(lambda v: OBLIGATION_LABELS.get(v, "?"))
+    obl = vocab.OBLIGATION.labelled(df["obligation"], "?")
     stat = category(df).map(lambda v: CATEGORY_LABELS.get(v, v))
     return df["nom"].astype(str) + "<br>" + pop + " habitants<br>" + obl + " · " + stat
 
@@ -141,8 +141,8 @@ def rate_map(areas: dict, rates: pd.DataFrame, points: pd.DataFrame | None = Non
         pts = points.dropna(subset=["lon", "lat"])
         cats = category(pts)
         # Publishing communes last (on top) and larger: they are the few to see.
-        for cat, size in (("a_verifier", 4), ("non_publie", 4), ("inconnu", 5),
-                          ("publie_via_tiers", 7), ("publie", 7)):
+        for cat, size in ((vocab.A_VERIFIER, 4), (vocab.NON_PUBLIE, 4), (vocab.INCONNU, 5),
+                          (vocab.VIA_TIERS, 7), (vocab.PUBLIE, 7)):
             part = pts[cats.eq(cat)]
             if part.empty:
                 continue
@@ -167,8 +167,8 @@ def commune_map(communes: dict, rows: pd.DataFrame, *, epci_outlines: dict | Non
     fig = go.Figure()
     cats = category(rows)
     by_code = {f["id"]: f for f in communes.get("features", [])}
-    for cat in ("non_obligee", "a_verifier", "non_publie", "inconnu", "publie_via_tiers",
-                "publie"):
+    for cat in (vocab.NON_OBLIGEE, vocab.A_VERIFIER, vocab.NON_PUBLIE, vocab.INCONNU,
+                vocab.VIA_TIERS, vocab.PUBLIE):
         part = rows[cats.eq(cat)]
         if part.empty:
             continue

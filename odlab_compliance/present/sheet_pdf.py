@@ -11,9 +11,10 @@ from fpdf import FPDF
 from odlab_compliance.analysis.sheet import Sheet
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-ETAT_MARKS = {"present": "à jour", "ancien": "ancien", "absent": "absent", "inconnu": "?"}
+ETAT_MARKS = {"present": "à jour", "ancien": "ancien", "absent": "absent",
+              "non_renseigne": "non renseigné"}
 ETAT_COLORS = {"present": (0, 158, 115), "ancien": (230, 159, 0), "absent": (213, 94, 0),
-               "inconnu": (120, 120, 120)}
+               "non_renseigne": (120, 120, 120)}
 
 
 class _Pdf(FPDF):

@@ -17,9 +17,14 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance.config import Settings, load_settings
+from odlab_compliance.ingest.harvest import journal as run_journal
 from odlab_compliance.model import obligation
+from odlab_compliance.model import snapshots as snapshot_layer
 from odlab_compliance.model import status as status_layer
+from odlab_compliance.model.snapshots import Snapshot
+from odlab_compliance.model.status import StatusModel
 from odlab_compliance.present import maps
+from odlab_compliance.territory import Territory
 from odlab_compliance.ui import queries
 
 
@@ -96,14 +101,17 @@ def _layer(func: Callable[..., pd.DataFrame], sig: DbSig, *args: object,
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def snapshots(sig: DbSig) -> pd.DataFrame:
-    return _layer(status_layer.list_snapshots, sig)
+def snapshots(sig: DbSig) -> list[Snapshot]:
+    """Visible snapshots, newest first."""
+    with _read(sig) as con:
+        return [] if con is None else snapshot_layer.list_snapshots(con)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def status(sig: DbSig, rule: str, snapshot: object, vintage: int | None) -> pd.DataFrame:
-    """The status table (one row per collectivité)."""
-    return _layer(status_layer.status_table, sig, rule, snapshot=snapshot, vintage=vintage)
+def status(sig: DbSig, rule: str, snapshot: Snapshot, vintage: int) -> pd.DataFrame:
+    """The national status table of one (rule, snapshot, vintage): computed once per
+    database state, shared by every session (callers must not modify it)."""
+    return _layer(status_layer.compute_table, sig, rule, snapshot, vintage)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -111,14 +119,34 @@ def obligations(sig: DbSig, rule: str, vintage: int) -> pd.DataFrame:
     return _layer(obligation.obligations, sig, vintage, rule)
 
 
+def model(sig: DbSig) -> StatusModel:
+    """The status model of the database state ``sig``, its tables cached above."""
+    return StatusModel(snapshots(sig), db_info(sig)["vintages"],
+                       lambda rule, snap, vintage: status(sig, rule, snap, vintage),
+                       lambda rule, vintage: obligations(sig, rule, vintage))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def evidence(sig: DbSig, siren: str, snapshot: object) -> pd.DataFrame:
-    return _layer(status_layer.evidence, sig, siren, snapshot)
+def series(sig: DbSig, territory: Territory, rule: str) -> pd.DataFrame:
+    """``StatusModel.status_series`` of a territory (one row per snapshot)."""
+    return model(sig).status_series(territory, rule)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def history(sig: DbSig, rule: str, sirens: tuple[str, ...]) -> pd.DataFrame:
+    """``StatusModel.history`` of some collectivités."""
+    return model(sig).history(rule, sirens)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def evidence(sig: DbSig, siren: str, snapshot: Snapshot) -> pd.DataFrame:
+    with _read(sig) as con:
+        return pd.DataFrame() if con is None else model(sig).evidence(con, siren, snapshot)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def journal(sig: DbSig) -> pd.DataFrame:
-    return _layer(status_layer.journal, sig)
+    return _table(sig, "harvest_run", run_journal.runs_with_errors)
 
 
 def _table(sig: DbSig, table: str, query) -> pd.DataFrame:  # noqa: ANN001

@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import date
 from typing import TypeVar
 
 import duckdb
@@ -20,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance import db
-from odlab_compliance.analysis import changes
+from odlab_compliance.model.status import StatusAt
 from odlab_compliance.outreach import followup, workshops
 from odlab_compliance.ui import cache, queries, views
 from odlab_compliance.ui.shell import Context
@@ -88,61 +87,19 @@ def invited(ctx: Context) -> frozenset[str]:
     return read(ctx, workshops.invited_sirens, frozenset())
 
 
-def status_or_stop(ctx: Context) -> pd.DataFrame:
-    """The status table of the context, or stop the page with a French message (empty
+def status_or_stop(ctx: Context) -> StatusAt:
+    """The statuses of the user's choices, or stop the page with a French message (empty
     database, or no snapshot yet: these pages need statuses)."""
-    frame = views.base_frame(ctx)
-    if frame is None or "statut" not in frame.columns:
-        # base_frame has already said why (empty base, or no snapshot yet).
+    at = views.selection(ctx)
+    if at is None or not at.has_status:
+        # selection() has already said why (empty base, or no snapshot yet).
         st.stop()
-    return frame
-
-
-def vintages(ctx: Context) -> list[int]:
-    return cache.db_info(ctx.sig)["vintages"]
-
-
-def snapshot_list(ctx: Context) -> pd.DataFrame:
-    # the sidebar fills ctx.snapshots; a page run alone (tests) reads them itself
-    snaps = ctx.snapshots if ctx.snapshots is not None else cache.snapshots(ctx.sig)
-    if snaps.empty:
-        return pd.DataFrame(columns=["snapshot", "date_snapshot", "kind"])
-    out = snaps.copy()
-    out["date_snapshot"] = pd.to_datetime(out["date_snapshot"]).dt.date
-    return out.sort_values("date_snapshot").reset_index(drop=True)
-
-
-def status_at(ctx: Context, snapshot: int, day: date) -> pd.DataFrame:
-    """Status table of a snapshot, with the vintage in force at its date."""
-    return cache.status(ctx.sig, ctx.rule, int(snapshot), changes.vintage_for(day, vintages(ctx)))
-
-
-def status_frames(ctx: Context) -> dict[date, pd.DataFrame]:
-    """Every snapshot's status table by date (for the forecast and outcomes)."""
-    out = {}
-    for snap in snapshot_list(ctx).to_dict("records"):
-        out[snap["date_snapshot"]] = status_at(ctx, snap["snapshot"], snap["date_snapshot"])
-    return out
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _history(sig: cache.DbSig, rule: str, sirens: tuple[str, ...],
-             snaps: tuple[tuple[int, date], ...], vintage_list: tuple[int, ...]) -> pd.DataFrame:
-    rows = []
-    for snap, day in snaps:
-        frame = cache.status(sig, rule, snap, changes.vintage_for(day, vintage_list))
-        part = frame[frame["siren"].isin(sirens)][["siren", "statut"]]
-        rows.append(part.assign(snapshot_date=pd.Timestamp(day)))
-    if not rows:
-        return pd.DataFrame(columns=["siren", "statut", "snapshot_date"])
-    return pd.concat(rows, ignore_index=True)
+    return at
 
 
 def history(ctx: Context, sirens: list[str]) -> pd.DataFrame:
-    """siren, snapshot_date, statut for the given collectivités at every snapshot."""
-    snaps = tuple((int(s["snapshot"]), s["date_snapshot"])
-                  for s in snapshot_list(ctx).to_dict("records"))
-    return _history(ctx.sig, ctx.rule, tuple(sorted(set(sirens))), snaps, tuple(vintages(ctx)))
+    """siren, date_snapshot, statut... of the given collectivités at every snapshot."""
+    return cache.history(ctx.sig, ctx.rule, tuple(sorted(set(sirens))))
 
 
 def with_centroids(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 
 GEOMETRY_LEVELS = ("COM", "EPCI", "DEP", "REG")
 
@@ -41,7 +41,7 @@ def loaded_vintages(con: duckdb.DuckDBPyConnection) -> list[int]:
 def snapshot_count(con: duckdb.DuckDBPyConnection) -> int:
     if not has_table(con, "harvest_run"):
         return 0
-    return int(con.execute(db.sql("ui_snapshot_count")).fetchall()[0][0])
+    return int(con.execute(db.sql("ui_snapshot_count"), list(vocab.VISIBLE_RUNS)).fetchall()[0][0])
 
 
 def reference(con: duckdb.DuckDBPyConnection, vintage: int) -> pd.DataFrame:

@@ -18,13 +18,15 @@ import streamlit as st
 from streamlit import runtime
 
 from odlab_compliance import territory as terr
+from odlab_compliance import vocab
 from odlab_compliance.config import PROJECT_ROOT, Settings, load_settings
-from odlab_compliance.fmt import date_fr, date_heure_fr, is_missing
+from odlab_compliance.fmt import date_fr, date_heure_fr
+from odlab_compliance.model.snapshots import LATEST, Snapshot
+from odlab_compliance.model.status import StatusAt, StatusModel
 from odlab_compliance.territory import Territory
 from odlab_compliance.ui import cache
 
 ALL = "__tous__"
-LATEST = "latest"
 SELECT_LEVELS = ("REG", "DEP", "EPCI", "COM")
 ALL_LABELS = {"REG": "Toute la France", "DEP": "Toute la région", "EPCI": "Tout le département",
               "COM": "Toute l'intercommunalité"}
@@ -35,17 +37,16 @@ VIA_APP_KEY = "shell_via_app"
 
 @dataclass
 class Context:
-    """What every page needs for the current run."""
+    """What every page needs for the current run: the user's choices (territory, rule,
+    snapshot) and the model that answers for them."""
 
     settings: Settings
     sig: cache.DbSig
-    vintage: int | None
+    vintage: int | None          # newest loaded: names and choices of the selectors
     territory: Territory = field(default_factory=Territory)
     territory_name: str = "France"
     rule: str = DEFAULT_RULE
-    snapshot: object = LATEST
-    snapshot_label: str = ""
-    snapshots: pd.DataFrame | None = None
+    snapshot: Snapshot | None = None      # None: no snapshot yet (obligations only)
     ready: bool = False   # reference data loaded
 
     @property
@@ -56,13 +57,24 @@ class Context:
     def territories(self) -> pd.DataFrame:
         return cache.territories(self.sig, self.vintage) if self.vintage else pd.DataFrame()
 
-    def status(self, snapshot: object | None = None) -> pd.DataFrame:
-        """Status table of the selected rule and snapshot."""
-        snap = self.snapshot if snapshot is None else snapshot
-        return cache.status(self.sig, self.rule, snap, self.vintage)
+    @property
+    def model(self) -> StatusModel:
+        return cache.model(self.sig)
 
-    def obligations(self) -> pd.DataFrame | None:
-        return cache.obligations(self.sig, self.rule, self.vintage) if self.vintage else None
+    @property
+    def snapshots(self) -> list[Snapshot]:
+        return cache.snapshots(self.sig)
+
+    @property
+    def snapshot_label(self) -> str:
+        return self.snapshot.label if self.snapshot else ""
+
+    def status_at(self, snapshot: Snapshot | None = None) -> StatusAt:
+        """The statuses of the chosen territory and rule at the chosen snapshot (or at
+        ``snapshot``), judged with the vintage in force at its date."""
+        snap = snapshot or self.snapshot
+        return self.model.status_at(self.territory, self.rule,
+                                    snap if snap is not None else LATEST)
 
 
 def context() -> Context:
@@ -170,6 +182,26 @@ def territory_selector(ref: pd.DataFrame, territories: pd.DataFrame) -> Territor
 
 
 # -- rule and snapshot ----------------------------------------------------------------
+#
+# The session state is the truth; the URL mirrors it. A URL parameter that differs from
+# the value this session last wrote there was put by the user (a shared link, back or
+# forward, an edited address) and wins; a missing one (Streamlit drops the query string
+# when the sidebar menu switches page) changes nothing: the choice stays chosen.
+
+def _from_url(param: str, state_key: str, options: list[str], default: str) -> None:
+    """Put the URL's value of ``param`` into ``state_key`` when the user put it there."""
+    wanted = st.query_params.get(param)
+    written = st.session_state.get(f"{state_key}_url")
+    if wanted is not None and wanted != written and wanted in options:
+        st.session_state[state_key] = wanted
+    if st.session_state.get(state_key) not in options:
+        st.session_state[state_key] = default
+
+
+def _to_url(param: str, state_key: str, value: str) -> None:
+    st.query_params[param] = value
+    st.session_state[f"{state_key}_url"] = value
+
 
 def rule_selector() -> str:
     rules = cache.rules()
@@ -177,58 +209,29 @@ def rule_selector() -> str:
         return DEFAULT_RULE
     ids = [r["id"] for r in rules]
     labels = {r["id"]: r["label"] for r in rules}
-    wanted = st.query_params.get("regle", DEFAULT_RULE)
-    if st.session_state.get("shell_rule") not in ids or st.session_state.get(
-            "shell_rule_url") != wanted:
-        st.session_state["shell_rule"] = wanted if wanted in ids else ids[0]
+    _from_url("regle", "shell_rule", ids, DEFAULT_RULE if DEFAULT_RULE in ids else ids[0])
     rule = st.selectbox("Règle d'obligation", ids, key="shell_rule",
                         format_func=lambda i: labels[i],
                         help="La loi (3 500 habitants ET 50 agents) ou l'hypothèse de travail "
                              "de l'Observatoire open data des territoires.")
-    st.query_params["regle"] = rule
-    st.session_state["shell_rule_url"] = rule
+    _to_url("regle", "shell_rule", rule)
     return rule
 
 
-def snapshot_columns(df: pd.DataFrame) -> tuple[str | None, str | None]:
-    """(id column, date column) of the snapshots list."""
-    ident = next((c for c in ("snapshot", "run_id", "snapshot_id", "id") if c in df.columns), None)
-    date = next((c for c in ("snapshot_date", "date_snapshot", "date") if c in df.columns), None)
-    return ident, date
-
-
-def snapshot_label(row: pd.Series, date_col: str | None) -> str:
-    when = date_fr(row.get(date_col)) if date_col else ""
-    kind = str(row.get("kind") or row.get("source") or "")
-    origin = "Observatoire (édition)" if "observatoire" in kind.lower() else "collecte"
-    label = row.get("label")
-    if not is_missing(label) and str(label):
-        return f"{when} · {label}" if when else str(label)
-    return f"{when} · {origin}" if when else origin
-
-
-def snapshot_selector(snaps: pd.DataFrame | None) -> tuple[object, str]:
-    if snaps is None or snaps.empty:
-        return LATEST, ""
-    ident, date_col = snapshot_columns(snaps)
-    if ident is None:
-        return LATEST, ""
-    ordered = snaps.sort_values(date_col, ascending=False) if date_col else snaps
-    ids = [str(v) for v in ordered[ident]]
-    labels = {str(r[ident]): snapshot_label(r, date_col) for _, r in ordered.iterrows()}
-    wanted = st.query_params.get("au", ids[0])
-    if st.session_state.get("shell_snap") not in ids or st.session_state.get(
-            "shell_snap_url") != wanted:
-        st.session_state["shell_snap"] = wanted if wanted in ids else ids[0]
-    chosen = st.selectbox("Situation au", ids, key="shell_snap", format_func=lambda i: labels[i],
+def snapshot_selector(snapshots: list[Snapshot]) -> Snapshot | None:
+    """The "as of" selector (newest first); the URL holds the snapshot's id (``au``)."""
+    if not snapshots:
+        return None
+    by_id = {str(s.id): s for s in snapshots}
+    ids = list(by_id)
+    _from_url("au", "shell_snap", ids, ids[0])
+    chosen = st.selectbox("Situation au", ids, key="shell_snap",
+                          format_func=lambda i: by_id[i].label,
                           help="Chaque collecte est gardée : choisissez une date passée pour "
                                "revoir la situation d'alors (éditions de l'Observatoire "
-                               "comprises).")
-    st.query_params["au"] = chosen
-    st.session_state["shell_snap_url"] = chosen
-    original = ordered[ident].iloc[ids.index(chosen)]
-    value = original.item() if hasattr(original, "item") else original
-    return value, labels[chosen]
+                               "comprises), jugée avec le référentiel en vigueur à cette date.")
+    _to_url("au", "shell_snap", chosen)
+    return by_id[chosen]
 
 
 # -- sidebar and banner ---------------------------------------------------------------
@@ -243,48 +246,36 @@ def sidebar() -> Context:
             ctx.territory_name = terr.name_of(ctx.ref, ctx.territories, ctx.territory)
             st.markdown("**Règle et date**")
             ctx.rule = rule_selector()
-            ctx.snapshots = cache.snapshots(ctx.sig)
-            ctx.snapshot, ctx.snapshot_label = snapshot_selector(ctx.snapshots)
+            ctx.snapshot = snapshot_selector(ctx.snapshots)
     st.session_state[CTX_KEY] = ctx
     return ctx
 
 
-def _as_date(value: object) -> dt.date | None:
-    if is_missing(value):
-        return None
-    try:
-        return pd.Timestamp(value).date()
-    except (TypeError, ValueError):
-        return None
-
-
 def banner(ctx: Context) -> None:
-    """Date of the data, always visible; a warning when stale or the last harvest failed."""
+    """Date of the data and the reference vintage that judges it, always visible; a
+    warning when stale, when the last harvest failed, or when the snapshot predates every
+    loaded vintage."""
     if not ctx.ready:
         return
+    choice = ctx.model.vintage_for(ctx.snapshot)
     loads = cache.reference_loads(ctx.sig)
     ref_when = ""
     if not loads.empty:
-        row = loads[loads["vintage"].eq(ctx.vintage)]
+        row = loads[loads["vintage"].eq(choice.vintage)]
         if not row.empty:
             ref_when = f" (chargé le {date_heure_fr(row['loaded_at'].iloc[0])})"
-    parts = [f"Référentiel {ctx.vintage}{ref_when}"]
-    if ctx.snapshot_label:
-        parts.insert(0, f"Situation au {ctx.snapshot_label}")
-    else:
-        parts.insert(0, "Aucune collecte enregistrée")
-    st.caption(" · ".join(parts) + f" · Territoire : {ctx.territory_name}")
+    parts = [f"Situation au {ctx.snapshot_label}" if ctx.snapshot
+             else "Aucune collecte enregistrée",
+             f"Référentiel {choice.vintage}{ref_when}", f"Territoire : {ctx.territory_name}"]
+    st.caption(" · ".join(parts))
+    if choice.note:
+        st.info(choice.note, icon=":material/history:")
     journal = cache.journal(ctx.sig)
     if not journal.empty and "status" in journal.columns:
-        live = journal[journal["kind"].ne("observatoire")] if "kind" in journal.columns \
-            else journal
-        live = live[live["status"].ne("running")]
-    else:
-        live = None
-    if live is not None and not live.empty:
-        last = live.iloc[0]
-        if last["status"] == "failed":
-            when = date_heure_fr(last.get("started_at"))
+        live = journal[journal["kind"].ne(vocab.KIND_OBSERVATOIRE)
+                       & journal["status"].ne(vocab.RUN_RUNNING)]
+        if not live.empty and live.iloc[0]["status"] == vocab.RUN_FAILED:
+            when = date_heure_fr(live.iloc[0].get("started_at"))
             st.warning(f"La dernière collecte (lancée le {when}) a échoué : les chiffres "
                        "affichés sont ceux de la collecte précédente.", icon=":material/warning:")
     latest = _latest_live_date(ctx.snapshots)
@@ -296,16 +287,7 @@ def banner(ctx: Context) -> None:
                        "(`python -m odlab_compliance harvest`).", icon=":material/schedule:")
 
 
-def _latest_live_date(snaps: pd.DataFrame | None) -> dt.date | None:
-    """Date of the newest snapshot (of a live harvest when the list tells them apart)."""
-    if snaps is None or snaps.empty:
-        return None
-    _, date_col = snapshot_columns(snaps)
-    if date_col is None:
-        return None
-    frame = snaps
-    if "kind" in frame.columns:
-        live = frame[~frame["kind"].astype(str).str.contains("observatoire", case=False)]
-        frame = live if not live.empty else frame
-    dates = [d for d in (_as_date(v) for v in frame[date_col]) if d is not None]
-    return max(dates) if dates else None
+def _latest_live_date(snaps: list[Snapshot]) -> dt.date | None:
+    """Date of the newest snapshot of a live harvest (of any snapshot if none is live)."""
+    live = [s for s in snaps if not s.is_observatoire] or list(snaps)
+    return max((s.date for s in live), default=None)

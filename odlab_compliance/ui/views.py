@@ -7,8 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance import territory as terr
-from odlab_compliance.ui import render
-from odlab_compliance.ui.shell import Context, snapshot_columns, snapshot_label
+from odlab_compliance import vocab
+from odlab_compliance.fmt import nombre
+from odlab_compliance.model import figures as figs
+from odlab_compliance.model.status import StatusAt
+from odlab_compliance.ui import cache, render
+from odlab_compliance.ui.shell import Context
 
 MAX_TREND_POINTS = 12
 LIST_COLUMNS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
@@ -18,43 +22,24 @@ LIST_COLUMNS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "T
                 "motif": "Motif"}
 
 
-def frame_for(ctx: Context) -> pd.DataFrame | None:
-    """The status table of the context; the obligations alone when there is no snapshot
-    yet."""
-    no_snapshot = ctx.snapshots is not None and ctx.snapshots.empty
-    frame = None if no_snapshot else ctx.status()
-    return ctx.obligations() if frame is None else frame
-
-
-def base_frame(ctx: Context) -> pd.DataFrame | None:
-    """``frame_for`` with the French notices a page needs (empty base, no snapshot yet);
-    None (with a message) when nothing can be shown."""
+def selection(ctx: Context) -> StatusAt | None:
+    """The statuses of the user's choices, with the French notices a page needs (empty
+    base, no snapshot yet); None (with a message) when nothing can be shown."""
     if not ctx.ready:
         st.info("La base est vide : ouvrez la page « Premier lancement ».")
         return None
-    frame = None
+    at = None
     with render.guard("le statut de publication"):
-        frame = frame_for(ctx)
-        if ctx.snapshots is not None and ctx.snapshots.empty:
+        at = ctx.status_at()
+        if not at.has_status:
             st.info("Aucune collecte n'est encore enregistrée : seule l'obligation est "
                     "affichée. Lancez `python -m odlab_compliance harvest`.")
-    return frame
+    return at
 
 
 def trend(ctx: Context) -> pd.DataFrame:
-    """The territory's figures at each snapshot (oldest first, at most 12)."""
-    snaps = ctx.snapshots
-    if snaps is None or snaps.empty:
-        return pd.DataFrame(columns=["snapshot", "taux", "publiant", "obligees", "inconnu"])
-    ident, date_col = snapshot_columns(snaps)
-    ordered = snaps.sort_values(date_col) if date_col else snaps
-    frames: dict[str, pd.DataFrame] = {}
-    for _, row in ordered.tail(MAX_TREND_POINTS).iterrows():
-        value = row[ident]
-        value = value.item() if hasattr(value, "item") else value
-        # Two short lines under each point instead of one long slanted label.
-        frames[snapshot_label(row, date_col).replace(" · ", "<br>")] = ctx.status(value)
-    return terr.trend(frames, ctx.territory)
+    """The territory's figures at each snapshot (oldest first, the last 12)."""
+    return cache.series(ctx.sig, ctx.territory, ctx.rule).tail(MAX_TREND_POINTS)
 
 
 def _percent_columns(out: pd.DataFrame, columns: tuple[str, ...], display: bool) -> None:
@@ -68,12 +53,12 @@ def _percent_columns(out: pd.DataFrame, columns: tuple[str, ...], display: bool)
 
 def by_type_table(by_type: pd.DataFrame, display: bool = True) -> pd.DataFrame:
     """Figures per type family; ``display`` formats rates the French way (else numbers)."""
-    out = by_type[["libelle", "obligees", "publie", "publie_via_tiers", "non_publie", "inconnu",
-                   "taux", "a_verifier"]].copy()
+    out = by_type[["libelle", "obligees", "publiant", "n_via_tiers", "n_non_publie",
+                   "n_inconnu", "taux", "a_verifier"]].copy()
     _percent_columns(out, ("taux",), display)
-    return out.rename(columns={"libelle": "Type", "obligees": "Obligées", "publie": "Publient",
-                               "publie_via_tiers": "Via plateforme partagée",
-                               "non_publie": "Ne publient pas", "inconnu": "Inconnu",
+    return out.rename(columns={"libelle": "Type", "obligees": "Obligées", "publiant": "Publient",
+                               "n_via_tiers": "dont via une plateforme partagée",
+                               "n_non_publie": "Ne publient pas", "n_inconnu": "Statut inconnu",
                                "taux": "Taux" if display else "Taux (%)",
                                "a_verifier": "À vérifier"})
 
@@ -94,16 +79,16 @@ def ranking_table(rank: pd.DataFrame, display: bool = True) -> pd.DataFrame:
     _percent_columns(out, ("taux", "couverture"), display)
     suffix = "" if display else " (%)"
     return out.rename(columns={"code": "Code", "nom": "Nom", "obligees": "Obligées",
-                               "publiant": "Publient", "inconnu": "Inconnu",
+                               "publiant": "Publient", "n_inconnu": "Statut inconnu",
                                "taux": "Taux" + suffix,
                                "couverture": "Population couverte" + suffix})
 
 
-def no_agents_notice(summary: dict) -> None:
+def no_agents_notice(figures: figs.Figures) -> None:
     """Under the legal rule, without agent counts everyone is « à vérifier »: say why and
     what to do, instead of showing empty figures."""
-    if summary["a_verifier"] and not summary["obligees"]:
-        st.info(f"{summary['a_verifier']} collectivité(s) sont « à vérifier » : aucun effectif "
+    if figures.a_verifier and not figures.obligees:
+        st.info(f"{nombre(figures.a_verifier)} collectivité(s) sont « à vérifier » : aucun effectif "
                 "d'agents n'est chargé, et la loi exige 3 500 habitants ET 50 agents. Importez "
                 "les effectifs (`python -m odlab_compliance agents import FICHIER`) ou choisissez "
                 "la règle de l'Observatoire dans le menu de gauche.", icon=":material/info:")
@@ -111,12 +96,12 @@ def no_agents_notice(summary: dict) -> None:
 
 def obliged_list(local: pd.DataFrame) -> pd.DataFrame:
     """Obliged (and to-check) collectivités of the territory, French labels, by name."""
-    part = local[local["obligation"].isin(["obligee", "a_verifier"])]
+    part = local[local["obligation"].isin([vocab.OBLIGEE, vocab.A_VERIFIER])]
     cols = [c for c in LIST_COLUMNS if c in part.columns]
     out = part[cols].copy()
-    out["obligation"] = out["obligation"].map(terr.OBLIGATION_LABELS)
+    out["obligation"] = vocab.OBLIGATION.labelled(out["obligation"])
     if "statut" in out.columns:
-        out["statut"] = out["statut"].map(lambda v: terr.STATUS_LABELS.get(v, "—"))
+        out["statut"] = vocab.STATUT.labelled(out["statut"])
     out = out.sort_values(["type", "nom"]) if len(out) else out
     return out.rename(columns=LIST_COLUMNS).reset_index(drop=True)
 
@@ -142,12 +127,13 @@ def rate_map_figure(ctx: Context, frame: pd.DataFrame, level: str, basemap: bool
         areas_ref = areas_ref[areas_ref["region"].eq(ctx.territory.code)]
     # Every area is drawn; one without obliged collectivités has no rate (grey).
     rates = pd.DataFrame({"code": areas_ref["code"].astype(str)}).merge(
-        terr.rates(local, level, names), on="code", how="left")
+        figs.rates(local, level, names), on="code", how="left")
     rates["nom"] = rates["code"].map(names).fillna(rates["nom"])
     rates[["obligees", "publiant"]] = rates[["obligees", "publiant"]].fillna(0)
     codes = tuple(rates["code"])
     areas = cache_geojson(ctx, level, codes)
-    communes = local[local["type"].eq("COM") & local["obligation"].isin(["obligee", "a_verifier"])]
+    communes = local[local["type"].eq("COM")
+                     & local["obligation"].isin([vocab.OBLIGEE, vocab.A_VERIFIER])]
     points = with_centroids(ctx, communes)
     outline = cache_geojson(ctx, "REG", None) if level == "DEP" and ctx.territory.level == "FR" \
         else None
@@ -170,10 +156,10 @@ def _cached_map(sig, vintage: int, rule: str, snapshot: object,  # noqa: ANN001,
 
     ctx = Context(settings=load_settings(), sig=sig, vintage=vintage, territory=territory,
                   rule=rule, snapshot=snapshot, ready=True)
-    from odlab_compliance.ui import cache
-
-    ctx.snapshots = cache.snapshots(sig)
-    frame = frame_for(ctx)
+    at = ctx.status_at()
+    # Names, outlines and centroids of the vintage that judges the snapshot.
+    ctx.vintage = at.vintage.vintage
+    frame = at.whole
     if kind == "rate":
         return rate_map_figure(ctx, frame, arg, basemap)
     return commune_map_figure(ctx, frame, arg, basemap)
@@ -237,20 +223,8 @@ def default_siren(ctx: Context, frame: pd.DataFrame) -> str | None:
 
 
 def history(ctx: Context, siren: str) -> pd.DataFrame:
-    """The collectivité's status at each snapshot (oldest first)."""
-    snaps = ctx.snapshots
-    rows = []
-    if snaps is not None and not snaps.empty:
-        ident, date_col = snapshot_columns(snaps)
-        ordered = snaps.sort_values(date_col) if date_col else snaps
-        for _, snap in ordered.tail(MAX_TREND_POINTS).iterrows():
-            value = snap[ident]
-            frame = ctx.status(value.item() if hasattr(value, "item") else value)
-            me = frame[frame["siren"].eq(siren)]
-            rows.append({"snapshot": snapshot_label(snap, date_col),
-                         "statut": me["statut"].iloc[0] if len(me) else None,
-                         "nb_jeux": me["nb_jeux"].iloc[0] if len(me) and "nb_jeux" in me else None})
-    return pd.DataFrame(rows, columns=["snapshot", "statut", "nb_jeux"])
+    """The collectivité's status at each snapshot (oldest first, the last 12)."""
+    return cache.history(ctx.sig, ctx.rule, (siren,)).tail(MAX_TREND_POINTS)
 
 
 EVIDENCE_LABELS = {"title": "Jeu de données", "url": "Lien", "platform": "Plateforme",
@@ -277,15 +251,12 @@ JOURNAL_LABELS = {"run_id": "N°", "kind": "Type", "status": "Résultat", "start
                   "sources_ok": "Sources lues", "sources_failed": "Sources en échec",
                   "item_errors": "Erreurs d'éléments", "failures": "Échecs", "message": "Message",
                   "erreurs": "Premières erreurs"}
-RUN_STATUS = {"done": "terminée", "done-errors": "terminée avec erreurs", "failed": "échouée",
-              "running": "en cours"}
 
 
 def journal_table(journal: pd.DataFrame) -> pd.DataFrame:
     out = journal[[c for c in JOURNAL_LABELS if c in journal.columns]].copy()
     if "status" in out.columns:
-        out["status"] = out["status"].map(lambda v: RUN_STATUS.get(v, v))
+        out["status"] = vocab.RUN_STATUS.labelled(out["status"])
     if "kind" in out.columns:
-        out["kind"] = out["kind"].map(lambda v: {"harvest": "collecte",
-                                                 "observatoire": "édition Observatoire"}.get(v, v))
+        out["kind"] = vocab.SNAPSHOT_KIND.labelled(out["kind"])
     return out.rename(columns=JOURNAL_LABELS)

@@ -1,12 +1,9 @@
--- One row per visible snapshot (finished run: done or done-errors), newest first.
-SELECT run_id AS snapshot,
+-- One row per visible snapshot (a finished run: status bound to the visible run statuses,
+-- vocab.VISIBLE_RUNS), newest first. A snapshot's id is the id of the run that wrote it.
+SELECT run_id        AS snapshot_id,
        snapshot_date AS date_snapshot,
        kind,
-       status,
-       territory,
-       started_at,
-       ended_at,
-       base_run_id
+       territory
 FROM harvest_run
-WHERE status IN ('done', 'done-errors')
+WHERE status IN (?, ?)
 ORDER BY snapshot_date DESC, run_id DESC

@@ -1,4 +1,5 @@
--- One row: the number of finished harvest runs (snapshots the dashboard can show).
+-- One row: the number of visible snapshots (finished runs; statuses bound from
+-- vocab.VISIBLE_RUNS).
 SELECT count(*)
 FROM harvest_run
-WHERE status IN ('done', 'done-errors')
+WHERE status IN (?, ?)

@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime
 import duckdb
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 
-VISIBLE = ("done", "done-errors")
+VISIBLE = vocab.VISIBLE_RUNS
 INTERRUPTED_MESSAGE = "interrompu : le processus s'est arrêté avant la fin du moissonnage"
 
 
@@ -46,13 +46,13 @@ def _pid_alive(pid: int | None, host: str | None) -> bool:
 
 def recover_stale(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Mark ``failed`` the running rows whose process is gone; return their ids."""
-    rows = con.execute(
-        "SELECT run_id, pid, host FROM harvest_run WHERE status = 'running'").fetchall()
+    rows = con.execute("SELECT run_id, pid, host FROM harvest_run WHERE status = ?",
+                       [vocab.RUN_RUNNING]).fetchall()
     stale = [r[0] for r in rows if not _pid_alive(r[1], r[2])]
     for run_id in stale:
         con.execute(
-            "UPDATE harvest_run SET status = 'failed', ended_at = ?, message = ? WHERE run_id = ?",
-            [now(), INTERRUPTED_MESSAGE, run_id])
+            "UPDATE harvest_run SET status = ?, ended_at = ?, message = ? WHERE run_id = ?",
+            [vocab.RUN_FAILED, now(), INTERRUPTED_MESSAGE, run_id])
     return stale
 
 
@@ -63,8 +63,8 @@ def start_run(con: duckdb.DuckDBPyConnection, kind: str, sources: list[str], *,
         recover_stale(con)
         row = con.execute(
             "INSERT INTO harvest_run (kind, started_at, status, snapshot_date, sources, territory,"
-            " pid, host) VALUES (?, ?, 'running', ?, ?, ?, ?, ?) RETURNING run_id",
-            [kind, now(), snapshot_date or now().date(), json.dumps(sources), territory,
+            " pid, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING run_id",
+            [kind, now(), vocab.RUN_RUNNING, snapshot_date or now().date(), json.dumps(sources), territory,
              os.getpid(), socket.gethostname()]).fetchone()
     return int(row[0])
 
@@ -83,10 +83,11 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, status: str, *,
 def fail_run(con: duckdb.DuckDBPyConnection, run_id: int, message: str) -> None:
     """Close a run that produced no snapshot (the previous one stays current)."""
     with db.transaction(con):
-        finish_run(con, run_id, "failed", message=message)
+        finish_run(con, run_id, vocab.RUN_FAILED, message=message)
 
 
-def latest_visible(con: duckdb.DuckDBPyConnection, kind: str = "harvest") -> int | None:
+def latest_visible(con: duckdb.DuckDBPyConnection, kind: str = vocab.KIND_HARVEST
+                   ) -> int | None:
     """Id of the most recent finished snapshot of ``kind`` (None when there is none)."""
     row = con.execute(
         "SELECT max(run_id) FROM harvest_run WHERE kind = ? AND status IN (?, ?)",
@@ -97,6 +98,12 @@ def latest_visible(con: duckdb.DuckDBPyConnection, kind: str = "harvest") -> int
 def runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every run, newest first, with its sources' outcomes and error counts."""
     return con.execute(db.sql("harvest_runs")).df()
+
+
+def runs_with_errors(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``runs`` plus the first item errors of each run (``erreurs``)."""
+    errs = con.execute(db.sql("harvest_error_summary")).df()
+    return runs(con).merge(errs, on="run_id", how="left")
 
 
 def errors(con: duckdb.DuckDBPyConnection, run_id: int) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from odlab_compliance import vocab
 from odlab_compliance.config import load_settings
 from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.identifiers import siren_problem
@@ -87,12 +88,12 @@ def _platform_by_name(name: str, portals: Sequence[Portal]) -> Portal | None:
 def statut_of(siren: str, org_type: str | None, via: str, platform: Portal | None) -> str:
     """publie_via_tiers: only a shared platform run by another body; publie otherwise."""
     if via != "ptf" or platform is None or not platform.shared:
-        return "publie"
+        return vocab.PUBLIE
     if platform.owner_siren:
-        return "publie" if platform.owner_siren == siren else "publie_via_tiers"
+        return vocab.PUBLIE if platform.owner_siren == siren else vocab.VIA_TIERS
     if org_type and platform.porteur_type:
-        return "publie" if org_type == platform.porteur_type else "publie_via_tiers"
-    return "publie_via_tiers"
+        return vocab.PUBLIE if org_type == platform.porteur_type else vocab.VIA_TIERS
+    return vocab.VIA_TIERS
 
 
 def _via_2022(url: str, id_datagouv: str, techno: str) -> str:

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import requests
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.http import RateLimiter, make_session
 from odlab_compliance.ingest import matching
@@ -120,7 +120,7 @@ class _Context:
 
 def _read_context(con: duckdb.DuckDBPyConnection, settings: Settings, sources: list[str],
                   territory: Territory | None) -> _Context:
-    base = journal.latest_visible(con, "harvest")
+    base = journal.latest_visible(con, vocab.KIND_HARVEST)
     portals: list[Any] = []
     portals_error = None
     if "portals" in sources:
@@ -137,7 +137,7 @@ def _read_context(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
         decisions=matching.load_decisions(con),
         portals=portals, portals_error=portals_error)
     # Opened last: an error while reading the context leaves no "running" row behind.
-    run_id = journal.start_run(con, "harvest", sources,
+    run_id = journal.start_run(con, vocab.KIND_HARVEST, sources,
                                territory=str(territory) if territory else None)
     return _Context(run_id=run_id, **context)
 
@@ -185,14 +185,14 @@ def run_harvest(settings: Settings | None = None, *, sources: list[str] | None =
     if unknown:
         raise ValueError(f"source inconnue : {', '.join(unknown)} (connues : {', '.join(SOURCES)})")
     terr = Territory.from_cli(territory, HARVEST_LEVELS) if territory else None
-    result = RunResult(None, "done")
+    result = RunResult(None, vocab.RUN_DONE)
     if "observatoire" in wanted:
         # Asked for explicitly, a missing edition file is a failure; as part of "all
         # sources" (a nightly job) it is a warning, or the job would fail every night.
         result.outcomes.extend(import_observatoire(settings, strict=sources is not None))
     live = [s for s in wanted if s != "observatoire"]
     if not live:
-        result.status = "done-errors" if result.failed_sources else "done"
+        result.status = vocab.RUN_DONE_ERRORS if result.failed_sources else vocab.RUN_DONE
         return result
     with db.connect(settings) as con:
         ctx = _read_context(con, settings, live, terr)
@@ -204,8 +204,8 @@ def run_harvest(settings: Settings | None = None, *, sources: list[str] | None =
         with db.connect(settings) as con:
             journal.fail_run(con, ctx.run_id, f"échec du moissonnage : {exc!r}")
         raise
-    if result.status == "done" and result.failed_sources:
-        result.status = "done-errors"
+    if result.status == vocab.RUN_DONE and result.failed_sources:
+        result.status = vocab.RUN_DONE_ERRORS
     return result
 
 
@@ -227,8 +227,8 @@ def _run(settings: Settings, ctx: _Context, result: RunResult, live: list[str],
         with db.connect(settings) as con:
             with db.transaction(con):
                 save.save_outcomes(con, ctx.run_id, outcomes)
-                journal.finish_run(con, ctx.run_id, "failed", message=message)
-        result.status, result.message = "failed", message
+                journal.finish_run(con, ctx.run_id, vocab.RUN_FAILED, message=message)
+        result.status, result.message = vocab.RUN_FAILED, message
         return
     pub_df = save.publishers_frame(publishers)
     ds_df = save.datasets_frame(datasets)
@@ -352,7 +352,8 @@ def import_observatoire(settings: Settings, sources: list[Any] | None = None,
         edition_date = _edition_date(edition, src.vintage)
         outcome = SourceOutcome(key, ok=True, items=len(edition))
         with db.connect(settings) as con:
-            run_id = journal.start_run(con, "observatoire", [key], snapshot_date=edition_date)
+            run_id = journal.start_run(con, vocab.KIND_OBSERVATOIRE, [key],
+                                       snapshot_date=edition_date)
             save.save_observatoire(con, run_id, edition.reindex(columns=save.OBSERVATOIRE_COLUMNS),
                                    outcome)
         out.append(outcome)
@@ -377,8 +378,8 @@ def _edition_reader(settings: Settings, read_edition: Callable[..., pd.DataFrame
 def _edition_imported(con: duckdb.DuckDBPyConnection, key: str) -> bool:
     row = con.execute(
         "SELECT count(*) FROM harvest_run r JOIN harvest_source s USING (run_id)"
-        " WHERE r.kind = 'observatoire' AND r.status IN ('done', 'done-errors')"
-        " AND s.source_key = ?", [key]).fetchone()
+        " WHERE r.kind = ? AND r.status IN (?, ?) AND s.source_key = ?",
+        [vocab.KIND_OBSERVATOIRE, *vocab.VISIBLE_RUNS, key]).fetchone()
     return bool(row and row[0])
 
 

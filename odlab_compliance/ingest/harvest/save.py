@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.ingest.harvest import journal
 from odlab_compliance.ingest.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
 
@@ -123,7 +123,7 @@ def save_snapshot(con: duckdb.DuckDBPyConnection, run_id: int, *,
     carry = carry or Carry()
     failed = [o for o in outcomes if o.failed]
     item_errors = sum(len(o.item_errors) for o in outcomes)
-    status = "done-errors" if failed or item_errors else "done"
+    status = vocab.RUN_DONE_ERRORS if failed or item_errors else vocab.RUN_DONE
     with db.transaction(con):
         _insert(con, "harvest_publisher", PUBLISHER_COLUMNS, run_id, publishers)
         _insert(con, "harvest_dataset", DATASET_COLUMNS, run_id, datasets)
@@ -156,7 +156,7 @@ def save_outcomes(con: duckdb.DuckDBPyConnection, run_id: int,
 def save_observatoire(con: duckdb.DuckDBPyConnection, run_id: int, edition: pd.DataFrame,
                       outcome: SourceOutcome) -> str:
     """An Observatoire edition as a dated snapshot of its own."""
-    status = "done-errors" if outcome.item_errors else "done"
+    status = vocab.RUN_DONE_ERRORS if outcome.item_errors else vocab.RUN_DONE
     with db.transaction(con):
         _insert(con, "harvest_observatoire", OBSERVATOIRE_COLUMNS, run_id, edition)
         save_outcomes(con, run_id, [outcome])

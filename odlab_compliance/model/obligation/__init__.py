@@ -9,7 +9,6 @@
 from odlab_compliance.model.obligation.engine import (
     A_VERIFIER,
     NON_OBLIGEE,
-    OBLIGATION_LABELS,
     OBLIGATIONS,
     OBLIGEE,
     evaluate,
@@ -29,7 +28,7 @@ from odlab_compliance.model.obligation.table import (
 )
 
 __all__ = [
-    "A_VERIFIER", "NON_OBLIGEE", "OBLIGATIONS", "OBLIGATION_LABELS", "OBLIGEE",
+    "A_VERIFIER", "NON_OBLIGEE", "OBLIGATIONS", "OBLIGEE",
     "OUTPUT_COLUMNS", "Rule", "VintageNotLoaded", "evaluate", "get_rule", "list_rules",
     "loaded_vintages", "obligations", "parameter_docs", "rule_ids",
 ]

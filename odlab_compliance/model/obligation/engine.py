@@ -1,6 +1,6 @@
 """The obligation test: one pure function, ``evaluate(df, rule)``.
 
-The law (DOMAIN.md §1): obliged when ≥ 3,500 inhabitants AND ≥ 50 agents. Each row is
+The law (art. L312-1-1 and D312-1-1-1 CRPA, see docs/obligation.md): obliged when ≥ 3,500 inhabitants AND ≥ 50 agents. Each row is
 judged on two tests, each giving "at or above", "below", "unknown" or (population of a
 grouping, département, région) "not applicable"; the rule's ``effectif`` mode says how
 an unknown agent count is treated. The motif is written for a mayor: the figures, their
@@ -14,6 +14,7 @@ from functools import cache
 
 import pandas as pd
 
+from odlab_compliance import vocab
 from odlab_compliance.fmt import is_missing, nombre
 from odlab_compliance.ingest.agents.bands import BANDS, UNKNOWN
 from odlab_compliance.model.obligation.registry import (
@@ -26,11 +27,8 @@ from odlab_compliance.model.obligation.registry import (
 _INT_INPUTS = frozenset({"population_totale", "population_municipale", "annee_population",
                          "agents_min", "agents_max", "agents_annee"})
 
-OBLIGEE = "obligee"
-NON_OBLIGEE = "non_obligee"
-A_VERIFIER = "a_verifier"
-OBLIGATIONS = (OBLIGEE, NON_OBLIGEE, A_VERIFIER)
-OBLIGATION_LABELS = {OBLIGEE: "Obligée", NON_OBLIGEE: "Non obligée", A_VERIFIER: "À vérifier"}
+OBLIGEE, NON_OBLIGEE, A_VERIFIER = vocab.OBLIGEE, vocab.NON_OBLIGEE, vocab.A_VERIFIER
+OBLIGATIONS = vocab.OBLIGATIONS
 
 # Columns read by evaluate(); absent ones count as empty (only ``type`` is required).
 INPUT_COLUMNS = ("type", "statut_particulier", "population_totale", "population_municipale",

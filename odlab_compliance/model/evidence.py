@@ -1,0 +1,241 @@
+"""The evidence of publication in a snapshot: which datasets are attributed to which
+collectivité, which count, and which sources a collectivité depends on failed.
+
+Rules (``model.status.STATUS_RULES``): a dataset counts unless archived, deleted, or State
+data re-published by a portal; a dataset harvested by data.gouv.fr from a portal already
+counted (``harvest.domain``) is counted once in ``nb_jeux``. A dataset goes to the
+collectivité its publisher is matched to (human decisions applied at read time), or to the
+SIREN the source itself gives (Observatoire, DCAT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from odlab_compliance import db, vocab
+from odlab_compliance.ingest import matching
+from odlab_compliance.model.snapshots import Snapshot
+
+
+@dataclass
+class Evidence:
+    """What a snapshot says of each SIREN, and why some cannot be known.
+
+    ``found``: one row per SIREN with counted datasets (or listed in an edition);
+    ``everyone``: a reason that makes every collectivité without evidence unknown (a
+    failed national source), else None; ``per_siren``: such reasons per SIREN (a failed
+    portal that hosts it, a failed organisation of its own)."""
+
+    found: pd.DataFrame
+    everyone: str | None = None
+    per_siren: dict[str, str] = field(default_factory=dict)
+
+
+def effective_matches(con: duckdb.DuckDBPyConnection, run_id: int) -> pd.DataFrame:
+    """The snapshot's matches with the CURRENT human decisions applied (a decision taken
+    after the harvest shows at once, without harvesting again)."""
+    matches = con.execute(
+        "SELECT source, publisher_id, siren, method, confidence, decision, flags"
+        " FROM harvest_match WHERE run_id = ?", [run_id]).df()
+    decisions = matching.load_decisions(con)
+    if not decisions.empty:
+        pubs = con.execute("SELECT DISTINCT source, publisher_id FROM harvest_publisher"
+                           " WHERE run_id = ?", [run_id]).df()
+        rows = matching.apply_decisions(matches.to_dict("records"), pubs, decisions)
+        matches = pd.DataFrame(rows, columns=matches.columns)
+    accepted = matches[matches["decision"].isin(matching.ACCEPTED)]
+    return accepted[["source", "publisher_id", "siren"]].drop_duplicates()
+
+
+def attributed_datasets(datasets: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, SIREN): by the publisher's match, else the source's own SIREN
+    hint (Observatoire, DCAT). Pure."""
+    by_match = datasets.merge(matches, on=["source", "publisher_id"], how="inner")
+    hinted = datasets[datasets["siren_hint"].notna() & (datasets["siren_hint"] != "")]
+    hinted = hinted.assign(siren=hinted["siren_hint"])
+    out = pd.concat([by_match, hinted], ignore_index=True)
+    return out.drop_duplicates(["source", "dataset_id", "siren"]).reset_index(drop=True)
+
+
+_HOST_RE = r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)"
+
+
+def _hosts(urls: pd.Series) -> pd.Series:
+    return urls.astype("string").str.extract(_HOST_RE, expand=False).str.lower()
+
+
+def _counted(d: pd.DataFrame) -> pd.Series:
+    return ~(d["archived"].fillna(False).astype(bool) | d["deleted"].fillna(False).astype(bool)
+             | d["state_data"].fillna(False).astype(bool))
+
+
+def _own(d: pd.DataFrame, platforms: pd.DataFrame) -> pd.Series:
+    """Is each attributed dataset on the collectivité's own organisation or portal?
+    data.gouv.fr: its own organisation. A portal: its owner is the collectivité; with no
+    known owner, a portal that carries one collectivité only."""
+    owner = d["platform_id"].map(dict(zip(platforms["platform_id"], platforms["owner_siren"],
+                                          strict=False)))
+    single = d["platform_id"].map(d.groupby("platform_id")["siren"].nunique()) == 1
+    known = owner.notna() & (owner.astype("string") != "")
+    is_dg = d["source"] == vocab.SOURCE_DATAGOUV
+    return (is_dg | (known & (owner == d["siren"])) | (~known & single)).astype(bool)
+
+
+def _joined(pairs: pd.DataFrame, col: str, sep: str) -> pd.Series:
+    """Sorted distinct values of ``col`` per SIREN, joined with ``sep``."""
+    pairs = pairs.dropna(subset=[col])
+    pairs = pairs[pairs[col] != ""].drop_duplicates(["siren", col]).sort_values(["siren", col])
+    return pairs.groupby("siren")[col].agg(sep.join)
+
+
+def summarize(attributed: pd.DataFrame, platforms: pd.DataFrame, scdl: set[str],
+              snapshot_date: date) -> pd.DataFrame:
+    """One row per SIREN with counted datasets: counts, dates, platforms, schemas. Pure."""
+    cols = ["siren", "nb_jeux", "nb_jeux_datagouv", "nb_jeux_portails", "derniere_mise_a_jour",
+            "plateformes", "schemas_scdl", "own"]
+    d = attributed[_counted(attributed)].copy() if not attributed.empty else attributed
+    if d.empty:
+        return pd.DataFrame(columns=cols)
+    d["own"] = _own(d, platforms)
+    d["is_dg"] = d["source"] == vocab.SOURCE_DATAGOUV
+    d["platform"] = d["platform_url"].where(d["platform_url"].notna(), d["publisher_url"])
+    # Hosts of the portals where each SIREN has datasets: a data.gouv.fr copy harvested
+    # from one of them (harvest.domain) is the same dataset, counted once.
+    portal = d[~d["is_dg"]]
+    hosts = pd.concat([
+        pd.DataFrame({"siren": portal["siren"], "host": _hosts(portal["platform_url"])}),
+        pd.DataFrame({"siren": portal["siren"], "host": _hosts(portal["url"])}),
+    ]).dropna().drop_duplicates()
+    keys = pd.MultiIndex.from_frame(hosts[["siren", "host"]].astype(object))
+    probe = pd.MultiIndex.from_arrays([d["siren"].astype(object),
+                                       d["harvest_domain"].astype(object)])
+    d["counted_once"] = ~(d["is_dg"] & d["harvest_domain"].notna() & probe.isin(keys))
+    d["last_update"] = pd.to_datetime(d["last_update"])
+    g = d.groupby("siren")
+    out = pd.DataFrame({
+        "nb_jeux": g["counted_once"].sum().astype(int),
+        "nb_jeux_datagouv": g["is_dg"].sum().astype(int),
+        "nb_jeux_portails": (~d["is_dg"]).groupby(d["siren"]).sum().astype(int),
+        "derniere_mise_a_jour": g["last_update"].max(),
+        "own": g["own"].any(),
+    })
+    out["plateformes"] = _joined(d[["siren", "platform"]], "platform", " | ")
+    schemas = d[["siren", "schemas"]].dropna()
+    schemas = schemas.assign(schemas=schemas["schemas"].str.split(",")).explode("schemas")
+    keep = schemas["schemas"].isin(scdl) if scdl else schemas["schemas"].str.startswith("scdl/")
+    out["schemas_scdl"] = _joined(schemas[keep.fillna(False)], "schemas", ",")
+    return out.reset_index()[cols]
+
+
+def failed_dependencies(con: duckdb.DuckDBPyConnection, run_id: int, matches: pd.DataFrame,
+                        platforms: pd.DataFrame) -> tuple[str | None, dict[str, str]]:
+    """(reason that applies to everyone, or None; reason per SIREN) from failed sources."""
+    outcomes = con.execute("SELECT source_key, ok, error FROM harvest_source WHERE run_id = ?",
+                           [run_id]).df()
+    errors = con.execute("SELECT source_key, item, message FROM harvest_error"
+                         " WHERE run_id = ? AND item IS NOT NULL", [run_id]).df()
+    everyone = None
+    dg = outcomes[outcomes["source_key"] == vocab.SOURCE_DATAGOUV]
+    if dg.empty:
+        everyone = "data.gouv.fr n'a pas été moissonné dans cet instantané"
+    elif not bool(dg["ok"].iloc[0]):
+        everyone = f"data.gouv.fr a échoué : {dg['error'].iloc[0]}"
+    for key in ("portals",):
+        bad = outcomes[(outcomes["source_key"] == key) & ~outcomes["ok"]]
+        if not bad.empty and everyone is None:
+            everyone = f"moissonnage des portails en échec : {bad['error'].iloc[0]}"
+    per: dict[str, str] = {}
+    failed_portals = outcomes[outcomes["source_key"].str.startswith("portal:") & ~outcomes["ok"]]
+    for p in failed_portals.itertuples():
+        pid = p.source_key.split(":", 1)[1]
+        plat = platforms[platforms["platform_id"] == pid]
+        sirens: set[str] = set()
+        if not plat.empty:
+            row = plat.iloc[0]
+            sirens |= set(str(row["hosted"] or "").split(",")) - {""}
+            if isinstance(row["owner_siren"], str):
+                sirens.add(row["owner_siren"])
+        for s in sirens:
+            per.setdefault(s, f"le portail {pid} a échoué : {p.error}")
+    concerned = matches[matches["publisher_id"].isin(errors["item"])]
+    owners = concerned.groupby("publisher_id")["siren"].agg(set).to_dict()
+    for e in errors.itertuples():
+        item = str(e.item)
+        targets = set(owners.get(item, set()))
+        if item.startswith("siret:"):
+            targets.add(item[6:15])
+        for s in targets:
+            per.setdefault(s, f"{e.source_key} : {e.message}")
+    return everyone, per
+
+
+def harvest_evidence(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> Evidence:
+    """The evidence of a harvest snapshot: one row per SIREN with counted datasets, and
+    the failed dependencies."""
+    run_id = snap.id
+    datasets = con.execute(db.sql("status_datasets"), {"run": run_id}).df()
+    matches = effective_matches(con, run_id)
+    platforms = con.execute("SELECT platform_id, owner_siren, hosted FROM harvest_platform"
+                            " WHERE run_id = ?", [run_id]).df()
+    scdl = {r[0] for r in con.execute(
+        "SELECT schema_name FROM harvest_scdl_schema WHERE run_id = ?", [run_id]).fetchall()}
+    summary = summarize(attributed_datasets(datasets, matches), platforms, scdl, snap.date)
+    summary["statut"] = [vocab.PUBLIE if own else vocab.VIA_TIERS for own in summary["own"]]
+    summary["statut_detail"] = None
+    everyone, per = failed_dependencies(con, run_id, matches, platforms)
+    return Evidence(summary.drop(columns=["own"]), everyone, per)
+
+
+def observatoire_evidence(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> Evidence:
+    """One row per SIREN listed in an Observatoire edition (no failed dependency: the
+    edition is a file, read whole or not at all)."""
+    df = con.execute(
+        "SELECT siren, statut, nb_jeux_ptf, nb_jeux_datagouv, url_plateforme, plateforme"
+        " FROM harvest_observatoire WHERE run_id = ?", [snap.id]).df()
+    df = df.drop_duplicates("siren")
+    ptf = pd.to_numeric(df["nb_jeux_ptf"]).astype("Int64")
+    dg = pd.to_numeric(df["nb_jeux_datagouv"]).astype("Int64")
+    out = pd.DataFrame({
+        "siren": df["siren"],
+        # An edition without counts (2022) leaves them empty: absent is not zero.
+        "nb_jeux": ptf.add(dg, fill_value=0),
+        "nb_jeux_datagouv": dg,
+        "nb_jeux_portails": ptf,
+        "derniere_mise_a_jour": None,
+        "plateformes": df["url_plateforme"].where(df["url_plateforme"].notna(), df["plateforme"]),
+        "schemas_scdl": None,
+        "statut": df["statut"],
+        "statut_detail": "édition de l'Observatoire open data des territoires",
+    })
+    return Evidence(out)
+
+
+def datasets_of(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) -> pd.DataFrame:
+    """The datasets found for one collectivité: title, url, platform, last_update,
+    schemas, source, and whether each is counted (and why not)."""
+    cols = ["title", "url", "platform", "last_update", "schemas", "source", "publisher",
+            "counted", "reason"]
+    if snap.is_observatoire:
+        df = con.execute(
+            "SELECT nom AS title, url_plateforme AS url, plateforme AS platform,"
+            " NULL AS last_update, NULL AS schemas, ? AS source, nom AS publisher,"
+            " true AS counted, via AS reason FROM harvest_observatoire"
+            " WHERE run_id = ? AND siren = ?", [vocab.SOURCE_OBSERVATOIRE, snap.id, siren]).df()
+        return df.reindex(columns=cols)
+    datasets = con.execute(db.sql("status_datasets"), {"run": snap.id}).df()
+    d = attributed_datasets(datasets, effective_matches(con, snap.id))
+    d = d[d["siren"] == siren].copy()
+    if d.empty:
+        return pd.DataFrame(columns=cols)
+    d["platform"] = d["platform_url"].where(d["platform_url"].notna(), d["publisher_url"])
+    d["counted"] = _counted(d)
+    d["reason"] = ["archivé" if a else "supprimé" if x else "donnée de l'État republiée" if s
+                   else None for a, x, s in zip(d["archived"].fillna(False),
+                                                d["deleted"].fillna(False),
+                                                d["state_data"].fillna(False), strict=True)]
+    d = d.sort_values(["counted", "last_update"], ascending=[False, False])
+    return d.reindex(columns=cols).reset_index(drop=True)
