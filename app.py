@@ -14,9 +14,11 @@ st.set_page_config(page_title="Open data des collectivités", page_icon=":materi
                    layout="wide")
 
 ctx = shell.base_context()
-page = st.navigation(navigation.build(ctx.ready))
+sections = navigation.build(ctx.ready)
+# Streamlit's own menu is hidden: ours (shell.sidebar) carries the user's choices.
+page = st.navigation(sections, position="hidden")
 # After st.navigation: widgets of the entry script then keep their state across pages.
-ctx = shell.sidebar()
+ctx = shell.sidebar(sections)
 shell.banner(ctx)
 st.session_state[shell.VIA_APP_KEY] = True
 try:

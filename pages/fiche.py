@@ -20,7 +20,8 @@ choices = local.dropna(subset=["siren"]).sort_values("nom")
 labels = dict(zip(choices["siren"].astype(str),
                   choices["nom"].astype(str) + " (" + choices["type"].astype(str) + ")",
                   strict=True))
-wanted = st.query_params.get("siren") or views.default_siren(ctx, frame)
+default = views.default_siren(ctx, frame)
+wanted = st.query_params.get("siren") or default
 if wanted and wanted not in labels:
     me = frame[frame["siren"].eq(wanted)]
     if len(me):  # a link to a collectivité outside the selected territory still opens
@@ -34,7 +35,13 @@ if st.session_state.get("fiche_siren") not in options or st.session_state.get(
         "fiche_url") != wanted:
     st.session_state["fiche_siren"] = wanted if wanted in labels else options[0]
 siren = st.selectbox("Collectivité", options, key="fiche_siren", format_func=labels.get)
-st.query_params["siren"] = siren
+# The URL names the collectivité unless it is the territory's own (which ``t`` already
+# says): one history entry per choice, none for merely opening the sheet.
+in_url = st.query_params.get("siren")
+if siren != default and in_url != siren:
+    st.query_params["siren"] = siren
+elif siren == default and in_url not in (None, siren):
+    del st.query_params["siren"]
 st.session_state["fiche_url"] = siren
 
 row = frame[frame["siren"].eq(siren)].iloc[0].to_dict()
@@ -71,10 +78,11 @@ if evidence is None:
 elif ev.empty:
     st.caption("Aucun jeu de données trouvé pour cette collectivité dans cette collecte.")
 else:
-    shown = ev[[c for c in ev.columns if c in views.EVIDENCE_LABELS]]
+    shown = views.evidence_table(ev)
     render.table(shown, key="fiche_evidence", links=views.EVIDENCE_LINKS,
                  labels=views.EVIDENCE_LABELS)
-    render.downloads(ev, f"preuves-{siren}", key="fiche_evidence_dl")
+    render.downloads(shown.rename(columns=views.EVIDENCE_LABELS), f"preuves-{siren}",
+                     key="fiche_evidence_dl")
 
 st.subheader("Jeux prioritaires du Socle commun des données locales")
 grid = sheet.grille[["jeu", "libelle_etat", "jeux", "derniere_mise_a_jour", "schema"]]

@@ -69,7 +69,8 @@ due = due[due["siren"].isin(local["siren"])]
 if len(due):
     st.subheader(f"Actions à faire ({len(due)})")
     names = dict(zip(local["siren"], local["nom"], strict=False))
-    render.table(due.assign(nom=due["siren"].map(names))[
+    render.table(due.assign(nom=due["siren"].map(names),
+                            etape=vocab.ETAPE.labelled(due["etape"]))[
         ["siren", "nom", "etape", "prochaine_action", "contact", "derniere_note"]],
         key="suivi_due", labels=LABELS)
 

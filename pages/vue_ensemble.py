@@ -33,8 +33,8 @@ render.metric(c[5], "Statut inconnu", s.n_inconnu,
               help="Une source n'a pas pu être lue : ni conforme ni non conforme. "
                    "Exclues du taux.")
 views.no_agents_notice(s)
-if s.a_verifier and s.obligees:
-    st.caption(f"{nombre(s.a_verifier)} collectivité(s) à vérifier (nombre d'agents inconnu) "
+if s.n_a_verifier and s.obligees:
+    st.caption(f"{nombre(s.n_a_verifier)} collectivité(s) à vérifier (nombre d'agents inconnu) "
                "ne sont pas comptées parmi les obligées.")
 
 by_type = figs.by_type(local)

@@ -92,3 +92,37 @@ def frame(ref) -> pd.DataFrame:
     statut = {"213105554": "publie", "213100696": "publie_via_tiers", "213100440": "inconnu"}
     df["statut"] = df["siren"].map(statut).fillna("non_publie")
     return df
+
+
+# -- the national database built from the mirror (slow: built once per session) -------------
+
+@pytest.fixture(scope="session")
+def national_home(mirror_dir, tmp_path_factory) -> Path:
+    """``reference update`` 2026 and 2022 and the two Observatoire editions, from the
+    mirror, through the real command line (as a user builds it)."""
+    from odlab_compliance.cli import main
+
+    home = tmp_path_factory.mktemp("national")
+    mp = pytest.MonkeyPatch()
+    for k in list(os.environ):
+        if k.startswith("ODLAB_"):
+            mp.delenv(k)
+    mp.setenv("ODLAB_HOME", str(home))
+    mp.setenv("ODLAB_MIRROR_DIR", str(mirror_dir))
+    try:
+        assert main(["reference", "update", "--vintage", "2026"]) == 0
+        assert main(["reference", "update", "--vintage", "2022"]) == 0
+        assert main(["harvest", "--source", "observatoire", "--quiet"]) == 0
+    finally:
+        mp.undo()
+    return home
+
+
+@pytest.fixture
+def national(national_home, monkeypatch) -> Path:
+    """The environment of a test that reads the national database."""
+    for k in list(os.environ):
+        if k.startswith("ODLAB_"):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("ODLAB_HOME", str(national_home))
+    return national_home

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -131,3 +132,64 @@ def test_clicking_a_commune_opens_its_sheet(page, app_url):
     browser.wait_drawn(page)
     assert page.locator("h1").first.inner_text() == "Toulouse"
     assert browser.errors_on(page) == []
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar selectbox labelled ``label``, as a person does."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text=label)
+    wanted = page.get_by_role("option").filter(has_text=option).first
+    for _ in range(3):   # a rerun that redraws the sidebar may close the list: open again
+        box.get_by_role("combobox").click()
+        try:
+            wanted.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 (Playwright's timeout): try once more
+            browser.wait_drawn(page)
+    wanted.click()
+    page.wait_for_timeout(300)
+    browser.wait_drawn(page)
+
+
+def _shown(page, label: str) -> str:
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text=label)
+    return box.get_by_role("combobox").input_value()
+
+
+def test_choices_stay_chosen_through_the_menu_back_and_forward(page, app_url):
+    """A territory, a rule and an older snapshot chosen in the sidebar survive a click on
+    every page of the menu; the URL says them; back and forward step through pages."""
+    browser.open_page(page, app_url + "/")
+    _choose(page, "Région", "Occitanie")
+    _choose(page, "Département", "Haute-Garonne")
+    _choose(page, "Règle d'obligation", "Observatoire")
+    _choose(page, "Situation au", "31/12/2021")
+    wanted = {"t": "dep:31", "regle": "odf", "au": "1"}
+    visited = []
+    for link in page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"] a').all():
+        name = link.inner_text().strip()
+        if name == "Premier lancement":
+            continue
+        link.click()
+        page.wait_for_timeout(300)
+        browser.wait_drawn(page)
+        query = {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+        assert {k: query.get(k) for k in wanted} == wanted, (name, page.url)
+        assert "Haute-Garonne" in _shown(page, "Département"), name
+        assert "Observatoire" in _shown(page, "Règle d'obligation"), name
+        assert "31/12/2021" in _shown(page, "Situation au"), name
+        assert browser.errors_on(page) == [], name
+        visited.append(urlparse(page.url).path)
+    assert len(set(visited)) >= 8, visited
+    for expected in reversed(visited[:-1][-3:]):
+        page.go_back()
+        page.wait_for_timeout(300)
+        browser.wait_drawn(page)
+        assert urlparse(page.url).path == expected
+        assert "31/12/2021" in _shown(page, "Situation au")
+    page.go_forward()
+    page.wait_for_timeout(300)
+    browser.wait_drawn(page)
+    assert urlparse(page.url).path == visited[-3]
+    assert "odf" in page.url and "au=1" in page.url

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-import pandas as pd
-
 from odlab_compliance import db, vocab
 from odlab_compliance.cli.common import EXIT_FAILED, EXIT_INPUT, progress_factory
 from odlab_compliance.config import load_settings
+from odlab_compliance.fmt import date_fr, date_heure_fr
 from odlab_compliance.ingest.harvest import journal
 from odlab_compliance.ingest.harvest.run import HARVEST_LEVELS, SOURCES, run_harvest
 from odlab_compliance.territory import Territory
@@ -83,11 +82,11 @@ def _runs(args: argparse.Namespace) -> int:
         print("Aucun moissonnage.")
         return 0
     for r in df.itertuples():
-        end = r.ended_at if pd.notna(r.ended_at) else "—"
+        end = date_heure_fr(r.ended_at, vide="—")
         print(f"#{r.run_id}\t{vocab.SNAPSHOT_KIND.label(r.kind)}\t"
               f"{vocab.RUN_STATUS.label(r.status).lower()}\t"
-              f"{r.started_at} → {end}\tinstantané du {r.snapshot_date}\t"
-              f"{r.territory or 'national'}\tsources ok {r.sources_ok}, en échec "
+              f"{date_heure_fr(r.started_at)} → {end}\tinstantané du {date_fr(r.snapshot_date)}\t"
+              f"{r.territory or 'France entière'}\tsources ok {r.sources_ok}, en échec "
               f"{r.sources_failed}, erreurs {r.item_errors}")
         for text in (r.message, r.failures, r.erreurs):
             if isinstance(text, str) and text:

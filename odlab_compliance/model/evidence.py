@@ -20,6 +20,10 @@ from odlab_compliance import db, vocab
 from odlab_compliance.ingest import matching
 from odlab_compliance.model.snapshots import Snapshot
 
+# Where an Observatoire edition says an organisation publishes (its ``merge`` column).
+VIA_LABELS = {"ptf": "sur une plateforme locale", "datagouv": "sur data.gouv.fr",
+              "ptf+datagouv": "sur une plateforme locale et sur data.gouv.fr"}
+
 
 @dataclass
 class Evidence:
@@ -93,7 +97,7 @@ def _joined(pairs: pd.DataFrame, col: str, sep: str) -> pd.Series:
 
 
 def summarize(attributed: pd.DataFrame, platforms: pd.DataFrame, scdl: set[str],
-              snapshot_date: date) -> pd.DataFrame:
+              day: date) -> pd.DataFrame:
     """One row per SIREN with counted datasets: counts, dates, platforms, schemas. Pure."""
     cols = ["siren", "nb_jeux", "nb_jeux_datagouv", "nb_jeux_portails", "derniere_mise_a_jour",
             "plateformes", "schemas_scdl", "own"]
@@ -220,11 +224,13 @@ def datasets_of(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) -> p
     cols = ["title", "url", "platform", "last_update", "schemas", "source", "publisher",
             "counted", "reason"]
     if snap.is_observatoire:
+        # An edition lists the organisation and where it publishes, not its datasets.
         df = con.execute(
-            "SELECT nom AS title, url_plateforme AS url, plateforme AS platform,"
+            "SELECT NULL AS title, coalesce(url_plateforme, plateforme) AS platform,"
             " NULL AS last_update, NULL AS schemas, ? AS source, nom AS publisher,"
-            " true AS counted, via AS reason FROM harvest_observatoire"
+            " true AS counted, via FROM harvest_observatoire"
             " WHERE run_id = ? AND siren = ?", [vocab.SOURCE_OBSERVATOIRE, snap.id, siren]).df()
+        df["reason"] = df["via"].map(lambda v: VIA_LABELS.get(v, v))
         return df.reindex(columns=cols)
     datasets = con.execute(db.sql("status_datasets"), {"run": snap.id}).df()
     d = attributed_datasets(datasets, effective_matches(con, snap.id))

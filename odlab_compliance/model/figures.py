@@ -23,7 +23,7 @@ from odlab_compliance import territory as terr
 from odlab_compliance import vocab
 
 # Columns of ``figures_by`` (and fields of ``Figures``), in display order.
-COUNT_COLUMNS = ("collectivites", "obligees", "a_verifier", "n_publie", "n_via_tiers",
+COUNT_COLUMNS = ("collectivites", "obligees", "n_a_verifier", "n_publie", "n_via_tiers",
                  "n_non_publie", "n_inconnu", "population_obligee", "population_couverte")
 FIGURE_COLUMNS = (*COUNT_COLUMNS, "publiant", "connus", "taux", "couverture")
 
@@ -39,7 +39,7 @@ def rate(part: float | int | None, whole: float | int | None) -> float | None:
 class Figures:
     collectivites: int = 0
     obligees: int = 0
-    a_verifier: int = 0
+    n_a_verifier: int = 0
     n_publie: int = 0
     n_via_tiers: int = 0
     n_non_publie: int = 0
@@ -89,7 +89,7 @@ def _flags(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "collectivites": 1,
         "obligees": obliged,
-        "a_verifier": obligation.eq(vocab.A_VERIFIER).fillna(False).astype(bool),
+        "n_a_verifier": obligation.eq(vocab.A_VERIFIER).fillna(False).astype(bool),
         "n_publie": obliged & statut.eq(vocab.PUBLIE).fillna(False),
         "n_via_tiers": obliged & statut.eq(vocab.VIA_TIERS).fillna(False),
         "n_non_publie": obliged & statut.eq(vocab.NON_PUBLIE).fillna(False),

@@ -178,7 +178,7 @@ class StatusModel:
     def snapshot(self, ref: object = snaps.LATEST) -> Snapshot:
         return snaps.resolve(self.snapshots, ref)
 
-    def vintage_for(self, snap: Snapshot | None) -> VintageChoice:
+    def vintage_of(self, snap: Snapshot | None) -> VintageChoice:
         """The vintage that judges ``snap``; the newest one when there is no snapshot."""
         if snap is None:
             return snaps.vintage_for(pd.Timestamp.today().date(), self.vintages)
@@ -192,7 +192,7 @@ class StatusModel:
         overrides that choice (an explicit user request, e.g. ``export status
         --vintage``). With no snapshot at all, the obligations alone."""
         snap = self.snapshot(snapshot) if self.snapshots else None
-        choice = self.vintage_for(snap)
+        choice = self.vintage_of(snap)
         if vintage is not None and vintage != choice.vintage:
             choice = VintageChoice(int(vintage), False, f"Référentiel {vintage} choisi à la "
                                    f"place de celui en vigueur ({choice.vintage}).")

@@ -28,7 +28,7 @@ from odlab_compliance.textfile import sniff_delimiter, utf8_text
 COLUMNS: dict[str, str] = {
     "siren": "SIREN de la collectivité (9 chiffres, obligatoire)",
     "nom": "nom de la collectivité (ignoré, pour la lecture)",
-    "etape": "étape : " + ", ".join(STAGES),
+    "etape": "étape : " + ", ".join(STAGES.values()),
     "date": "date de la note ou du changement d'étape (jj/mm/aaaa)",
     "note": "texte de la note",
     "prochaine_action": "date de la prochaine action (jj/mm/aaaa)",

@@ -1,4 +1,11 @@
-"""The page registry: ``app.py`` hands it to ``st.navigation``.
+"""The page registry and the menu: ``app.py`` hands the pages to ``st.navigation`` (whose
+own menu is hidden) and ``menu`` draws the sidebar menu.
+
+Our menu is links that carry the user's choices (territory, rule, "as of"): a click opens
+the page with them in its URL in one step, so the address always describes what the page
+shows, a link opened in a new tab keeps them, and the browser's back and forward buttons
+step through pages (Streamlit's own menu drops the query string, and putting it back
+afterwards adds history entries that "back" then walks through).
 
 Adding a page is one line in ``PAGES`` (its file lives in ``pages/``). A page that needs
 data (``needs_data``) is hidden while the database is empty; the first-run page is then
@@ -63,6 +70,15 @@ def build(ready: bool) -> dict[str, list[st.Page]]:
             first_default = False
         sections.setdefault(spec.section, []).append(page_for(spec, default=default))
     return sections
+
+
+def menu(sections: dict[str, list[st.Page]], params: dict[str, str]) -> None:
+    """The sidebar menu: one link per page, carrying ``params`` (the shared choices)."""
+    for section, pages in sections.items():
+        st.caption(section)
+        for page in pages:
+            st.page_link(page, label=page.title, icon=page.icon, query_params=params,
+                         width="stretch")
 
 
 def switch_to(url_path: str) -> None:

@@ -57,16 +57,24 @@ def safe_links(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def table(df: pd.DataFrame, *, key: str, links: Sequence[str] = (), labels: dict | None = None,
           height: int | str = "auto", **column_config: object) -> None:
-    """A dataframe with http(s)-only link columns and French column labels."""
+    """A dataframe with http(s)-only link columns, French column labels, numbers written
+    the French way (``localized``: the reader's language, French for a French browser;
+    the column stays numeric so it still sorts) and empty cells left empty (Streamlit
+    would write "None")."""
     cfg: dict[str, object] = dict(column_config)
+    labels = labels or {}
     for c in links:
         if c in df.columns:
-            cfg[c] = st.column_config.LinkColumn((labels or {}).get(c, c), display_text=None)
-    for c, label in (labels or {}).items():
-        cfg.setdefault(c, label)
+            cfg[c] = st.column_config.LinkColumn(labels.get(c, c), display_text=None)
     shown = for_display(safe_links(df, links))
+    for c in shown.columns:
+        if c not in cfg and pd.api.types.is_numeric_dtype(shown[c]) \
+                and not pd.api.types.is_bool_dtype(shown[c]):
+            cfg[c] = st.column_config.NumberColumn(labels.get(c, c), format="localized")
+    for c, label in labels.items():
+        cfg.setdefault(c, label)
     st.dataframe(shown, key=key, hide_index=True, width="stretch",
-                 column_config=cfg, height=height)
+                 column_config=cfg, height=height, placeholder="")
 
 
 def _display_cell(value: object) -> object:

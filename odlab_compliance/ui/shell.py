@@ -20,11 +20,12 @@ from streamlit import runtime
 from odlab_compliance import territory as terr
 from odlab_compliance import vocab
 from odlab_compliance.config import PROJECT_ROOT, Settings, load_settings
-from odlab_compliance.fmt import date_fr, date_heure_fr
+from odlab_compliance.fmt import date_fr, date_heure_fr, nombre
 from odlab_compliance.model.snapshots import LATEST, Snapshot
 from odlab_compliance.model.status import StatusAt, StatusModel
 from odlab_compliance.territory import Territory
-from odlab_compliance.ui import cache
+from odlab_compliance.ui import auth as ui_auth
+from odlab_compliance.ui import cache, navigation
 
 ALL = "__tous__"
 SELECT_LEVELS = ("REG", "DEP", "EPCI", "COM")
@@ -172,12 +173,6 @@ def territory_selector(ref: pd.DataFrame, territories: pd.DataFrame) -> Territor
     for level in SELECT_LEVELS:
         if level in chosen:
             t = Territory(level, chosen[level])
-    previous = st.session_state.get("shell_terr_applied")
-    if previous is not None and previous != t.key and "siren" in st.query_params:
-        # A new territory: the sheet follows it instead of keeping the old collectivité.
-        del st.query_params["siren"]
-    st.query_params["t"] = t.key
-    st.session_state["shell_terr_applied"] = t.key
     return t
 
 
@@ -198,11 +193,6 @@ def _from_url(param: str, state_key: str, options: list[str], default: str) -> N
         st.session_state[state_key] = default
 
 
-def _to_url(param: str, state_key: str, value: str) -> None:
-    st.query_params[param] = value
-    st.session_state[f"{state_key}_url"] = value
-
-
 def rule_selector() -> str:
     rules = cache.rules()
     if not rules:
@@ -214,7 +204,6 @@ def rule_selector() -> str:
                         format_func=lambda i: labels[i],
                         help="La loi (3 500 habitants ET 50 agents) ou l'hypothèse de travail "
                              "de l'Observatoire open data des territoires.")
-    _to_url("regle", "shell_rule", rule)
     return rule
 
 
@@ -230,23 +219,56 @@ def snapshot_selector(snapshots: list[Snapshot]) -> Snapshot | None:
                           help="Chaque collecte est gardée : choisissez une date passée pour "
                                "revoir la situation d'alors (éditions de l'Observatoire "
                                "comprises), jugée avec le référentiel en vigueur à cette date.")
-    _to_url("au", "shell_snap", chosen)
     return by_id[chosen]
 
 
 # -- sidebar and banner ---------------------------------------------------------------
 
-def sidebar() -> Context:
-    """Build the shared selectors in the sidebar; return (and keep) the run's context."""
+def shared_params(ctx: Context) -> dict[str, str]:
+    """The URL parameters of the user's choices (what every page link carries)."""
+    if not ctx.ready:
+        return {}
+    params = {"t": ctx.territory.key, "regle": ctx.rule}
+    if ctx.snapshot is not None:
+        params["au"] = str(ctx.snapshot.id)
+    return params
+
+
+def _sync_url(ctx: Context) -> None:
+    """Write the choices into the URL in one step, only when it does not say them yet
+    (each write is a browser history entry)."""
+    params = shared_params(ctx)
+    current = st.query_params.to_dict()
+    wanted = {**current, **params}
+    previous = st.session_state.get("shell_terr_applied")
+    if previous is not None and previous != ctx.territory.key:
+        # A new territory: the sheet follows it instead of keeping the old collectivité.
+        wanted.pop("siren", None)
+    st.session_state["shell_terr_applied"] = ctx.territory.key
+    if wanted != current:
+        st.query_params.from_dict(wanted)
+    st.session_state["shell_rule_url"] = params.get("regle")
+    st.session_state["shell_snap_url"] = params.get("au")
+
+
+def sidebar(sections: dict[str, list[st.Page]] | None = None) -> Context:
+    """The sidebar: the menu (``sections`` from the page registry, each link carrying the
+    choices), then the shared selectors; return (and keep) the run's context."""
     ctx = base_context()
-    if ctx.ready:
-        with st.sidebar:
+    with st.sidebar:
+        menu_box = st.container()
+        if ctx.ready:
             st.markdown("**Territoire**")
             ctx.territory = territory_selector(ctx.ref, ctx.territories)
             ctx.territory_name = terr.name_of(ctx.ref, ctx.territories, ctx.territory)
             st.markdown("**Règle et date**")
             ctx.rule = rule_selector()
             ctx.snapshot = snapshot_selector(ctx.snapshots)
+    if ctx.ready:
+        _sync_url(ctx)
+    if sections:
+        with menu_box:
+            navigation.menu(sections, shared_params(ctx))
     st.session_state[CTX_KEY] = ctx
     return ctx
 
@@ -257,7 +279,7 @@ def banner(ctx: Context) -> None:
     loaded vintage."""
     if not ctx.ready:
         return
-    choice = ctx.model.vintage_for(ctx.snapshot)
+    choice = ctx.model.vintage_of(ctx.snapshot)
     loads = cache.reference_loads(ctx.sig)
     ref_when = ""
     if not loads.empty:
@@ -282,9 +304,13 @@ def banner(ctx: Context) -> None:
     if latest is not None:
         age = (dt.date.today() - latest).days
         if age > ctx.settings.stale_days:
-            st.warning(f"Les données datent du {date_fr(latest)} ({age} jours), au-delà du "
-                       f"seuil de {ctx.settings.stale_days} jours : lancez une collecte "
-                       "(`python -m odlab_compliance harvest`).", icon=":material/schedule:")
+            # Everyone is told how old the data is; only an editor is told how to refresh.
+            text = (f"Les données datent du {date_fr(latest)}, il y a {nombre(age)} jours "
+                    f"(au-delà de {nombre(ctx.settings.stale_days)} jours).")
+            if ui_auth.decision().can_write:
+                text += (" Pour les rafraîchir, lancez une collecte sur le serveur : "
+                         "`python -m odlab_compliance harvest`.")
+            st.warning(text, icon=":material/schedule:")
 
 
 def _latest_live_date(snaps: list[Snapshot]) -> dt.date | None:

@@ -54,13 +54,13 @@ def _percent_columns(out: pd.DataFrame, columns: tuple[str, ...], display: bool)
 def by_type_table(by_type: pd.DataFrame, display: bool = True) -> pd.DataFrame:
     """Figures per type family; ``display`` formats rates the French way (else numbers)."""
     out = by_type[["libelle", "obligees", "publiant", "n_via_tiers", "n_non_publie",
-                   "n_inconnu", "taux", "a_verifier"]].copy()
+                   "n_inconnu", "taux", "n_a_verifier"]].copy()
     _percent_columns(out, ("taux",), display)
     return out.rename(columns={"libelle": "Type", "obligees": "Obligées", "publiant": "Publient",
                                "n_via_tiers": "dont via une plateforme partagée",
                                "n_non_publie": "Ne publient pas", "n_inconnu": "Statut inconnu",
                                "taux": "Taux" if display else "Taux (%)",
-                               "a_verifier": "À vérifier"})
+                               "n_a_verifier": "À vérifier"})
 
 
 def child_names(ctx: Context, level: str) -> dict[str, str]:
@@ -87,8 +87,8 @@ def ranking_table(rank: pd.DataFrame, display: bool = True) -> pd.DataFrame:
 def no_agents_notice(figures: figs.Figures) -> None:
     """Under the legal rule, without agent counts everyone is « à vérifier »: say why and
     what to do, instead of showing empty figures."""
-    if figures.a_verifier and not figures.obligees:
-        st.info(f"{nombre(figures.a_verifier)} collectivité(s) sont « à vérifier » : aucun effectif "
+    if figures.n_a_verifier and not figures.obligees:
+        st.info(f"{nombre(figures.n_a_verifier)} collectivité(s) sont « à vérifier » : aucun effectif "
                 "d'agents n'est chargé, et la loi exige 3 500 habitants ET 50 agents. Importez "
                 "les effectifs (`python -m odlab_compliance agents import FICHIER`) ou choisissez "
                 "la règle de l'Observatoire dans le menu de gauche.", icon=":material/info:")
@@ -231,6 +231,16 @@ EVIDENCE_LABELS = {"title": "Jeu de données", "url": "Lien", "platform": "Plate
                    "last_update": "Mise à jour", "schemas": "Schémas", "source": "Source",
                    "publisher": "Publié par", "counted": "Compté", "reason": "Raison"}
 EVIDENCE_LINKS = ("url", "platform")
+
+
+def evidence_table(evidence: pd.DataFrame) -> pd.DataFrame:
+    """The evidence as shown: known columns, the source in French, and without the
+    columns a source leaves empty (an Observatoire edition lists no dataset titles)."""
+    out = evidence[[c for c in EVIDENCE_LABELS if c in evidence.columns]].copy()
+    if "source" in out.columns:
+        out["source"] = vocab.SOURCE.labelled(out["source"])
+    empty = [c for c in out.columns if out[c].isna().all()]
+    return out.drop(columns=empty)
 
 
 def json_list(text: object) -> list[str]:
