@@ -33,7 +33,7 @@ if t.level in ("FR", "REG"):
         views.map_with_selection(fig, "carte_france", level, set(rates["code"]))
         ordered = rates.dropna(subset=["obligees"]).sort_values("nom")
         render.table(views.ranking_table(ordered), key="carte_rates")
-        render.downloads(views.ranking_table(ordered, display=False), f"taux-{level.lower()}-{t.key.replace(':', '-')}",
+        render.downloads(views.ranking_table(ordered, display=False), ctx.file_stem("taux", level),
                          key="carte_rates_dl")
 else:
     dep = terr.lineage(ctx.ref, t).get("DEP")
@@ -48,4 +48,4 @@ else:
         views.map_with_selection(fig, "carte_dep")
         listing = views.obliged_list(communes)
         render.table(listing, key="carte_communes", height=320)
-        render.downloads(listing, f"communes-{dep}", key="carte_communes_dl")
+        render.downloads(listing, ctx.file_stem("communes", dep), key="carte_communes_dl")

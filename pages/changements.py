@@ -7,6 +7,7 @@ from odlab_compliance import vocab
 from odlab_compliance.analysis import changes
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr
+from odlab_compliance.present import exports
 from odlab_compliance.ui import render, shell, views
 
 LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
@@ -66,8 +67,8 @@ if kinds:
     table = table[table["changement"].isin(kinds)]
 st.subheader(f"Collectivités concernées ({len(table)})")
 render.table(table.drop(columns=["changement"]), key="chg_table", labels=LABELS, height=360)
-stem = (f"changements-{ctx.territory.key.replace(':', '-')}-{date_from.isoformat()}-"
-        f"{date_to.isoformat()}")
+stem = exports.stem("changements", ctx.territory.key, ctx.rule, date_from.isoformat(),
+                    date_to.isoformat())
 render.downloads(table.drop(columns=["changement"]).rename(columns=LABELS), stem, key="chg_dl")
 
 st.subheader("Résumé par département, à coller dans un courriel")

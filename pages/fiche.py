@@ -81,7 +81,7 @@ else:
     shown = views.evidence_table(ev)
     render.table(shown, key="fiche_evidence", links=views.EVIDENCE_LINKS,
                  labels=views.EVIDENCE_LABELS)
-    render.downloads(shown.rename(columns=views.EVIDENCE_LABELS), f"preuves-{siren}",
+    render.downloads(shown.rename(columns=views.EVIDENCE_LABELS), ctx.file_stem("preuves", siren),
                      key="fiche_evidence_dl")
 
 st.subheader("Jeux prioritaires du Socle commun des données locales")
@@ -89,7 +89,7 @@ grid = sheet.grille[["jeu", "libelle_etat", "jeux", "derniere_mise_a_jour", "sch
 render.table(grid, key="fiche_grid", labels={"jeu": "Jeu", "libelle_etat": "État",
                                              "jeux": "Jeux", "schema": "Schéma",
                                              "derniere_mise_a_jour": "Dernière mise à jour"})
-render.downloads(grid, f"socle-commun-{siren}", key="fiche_grid_dl")
+render.downloads(grid, ctx.file_stem("socle-commun", siren), key="fiche_grid_dl")
 
 st.subheader("Les trois prochaines étapes les moins coûteuses")
 for n, step in enumerate(sheet.etapes, start=1):
@@ -107,7 +107,7 @@ with c2:
     st.caption("Même type et même tranche de population, dans la même intercommunalité, "
                "sinon le même département ou la même région.")
     render.table(sheet.semblables, key="fiche_peers")
-    render.downloads(sheet.semblables, f"comparables-{siren}", key="fiche_peers_dl")
+    render.downloads(sheet.semblables, ctx.file_stem("comparables", siren), key="fiche_peers_dl")
 
 st.download_button("Télécharger la fiche (PDF, une page)", lambda: sheet_pdf.render(sheet),
                    f"fiche-{siren}.pdf", mime="application/pdf", key="fiche_pdf",

@@ -68,4 +68,4 @@ table = points.assign(taux=(points["taux"].astype("float64") * 100).round(1))
 render.table(table, key="prev_table", labels={"date": "Date", "taux": "Taux (%)",
                                               "obligees": "Obligées", "publiant": "Publient",
                                               "n_inconnu": "Statut inconnu"})
-render.downloads(table, f"prevision-{ctx.territory.key.replace(':', '-')}", key="prev_dl")
+render.downloads(table, ctx.file_stem("prevision"), key="prev_dl")

@@ -48,7 +48,7 @@ with render.guard("l'évolution"):
 
 st.subheader("Par type de collectivité")
 render.table(views.by_type_table(by_type), key="ve_by_type_table")
-render.downloads(views.by_type_table(by_type, display=False), f"par-type-{ctx.territory.key.replace(':', '-')}",
+render.downloads(views.by_type_table(by_type, display=False), ctx.file_stem("par-type"),
                  key="ve_by_type_dl")
 
 child = terr.CHILD_LEVEL.get(ctx.territory.level)
@@ -59,9 +59,9 @@ if child:
         st.plotly_chart(charts.ranking(rank, terr.LEVEL_LABELS[child]), key="ve_rank",
                         width="stretch", theme=None)
     render.table(views.ranking_table(rank), key="ve_rank_table")
-    render.downloads(views.ranking_table(rank, display=False), f"classement-{ctx.territory.key.replace(':', '-')}", key="ve_rank_dl")
+    render.downloads(views.ranking_table(rank, display=False), ctx.file_stem("classement"), key="ve_rank_dl")
 
 st.subheader("Collectivités obligées du territoire")
 obliged = views.obliged_list(local)
 render.table(obliged, key="ve_list", height=400)
-render.downloads(obliged, f"obligees-{ctx.territory.key.replace(':', '-')}", key="ve_list_dl")
+render.downloads(obliged, ctx.file_stem("obligees"), key="ve_list_dl")

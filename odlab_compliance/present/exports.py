@@ -63,6 +63,16 @@ def infer_format(path: str | Path, fmt: str | None = None) -> Format:
     return suffix  # type: ignore[return-value]
 
 
+def stem(what: str, *parts: object) -> str:
+    """A descriptive file stem: ``what`` then each part (territory key, rule, date...),
+    lower case, accents and punctuation folded: ``obligees-dep-31-odf-2022-12-31``."""
+    from odlab_compliance.fmt import fold
+
+    words = [str(p) for p in (what, *parts) if p is not None and str(p) != ""]
+    text = "-".join(fold(w).lower() for w in words)
+    return "-".join(part for part in re.split(r"[^a-z0-9]+", text) if part)
+
+
 def file_name(stem: str, fmt: Format) -> str:
     """A download file name: ``obligations-2026-legal`` + ``csv``."""
     return f"{stem}.{fmt}"

@@ -23,6 +23,7 @@ from odlab_compliance.config import PROJECT_ROOT, Settings, load_settings
 from odlab_compliance.fmt import date_fr, date_heure_fr, nombre
 from odlab_compliance.model.snapshots import LATEST, Snapshot
 from odlab_compliance.model.status import StatusAt, StatusModel
+from odlab_compliance.present import exports
 from odlab_compliance.territory import Territory
 from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import cache, navigation
@@ -69,6 +70,12 @@ class Context:
     @property
     def snapshot_label(self) -> str:
         return self.snapshot.label if self.snapshot else ""
+
+    def file_stem(self, what: str, *extra: object) -> str:
+        """A download's file name stem that says what it shows: the territory, the rule
+        and the date of the snapshot (``obligees-dep-31-odf-2022-12-31``)."""
+        day = self.snapshot.date.isoformat() if self.snapshot else None
+        return exports.stem(what, *extra, self.territory.key, self.rule, day)
 
     def status_at(self, snapshot: Snapshot | None = None) -> StatusAt:
         """The statuses of the chosen territory and rule at the chosen snapshot (or at
