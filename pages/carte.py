@@ -24,8 +24,9 @@ if t.level in ("FR", "REG"):
         "Colorier par", ["REG", "DEP"], key="carte_level", horizontal=True,
         format_func=lambda v: {"REG": "Régions", "DEP": "Départements"}[v])
     st.caption("Couleur des zones : taux de publication des collectivités obligées. Points : "
-               "communes obligées, colorées selon leur statut. Cliquez sur une zone pour la "
-               "détailler, sur un point pour ouvrir la fiche."
+               "communes obligées, colorées selon leur statut (survolez-les pour leur nom). "
+               "Cliquez sur une zone, ou sur un point, pour détailler la zone ; la fiche "
+               "d'une commune s'ouvre depuis la carte d'un département."
                + (" Les régions d'outre-mer se choisissent dans le menu de gauche."
                   if t.level == "FR" else ""))
     with render.guard("la carte"):

@@ -1,10 +1,16 @@
 """Fiche collectivité: obliged and why, status with evidence, SCDL grid, history,
-comparison with similar collectivités, three next steps, one-page PDF."""
+comparison with similar collectivités, the cheapest next steps, one-page PDF."""
 
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance.analysis.sheet import build_sheet, similar
+from odlab_compliance.analysis.sheet import (
+    GRID_LEGEND,
+    GRID_UNKNOWN,
+    build_sheet,
+    grid_known,
+    similar,
+)
 from odlab_compliance.present import sheet_pdf
 from odlab_compliance.ui import cache, render, shell, views
 
@@ -17,24 +23,31 @@ frame = at.whole
 # Choice: the URL's ``siren``, else the selected territory's own collectivité.
 local = at.frame
 choices = local.dropna(subset=["siren"]).sort_values("nom")
-labels = dict(zip(choices["siren"].astype(str),
-                  choices["nom"].astype(str) + " (" + choices["type"].astype(str) + ")",
-                  strict=True))
+labels = views.collectivite_labels(choices)
 default = views.default_siren(ctx, frame)
 wanted = st.query_params.get("siren") or default
 if wanted and wanted not in labels:
     me = frame[frame["siren"].eq(wanted)]
     if len(me):  # a link to a collectivité outside the selected territory still opens
-        labels = {wanted: f"{me['nom'].iloc[0]} ({me['type'].iloc[0]})", **labels}
+        labels = {**views.collectivite_labels(me.head(1)), **labels}
 if not labels:
     st.title("Fiche collectivité")
     st.info("Aucune collectivité dans ce territoire.")
     st.stop()
 options = list(labels)
-if st.session_state.get("fiche_siren") not in options or st.session_state.get(
-        "fiche_url") != wanted:
-    st.session_state["fiche_siren"] = wanted if wanted in labels else options[0]
-siren = st.selectbox("Collectivité", options, key="fiche_siren", format_func=labels.get)
+if "fiche_siren" not in st.session_state or st.session_state.get("fiche_url") != wanted or (
+        st.session_state.get("fiche_siren") not in options + [None]):
+    st.session_state["fiche_siren"] = wanted if wanted in labels else None
+# Nothing chosen by default at France or région level: the person picks (no arbitrary
+# first commune in alphabetical order).
+siren = st.selectbox("Collectivité", options, key="fiche_siren", format_func=labels.get,
+                     placeholder="Choisir une collectivité (tapez son nom)…")
+if siren is None:
+    st.title("Fiche collectivité")
+    st.info("Choisissez une collectivité ci-dessus, ou un territoire plus petit dans le menu "
+            "de gauche (un département, une intercommunalité, une commune).",
+            icon=":material/search:")
+    st.stop()
 # The URL names the collectivité unless it is the territory's own (which ``t`` already
 # says): one history entry per choice, none for merely opening the sheet.
 in_url = st.query_params.get("siren")
@@ -85,13 +98,18 @@ else:
                      key="fiche_evidence_dl")
 
 st.subheader("Jeux prioritaires du Socle commun des données locales")
-grid = sheet.grille[["jeu", "libelle_etat", "jeux", "derniere_mise_a_jour", "schema"]]
-render.table(grid, key="fiche_grid", labels={"jeu": "Jeu", "libelle_etat": "État",
-                                             "jeux": "Jeux", "schema": "Schéma",
-                                             "derniere_mise_a_jour": "Dernière mise à jour"})
-render.downloads(grid, ctx.file_stem("socle-commun", siren), key="fiche_grid_dl")
+if grid_known(sheet.grille):
+    grid_labels = {"jeu": "Jeu", "libelle_etat": "État", "jeux": "Jeux", "schema": "Schéma",
+                   "derniere_mise_a_jour": "Dernière mise à jour"}
+    grid = sheet.grille[list(grid_labels)]
+    render.table(grid, key="fiche_grid", labels=grid_labels)
+    st.caption(GRID_LEGEND)
+    render.downloads(grid.rename(columns=grid_labels), ctx.file_stem("socle-commun", siren),
+                     key="fiche_grid_dl")
+else:
+    st.caption(GRID_UNKNOWN)
 
-st.subheader("Les trois prochaines étapes les moins coûteuses")
+st.subheader(sheet.etapes_titre)
 for n, step in enumerate(sheet.etapes, start=1):
     st.markdown(f"{n}\\. {render.md_escape(step)}")
 

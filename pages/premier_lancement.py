@@ -3,7 +3,7 @@
 import streamlit as st
 
 from odlab_compliance.ingest.sources import vintages
-from odlab_compliance.ui import cache, render, setup, shell
+from odlab_compliance.ui import cache, navigation, render, setup, shell
 
 ctx = shell.context()
 st.title("Premier lancement")
@@ -28,7 +28,15 @@ chosen = st.multiselect("Millésimes du référentiel", known, default=known[:1]
                         key="setup_vintages")
 history = st.checkbox("Importer l'historique de l'Observatoire (éditions 2021 et 2022)",
                       value=True, key="setup_observatoire")
+if st.session_state.pop("setup_done", False):
+    st.success("C'est prêt : la base est construite. Le menu de gauche donne maintenant "
+               "accès à toutes les pages.", icon=":material/check_circle:")
+    st.page_link(navigation.page_for(navigation.spec("vue-ensemble")),
+                 label="Ouvrir la vue d'ensemble", icon=":material/dashboard:",
+                 query_params=shell.shared_params(ctx))
 if st.button("Construire la base", type="primary", key="setup_go", disabled=not chosen):
     if setup.build(ctx.settings, sorted(chosen, reverse=True), history):
-        st.success("C'est prêt : ouvrez la « Vue d'ensemble » dans le menu.")
-        st.button("Actualiser le menu", key="setup_refresh")
+        # Run the app again: the menu then lists every page and the notices of an empty
+        # base disappear, without the person having to reload.
+        st.session_state["setup_done"] = True
+        st.rerun()

@@ -3,10 +3,12 @@
 import streamlit as st
 
 from odlab_compliance import territory as terr
+from odlab_compliance import vocab
+from odlab_compliance.analysis.report import build_report
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model import figures as figs
-from odlab_compliance.present import charts
-from odlab_compliance.ui import render, shell, views
+from odlab_compliance.present import charts, exports, report_pdf
+from odlab_compliance.ui import cache, render, shell, views
 
 ctx = shell.context()
 st.title(f"Vue d'ensemble · {ctx.territory_name}")
@@ -16,7 +18,7 @@ if at is None:
     st.stop()
 frame, local, s = at.whole, at.frame, at.figures
 
-c = st.columns(6)
+c = st.columns(3) + st.columns(3)   # two rows: the labels are read whole
 render.metric(c[0], "Collectivités obligées", s.obligees,
               help="Au moins 3 500 habitants ET au moins 50 agents (la loi ne dit pas « ou »). "
                    "Voir la page Méthode et sources.")
@@ -36,6 +38,20 @@ views.no_agents_notice(s)
 if s.n_a_verifier and s.obligees:
     st.caption(f"{nombre(s.n_a_verifier)} collectivité(s) à vérifier (nombre d'agents inconnu) "
                "ne sont pas comptées parmi les obligées.")
+
+if at.has_status:
+    rule = next((r for r in cache.rules() if r["id"] == ctx.rule), {"label": ctx.rule,
+                                                                     "assumption": False})
+
+    def _report() -> bytes:
+        report = build_report(at, views.trend(ctx), ctx.territory_name, rule["label"],
+                              bool(rule["assumption"]))
+        return report_pdf.render(report)
+
+    st.download_button("Télécharger le rapport du territoire (PDF, une page)", _report,
+                       exports.file_name(ctx.file_stem("rapport"), "pdf"),
+                       mime="application/pdf", key="ve_report", on_click="ignore",
+                       icon=":material/picture_as_pdf:")
 
 by_type = figs.by_type(local)
 # One figure per row: the legends and territory names need the page's width.
@@ -61,7 +77,16 @@ if child:
     render.table(views.ranking_table(rank), key="ve_rank_table")
     render.downloads(views.ranking_table(rank, display=False), ctx.file_stem("classement"), key="ve_rank_dl")
 
-st.subheader("Collectivités obligées du territoire")
-obliged = views.obliged_list(local)
+st.subheader(f"Collectivités obligées du territoire ({nombre(s.obligees)})")
+st.caption("Les plus peuplées d'abord.")
+obliged = views.obliged_list(local, vocab.OBLIGEE)
 render.table(obliged, key="ve_list", height=400)
 render.downloads(obliged, ctx.file_stem("obligees"), key="ve_list_dl")
+if s.n_a_verifier:
+    with st.expander(f"Collectivités à vérifier ({nombre(s.n_a_verifier)})",
+                     icon=":material/help:"):
+        st.caption("Leur obligation dépend d'une donnée manquante ou incertaine (le plus "
+                   "souvent l'effectif d'agents) : le motif dit laquelle.")
+        to_check = views.obliged_list(local, vocab.A_VERIFIER)
+        render.table(to_check, key="ve_check", height=320)
+        render.downloads(to_check, ctx.file_stem("a-verifier"), key="ve_check_dl")

@@ -143,3 +143,53 @@ def test_markdown_escape():
     text = render.md_escape("<script>alert(1)</script> [x](javascript:y) **gras**")
     assert "<script>" not in text and "](" not in text and "**" not in text
     assert render.md_escape(None) == ""
+
+
+def test_points_on_the_rate_map_drill_into_their_area_and_names_are_written(frame):
+    geo = build_db.geometry_rows(build_db.reference_rows())
+    deps = geo[geo["niveau"] == "DEP"]
+    areas = maps.feature_collection(deps["code"], deps["geometry"])
+    rates = F.rates(frame, "DEP", {"31": "Haute-Garonne", "09": "Ariège"})
+    points = frame[frame["type"] == "COM"].assign(lon=1.44, lat=43.6)
+    fig = maps.rate_map(areas, rates, points, fit=True, area_column="departement")
+    dots = [t for t in fig.data if getattr(t, "mode", None) == "markers"]
+    # a click on a commune's point gives its département (drill down), not its SIREN
+    assert {c for t in dots for c in t.customdata} <= {"31", "09"}
+    names = [t for t in fig.data if getattr(t, "mode", None) == "text"]
+    assert sorted(names[0].text) == ["Ariège", "Haute-Garonne"]
+    assert names[0].hoverinfo == "skip"
+    ticks = fig.data[0].colorbar.ticktext
+    assert ticks and all(t.endswith("\u202f%") for t in ticks)   # « 20 % », French
+    assert not [t for t in maps.rate_map(areas, rates, names=False).data
+                if getattr(t, "mode", None) == "text"]
+
+
+def test_names_that_would_overlap_are_left_out():
+    points = {"a": (1.44, 43.60), "b": (1.45, 43.60), "c": (3.0, 45.0)}
+    names = {"a": "Toulouse", "b": "Balma", "c": "Clermont-Ferrand"}
+    assert maps.declutter(points, names, zoom=8) == ["a", "c"]       # b sits on a
+    assert maps.declutter(points, names, zoom=16) == ["a", "b", "c"]  # room when zoomed in
+
+
+def test_territory_report_is_one_page_with_its_figures(frame):
+    from odlab_compliance.analysis.report import build_report
+    from odlab_compliance.model.snapshots import Snapshot, VintageChoice
+    from odlab_compliance.model.status import StatusAt
+    from odlab_compliance.present import report_pdf
+
+    frame = frame.assign(plateformes=None, a_jour=True)
+    at = StatusAt(T.Territory("DEP", "31"), "odf", Snapshot(2, dt.date(2022, 12, 31)),
+                  VintageChoice(2022, True, ""), frame)
+    series = pd.DataFrame({"label": ["31/12/2021 · Édition", "31/12/2022 · Édition"],
+                           "taux": [0.1, 2 / 13]})
+    report = build_report(at, series, "Haute-Garonne", "Observatoire", assumption=True)
+    figures = dict(report.chiffres)
+    assert figures["Collectivités obligées"] == str(at.figures.obligees)
+    assert figures["Taux de publication"] == "22\u202f%"         # 2 of the 9 known
+    assert report.nb_en_retard == at.figures.n_non_publie == 7
+    pops = [int(p.replace("\u202f", "")) for p in report.en_retard["Population"]]
+    assert pops == sorted(pops, reverse=True)                      # most populated first
+    assert len(report.etapes) == 3 and any("atelier" in s for s in report.etapes)
+    assert report.notes and "hypothèse" in report.notes[0]
+    data = report_pdf.render(report)
+    assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) == 1

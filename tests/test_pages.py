@@ -241,3 +241,26 @@ def test_first_run_builds_from_the_mirror(settings, mirror_dir, monkeypatch):
     assert_clean(at)
     assert "Haute-Garonne" in at.title[0].value
     assert int(metrics(at)["Collectivités obligées"]) > 50
+
+
+def test_overview_lists_the_obliged_most_populated_first_and_offers_the_report(dash):
+    at = run_app({"t": "fr", "regle": "odf"})
+    assert_clean(at)
+    listing = next(d.value for d in at.dataframe if "Obligation" in d.value.columns)
+    assert set(listing["Obligation"]) == {"Obligée"}
+    pops = list(listing["Population totale"])
+    assert pops == sorted(pops, reverse=True)
+    assert any(b.label.startswith("Télécharger le rapport du territoire")
+               for b in at.get("download_button"))
+
+
+def test_sheet_at_france_level_waits_for_a_choice(dash):
+    at = run_app({"t": "fr"}, page="pages/fiche.py")
+    assert_clean(at)
+    box = at.selectbox(key="fiche_siren")
+    assert box.value is None and "Choisir une collectivité" in box.proto.placeholder
+    assert any("Choisissez une collectivité" in i.value for i in at.info)
+    box.select("213105554").run()     # Toulouse
+    assert_clean(at)
+    assert at.title[0].value == "Toulouse"
+    assert at.subheader and any("prochaines étapes" in h.value for h in at.subheader)

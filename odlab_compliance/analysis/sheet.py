@@ -36,6 +36,22 @@ PRIORITY_SCHEMAS: tuple[tuple[str, str], ...] = (
 # States of a priority dataset in the grid (not publication statuses).
 GRID_LABELS = {"present": "Présent et à jour", "ancien": "Présent mais ancien (> 12 mois)",
                "absent": "Absent", "non_renseigne": "Non renseigné par cette source"}
+GRID_LEGEND = ("À jour : publié et mis à jour depuis moins de 12 mois. Ancien : publié mais "
+               "sans mise à jour depuis 12 mois. Absent : aucun jeu publié à ce schéma. "
+               "Non renseigné : la source de cette date ne dit pas quels schémas sont "
+               "publiés.")
+GRID_UNKNOWN = ("La source de cette date (une édition de l'Observatoire) liste les "
+                "organisations qui publient, pas leurs jeux : on ne peut pas dire lesquels "
+                "des jeux prioritaires sont publiés. Choisissez une collecte dans « Situation "
+                "au » pour voir la grille.")
+STEP_HEADINGS = {1: "La prochaine étape la moins coûteuse",
+                 2: "Les deux prochaines étapes les moins coûteuses",
+                 3: "Les trois prochaines étapes les moins coûteuses"}
+
+
+def grid_known(grid: pd.DataFrame) -> bool:
+    """Whether the grid says anything (not every dataset « non renseigné »)."""
+    return bool(len(grid)) and not grid["etat"].eq("non_renseigne").all()
 
 
 def _schemas_of(value: object) -> list[str]:
@@ -119,6 +135,8 @@ def next_steps(row: Mapping[str, object], grid: pd.DataFrame,
                      "« schéma » sur data.gouv.fr ou le portail) : ils seront alors reconnus.")
     steps.append("Désigner un référent open data et annoncer le calendrier de mise à jour "
                  "des jeux publiés.")
+    steps.append("Faire connaître les données publiées : un lien depuis le site de la "
+                 "collectivité et un signalement à l'Observatoire open data des territoires.")
     return steps[:3]
 
 
@@ -136,6 +154,10 @@ class Sheet:
     semblables: pd.DataFrame                # nom, population, statut (labels)
     etapes: list[str]
     date_donnees: str
+
+    @property
+    def etapes_titre(self) -> str:
+        return STEP_HEADINGS.get(len(self.etapes), "Les prochaines étapes")
     historique: list[tuple[str, str]] = field(default_factory=list)  # (snapshot, statut)
 
 

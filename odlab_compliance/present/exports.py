@@ -73,7 +73,7 @@ def stem(what: str, *parts: object) -> str:
     return "-".join(part for part in re.split(r"[^a-z0-9]+", text) if part)
 
 
-def file_name(stem: str, fmt: Format) -> str:
+def file_name(stem: str, fmt: str) -> str:
     """A download file name: ``obligations-2026-legal`` + ``csv``."""
     return f"{stem}.{fmt}"
 

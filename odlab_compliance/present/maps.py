@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry import mapping
 
 from odlab_compliance import vocab
-from odlab_compliance.fmt import nombre
+from odlab_compliance.fmt import nombre, pourcentage
 from odlab_compliance.present.charts import FONT, FRENCH_SEPARATORS, STATUS_COLORS
 
 WHITE = "white-bg"
@@ -30,8 +30,10 @@ FRANCE_VIEW = {"center": {"lat": 46.5, "lon": 2.5}, "zoom": 4.6}
 # obligation itself (greyed), so a non-obliged commune never looks like a failing one.
 CATEGORY_LABELS = {**vocab.STATUT.labels(), vocab.A_VERIFIER: "Obligation à vérifier",
                    vocab.NON_OBLIGEE: vocab.OBLIGATION.label(vocab.NON_OBLIGEE)}
-RATE_SCALE = [[0.0, "#f7fcf5"], [0.25, "#c7e9c0"], [0.5, "#74c476"], [0.75, "#31a354"],
-              [1.0, "#006d2c"]]
+# Rates in purples: no status colour (green, sky blue, vermillion, yellow, grey) is a
+# purple, so the status points stay visible on any area.
+RATE_SCALE = [[0.0, "#f2f0f7"], [0.25, "#cbc9e2"], [0.5, "#9e9ac8"], [0.75, "#756bb1"],
+              [1.0, "#54278f"]]
 
 
 def feature_collection(codes: Iterable[str], geometries: Iterable[object]) -> dict:
@@ -84,7 +86,8 @@ def _layout(fig: go.Figure, view: dict, outlines: list[tuple[dict, str, float]],
                  layers=_outline_layers(outlines)),
         separators=FRENCH_SEPARATORS, font=FONT, height=height,
         margin=dict(l=0, r=0, t=0, b=0), paper_bgcolor="white",
-        legend=dict(yanchor="top", y=0.99, xanchor="right", x=0.99, traceorder="reversed",
+        # Legend top left: the top right corner belongs to the map's own controls.
+        legend=dict(yanchor="top", y=0.99, xanchor="left", x=0.01, traceorder="reversed",
                     bgcolor="rgba(255,255,255,0.85)", bordercolor="#ccc", borderwidth=1),
         clickmode="event+select")
     return fig
@@ -105,6 +108,65 @@ def _hover(df: pd.DataFrame) -> pd.Series:
     return df["nom"].astype(str) + "<br>" + pop + " habitants<br>" + obl + " · " + stat
 
 
+NAMES_SHOWN = 12   # names of the most populated communes on a département's map
+
+
+def label_points(geojson: dict, codes: Iterable[str]) -> dict[str, tuple[float, float]]:
+    """A point inside each feature of ``codes`` (lon, lat), where its name is written."""
+    wanted = set(codes)
+    out = {}
+    for f in geojson.get("features", []):
+        if f["id"] in wanted:
+            p = shapely.geometry.shape(f["geometry"]).representative_point()
+            out[f["id"]] = (p.x, p.y)
+    return out
+
+
+def declutter(points: dict[str, tuple[float, float]], names: dict[str, str], zoom: float,
+              ) -> list[str]:
+    """The codes whose names fit without overlapping one already kept, in the order given
+    (most important first), at ``zoom`` (web mercator: 512 × 2^zoom pixels round the
+    world; about 6.5 pixels a character at 11 px)."""
+    px_per_degree = 512 * 2 ** zoom / 360
+    kept: list[tuple[float, float, float]] = []   # x, y, half width (pixels)
+    out = []
+    for code in names:
+        if code not in points:
+            continue
+        lon, lat = points[code]
+        x = lon * px_per_degree
+        y = math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))) \
+            * px_per_degree
+        half = 3.3 * len(names[code]) + 4
+        if all(abs(x - kx) > half + kh or abs(y - ky) > 16 for kx, ky, kh in kept):
+            kept.append((x, y, half))
+            out.append(code)
+    return out
+
+
+def names_trace(geojson: dict, names: dict[str, str], zoom: float | None = None,
+                ) -> go.Scattermap | None:
+    """The names of some features written on the map (drawn offline too: MapLibre draws
+    the text itself when no glyph server answers), the first ones given first; with
+    ``zoom``, those that would overlap a name already written are left out (MapLibre
+    would hide one at random). Not clickable, no hover."""
+    points = label_points(geojson, names)
+    if not points:
+        return None
+    codes = declutter(points, names, zoom) if zoom is not None else list(points)
+    return go.Scattermap(lon=[points[c][0] for c in codes], lat=[points[c][1] for c in codes],
+                         mode="text", text=[names[c] for c in codes],
+                         textfont=dict(size=11, color="#1a1a1a"), hoverinfo="skip",
+                         showlegend=False, name="Noms")
+
+
+def _percent_ticks(top: float) -> dict:
+    """Colour bar ticks written the French way (« 20 % »)."""
+    step = 0.1 if top > 0.3 else 0.05
+    ticks = [round(i * step, 2) for i in range(int(top / step + 1e-9) + 1)]
+    return {"tickvals": ticks, "ticktext": [pourcentage(t) for t in ticks]}
+
+
 def rate_ceiling(rates: pd.Series) -> float:
     """Top of the colour scale: the highest rate rounded up to 10 %, at least 20 %, so
     that low rates (most of France) are still told apart; the colour bar shows it."""
@@ -116,26 +178,33 @@ def rate_ceiling(rates: pd.Series) -> float:
 
 def rate_map(areas: dict, rates: pd.DataFrame, points: pd.DataFrame | None = None, *,
              outlines: dict | None = None, basemap: bool = False, height: int = 620,
-             fit: bool = False) -> go.Figure:
+             fit: bool = False, area_column: str = "departement",
+             names: bool = True) -> go.Figure:
     """France (or a région): areas coloured by publishing rate, obliged communes as
     points coloured by status.
 
     ``rates``: code, nom, taux, obligees, publiant (codes match ``areas`` ids);
-    ``points``: siren, nom, lon, lat, population_totale, obligation, statut.
+    ``points``: siren, nom, lon, lat, population_totale, obligation, statut, and
+    ``area_column`` (the area each point lies in: a click on a point then drills into
+    its area, as a click beside it would, instead of opening a sheet by accident);
+    ``names``: write each area's name on it (a dozen régions, or a région's départements).
     """
     fig = go.Figure()
     data = rates.copy()
+    top = rate_ceiling(data["taux"])
     data["texte"] = [
-        f"{nom}<br>Taux : {'sans objet' if pd.isna(t) else nombre(t * 100) + ' %'}"
+        f"{nom}<br>Taux : {'sans objet' if pd.isna(t) else pourcentage(t)}"
         f"<br>{nombre(p)} publient sur {nombre(o)} obligées"
         for nom, t, p, o in zip(data["nom"], data["taux"], data["publiant"], data["obligees"],
                                 strict=True)]
     fig.add_trace(go.Choroplethmap(
         geojson=areas, locations=data["code"], z=data["taux"].astype("float64"),
-        zmin=0, zmax=rate_ceiling(data["taux"]), colorscale=RATE_SCALE, marker_line_color="#666", marker_line_width=0.6,
+        zmin=0, zmax=top, colorscale=RATE_SCALE, marker_line_color="#666",
+        marker_line_width=0.6,
         text=data["texte"], hovertemplate="%{text}<extra></extra>", customdata=data["code"],
-        colorbar=dict(title=dict(text="Taux"), tickformat=".0%", thickness=12, len=0.5, x=0.01,
-                      xanchor="left"),
+        colorbar=dict(title=dict(text="Taux"), thickness=12, len=0.45, **_percent_ticks(top),
+                      x=0.99, xanchor="right", y=0.02, yanchor="bottom",
+                      bgcolor="rgba(255,255,255,0.85)"),
         name="Taux de publication", showlegend=False))
     if points is not None and not points.empty:
         pts = points.dropna(subset=["lon", "lat"])
@@ -149,8 +218,12 @@ def rate_map(areas: dict, rates: pd.DataFrame, points: pd.DataFrame | None = Non
             fig.add_trace(go.Scattermap(
                 lon=part["lon"], lat=part["lat"], mode="markers",
                 marker=dict(size=size, color=STATUS_COLORS[cat], opacity=0.9),
-                text=_hover(part), customdata=part["siren"], name=CATEGORY_LABELS[cat],
-                hovertemplate="%{text}<extra></extra>"))
+                text=_hover(part), customdata=part[area_column].astype(str),
+                name=CATEGORY_LABELS[cat], hovertemplate="%{text}<extra></extra>"))
+    label = names_trace(areas, dict(zip(data["code"].astype(str), data["nom"].astype(str),
+                                        strict=True))) if names else None
+    if label is not None:
+        fig.add_trace(label)
     # France: metropolitan view (overseas régions are reached through the selector).
     view = view_for(areas) if fit else FRANCE_VIEW
     lines = [(areas, "#777", 0.6), (outlines or {}, "#333", 1.2)]
@@ -183,6 +256,13 @@ def commune_map(communes: dict, rows: pd.DataFrame, *, epci_outlines: dict | Non
             text=_hover(part), customdata=part["siren"], hovertemplate="%{text}<extra></extra>",
             name=CATEGORY_LABELS[cat], showlegend=True))
     view = view_for(area_outline or communes)
+    biggest = rows.sort_values("population_totale", ascending=False, na_position="last")
+    biggest = biggest.head(NAMES_SHOWN)
+    label = names_trace(communes, dict(zip(biggest["code_insee"].astype(str),
+                                           biggest["nom"].astype(str), strict=True)),
+                        zoom=view["zoom"])
+    if label is not None:
+        fig.add_trace(label)
     outlines = [(epci_outlines or {}, "#333", 1.6), (area_outline or {}, "#000", 2.2)]
     return _layout(fig, view, outlines, basemap, height)
 

@@ -52,6 +52,14 @@ PAGES: list[PageSpec] = [
 ]
 
 
+def spec(url_path: str) -> PageSpec:
+    """The registered page of ``url_path`` (KeyError when none)."""
+    for page in PAGES:
+        if page.url_path == url_path:
+            return page
+    raise KeyError(url_path)
+
+
 def page_for(spec: PageSpec, *, default: bool = False) -> st.Page:
     return st.Page(PAGES_DIR / spec.file, title=spec.title, icon=spec.icon,
                    url_path=spec.url_path, default=default)
@@ -62,13 +70,13 @@ def build(ready: bool) -> dict[str, list[st.Page]]:
     first-run page (default) and the pages that work without data."""
     sections: dict[str, list[st.Page]] = {}
     first_default = True
-    for spec in PAGES:
-        if spec.needs_data and not ready:
+    for entry in PAGES:
+        if entry.needs_data and not ready:
             continue
-        default = (spec.setup if not ready else (first_default and not spec.setup))
+        default = (entry.setup if not ready else (first_default and not entry.setup))
         if default:
             first_default = False
-        sections.setdefault(spec.section, []).append(page_for(spec, default=default))
+        sections.setdefault(entry.section, []).append(page_for(entry, default=default))
     return sections
 
 
@@ -83,7 +91,4 @@ def menu(sections: dict[str, list[st.Page]], params: dict[str, str]) -> None:
 
 def switch_to(url_path: str) -> None:
     """Open a registered page by its url path (keeps the query parameters)."""
-    for spec in PAGES:
-        if spec.url_path == url_path:
-            st.switch_page(page_for(spec), query_params=dict(st.query_params))
-    raise KeyError(url_path)
+    st.switch_page(page_for(spec(url_path)), query_params=dict(st.query_params))

@@ -94,15 +94,19 @@ def no_agents_notice(figures: figs.Figures) -> None:
                 "la règle de l'Observatoire dans le menu de gauche.", icon=":material/info:")
 
 
-def obliged_list(local: pd.DataFrame) -> pd.DataFrame:
-    """Obliged (and to-check) collectivités of the territory, French labels, by name."""
-    part = local[local["obligation"].isin([vocab.OBLIGEE, vocab.A_VERIFIER])]
+def obliged_list(local: pd.DataFrame, *obligations: str) -> pd.DataFrame:
+    """The collectivités of the territory under the given obligations (default: obliged
+    and to check), in French, the most populated first."""
+    wanted = list(obligations) or [vocab.OBLIGEE, vocab.A_VERIFIER]
+    part = local[local["obligation"].isin(wanted)]
+    part = part.sort_values(["population_totale", "nom"], ascending=[False, True],
+                            na_position="last")
     cols = [c for c in LIST_COLUMNS if c in part.columns]
     out = part[cols].copy()
     out["obligation"] = vocab.OBLIGATION.labelled(out["obligation"])
+    out["type"] = vocab.TYPE.labelled(out["type"])
     if "statut" in out.columns:
         out["statut"] = vocab.STATUT.labelled(out["statut"])
-    out = out.sort_values(["type", "nom"]) if len(out) else out
     return out.rename(columns=LIST_COLUMNS).reset_index(drop=True)
 
 
@@ -138,7 +142,9 @@ def rate_map_figure(ctx: Context, frame: pd.DataFrame, level: str, basemap: bool
     outline = cache_geojson(ctx, "REG", None) if level == "DEP" and ctx.territory.level == "FR" \
         else None
     fig = maps.rate_map(areas, rates, points, outlines=outline, basemap=basemap,
-                        fit=ctx.territory.level != "FR")
+                        fit=ctx.territory.level != "FR", area_column=terr.CHILD_COLUMN[level],
+                        # a hundred départements' names at France level would be a blur
+                        names=not (level == "DEP" and ctx.territory.level == "FR"))
     return fig, rates
 
 
@@ -167,17 +173,22 @@ def _cached_map(sig, vintage: int, rule: str, snapshot: object,  # noqa: ANN001,
 
 def map_with_selection(fig, key: str, level: str | None = None,  # noqa: ANN001
                        areas: set[str] | None = None) -> None:
-    """Show a map; a click on an area (``areas`` of ``level``) zooms into it, a click on a
-    collectivité (its SIREN in ``customdata``) opens its sheet."""
+    """Show a map. With ``level`` and ``areas`` (France or a région), a click on an area
+    or on a point inside it (``customdata``: the area's code) zooms into that area;
+    otherwise a click on a collectivité (its SIREN in ``customdata``) opens its sheet."""
     from odlab_compliance.ui import navigation, shell
 
+    # No toolbar: it covered the legend; zoom with the wheel, move by dragging.
     event = st.plotly_chart(fig, key=key, width="stretch", on_select="rerun", theme=None,
-                            selection_mode="points", config={"displaylogo": False})
+                            selection_mode="points",
+                            config={"displaylogo": False, "displayModeBar": False,
+                                    "scrollZoom": True})
     for point in (event.selection.points if event else []):
         code = str(point.get("customdata") or point.get("location") or "")
-        if level and areas and point.get("location") and code in areas:
-            shell.set_territory(terr.Territory(level, code))
-            st.rerun()
+        if level and areas:
+            if code in areas:
+                shell.set_territory(terr.Territory(level, code))
+                st.rerun()
         elif code:
             st.query_params["siren"] = code
             navigation.switch_to("fiche")
@@ -208,6 +219,18 @@ def cache_geojson(ctx: Context, level: str, codes: tuple[str, ...] | None) -> di
 
 
 # -- collectivité sheet -----------------------------------------------------------------
+
+def collectivite_labels(rows: pd.DataFrame) -> dict[str, str]:
+    """SIREN → « Toulouse (commune, 31) » / « Toulouse Métropole (métropole) », for
+    choosing a collectivité among homonyms."""
+    out = {}
+    for r in rows.to_dict("records"):
+        kind = vocab.TYPE.label(r.get("type")).lower()
+        where = f", {r['departement']}" if r.get("type") == "COM" \
+            and isinstance(r.get("departement"), str) else ""
+        out[str(r["siren"])] = f"{r['nom']} ({kind}{where})"
+    return out
+
 
 def default_siren(ctx: Context, frame: pd.DataFrame) -> str | None:
     """The collectivité of the selected territory (a commune, an EPCI, a département)."""
