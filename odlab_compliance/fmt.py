@@ -54,6 +54,8 @@ def nombre(value: object, decimales: int = 0, vide: str = "") -> str:
         if not number.is_finite():
             return vide
         number = number.quantize(Decimal(1).scaleb(-decimales), rounding=ROUND_HALF_UP)
+        if number.is_zero():
+            number = abs(number)   # « 0 », never « -0 » for a tiny negative value
         text = f"{number:,.{decimales}f}"
     # Python groups with "," and separates decimals with ".": swap to French.
     return text.replace(",", NNBSP).replace(".", ",")

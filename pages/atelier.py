@@ -172,7 +172,8 @@ with tab_past:
                             else True,
                             column_config={"present": st.column_config.CheckboxColumn(
                                 "Présente"), "nom": "Nom", "siren": "SIREN",
-                                "distance_km": "Distance (km)"})
+                                "distance_km": st.column_config.NumberColumn(
+                                    "Distance (km)", format="localized")})
     if st.button("Enregistrer les présences", key="atelier_presence_save",
                  disabled=not decision.can_write):
         if not decision.can_write:

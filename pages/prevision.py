@@ -7,7 +7,7 @@ import streamlit as st
 
 from odlab_compliance import vocab
 from odlab_compliance.analysis import forecast
-from odlab_compliance.fmt import date_fr, pourcentage
+from odlab_compliance.fmt import date_fr, nombre, pourcentage
 from odlab_compliance.ui import cache, render, shell
 from odlab_compliance.ui import outreach_data as data
 
@@ -49,20 +49,20 @@ render.metric(c[0], f"Taux au {date_fr(at.snapshot.date)}", now.taux, kind="pct"
 render.metric(c[1], "Si la cohorte publie", extra.taux if extra else None, kind="pct",
               help="Même calcul, les collectivités choisies comptées comme publiant.")
 if f is not None:
-    render.metric(c[2], "Rythme (points par an)", round(f.slope_per_year * 100, 1),
+    render.metric(c[2], "Rythme", forecast.points_par_an(f.slope_per_year), kind="text",
                   help="Pente de la droite des moindres carrés.")
 if extra and f is not None and extra.taux is not None:
     gained = (extra.taux - (now.taux or 0))
     if f.slope_per_year > 0:
         months = gained / f.slope_per_year * 12
         st.caption(f"Cette cohorte ferait gagner {pourcentage(gained)} de taux, soit environ "
-                   f"{months:.0f} mois d'avance au rythme observé.")
+                   f"{nombre(months)} mois d'avance au rythme observé.")
 
 with st.expander("Méthode et limites", icon=":material/info:"):
     st.markdown(forecast.METHOD)
     if f is not None and f.r2 is not None:
         st.caption(f"{f.n} instantanés datés, coefficient de détermination R² = "
-                   f"{f.r2:.2f}, droite calculée le {date_fr(date.today())}.")
+                   f"{nombre(f.r2, 2)}, droite calculée le {date_fr(date.today())}.")
 
 table = points.assign(taux=(points["taux"].astype("float64") * 100).round(1))
 render.table(table, key="prev_table", labels={"date": "Date", "taux": "Taux (%)",

@@ -50,3 +50,18 @@ def test_dates():
     assert date_heure_fr("2026-03-09T07:05:00") == "09/03/2026 à 07:05"
     with pytest.raises(TypeError):
         date_fr(12)
+
+
+def test_no_negative_zero():
+    from odlab_compliance.fmt import nombre
+
+    assert nombre(-0.04, 1) == "0,0" and nombre(-0.4) == "0"
+    assert nombre(-1.25, 1) == "-1,3"
+
+
+def test_forecast_pace_in_words():
+    from odlab_compliance.analysis.forecast import points_par_an
+
+    assert points_par_an(0.023) == "+2,3 points par an"
+    assert points_par_an(-0.0001) == "0 point par an"
+    assert points_par_an(-0.01) == "-1 point par an"

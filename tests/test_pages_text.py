@@ -118,6 +118,54 @@ def test_no_raw_code_or_placeholder(home, monkeypatch, page, query):
     assert not bad, "\n".join(sorted(set(bad))[:40])
 
 
+ENGLISH_NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+\.\d+$|^-0(,0+)?$")
+
+
+def number_problems(at: AppTest) -> list[str]:
+    """Numbers a person would read the English way: a numeric column shown without the
+    French (``localized``) format, or a text cell like « 4.8 », « 4,681 » or « -0 »."""
+    bad = []
+    for df in at.dataframe:
+        config = json.loads(df.proto.columns or "{}")
+        value = df.value
+        for col in value.columns:
+            column = value[col]
+            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                fmt = config.get(str(col), {}).get("type_config", {}).get("format")
+                if fmt != "localized":
+                    bad.append(f"colonne numérique « {col} » sans format français")
+            else:
+                bad += [f"« {col} » : « {v} »" for v in column.dropna().astype(str)
+                        if ENGLISH_NUMBER.match(v.strip())]
+    for m in at.metric:
+        if ENGLISH_NUMBER.match(str(m.value).strip()):
+            bad.append(f"indicateur « {m.label} » : « {m.value} »")
+    return bad
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_numbers_are_written_the_french_way(home, monkeypatch, page):
+    monkeypatch.setenv("ODLAB_HOME", str(home))
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in {"t": "dep:31", "regle": "odf", "au": "2"}.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page)
+    at.run()
+    bad = number_problems(at)
+    assert not bad, "\n".join(sorted(set(bad))[:30])
+
+
+def test_the_number_scan_sees_english_numbers():
+    at = AppTest.from_string(
+        "import streamlit as st, pandas as pd\n"
+        "st.dataframe(pd.DataFrame({'Population': [516735], 'Distance': ['4.8']}))\n"
+        "st.metric('Obligées', '4,681')\n")
+    at.run()
+    found = number_problems(at)
+    assert len(found) == 3, found
+
+
 def test_the_scan_sees_a_raw_code_and_a_placeholder():
     """The scan itself can fail: a table cell with a code, a caption with None."""
     at = AppTest.from_string(

@@ -99,20 +99,29 @@ def what_if(status: pd.DataFrame, cohort: Iterable[str]) -> Figures:
     return figures(changed)
 
 
+def points_par_an(slope_per_year: float) -> str:
+    """« +2,3 points par an », « 0 point par an », « -1 point par an »."""
+    value = round(slope_per_year * 100, 1)
+    text = fmt.nombre(value, 1).replace(",0", "")
+    sign = "+" if value > 0 else ""
+    unit = "points" if abs(value) >= 2 else "point"
+    return f"{sign}{text} {unit} par an"
+
+
 def sentence(f: Fit | None, target: float, today: date | None = None) -> str:
     """The projection in one French sentence."""
     if f is None:
         return ("Il faut au moins deux instantanés datés avec un taux connu pour estimer "
                 "un rythme.")
-    pace = fmt.nombre(f.slope_per_year * 100, 1)
+    pace = points_par_an(f.slope_per_year)
     day = reach_date(f, target, today)
     goal = fmt.pourcentage(target)
     if day is None:
-        return (f"Au rythme observé ({pace} point(s) par an), le taux de {goal} ne serait "
+        return (f"Au rythme observé ({pace}), le taux de {goal} ne serait "
                 f"pas atteint dans les {HORIZON_YEARS} ans.")
     if day == (today or date.today()):
         return f"Le taux de {goal} est déjà atteint selon la tendance."
-    return (f"Au rythme observé ({pace} point(s) par an, {f.n} instantanés), le taux de "
+    return (f"Au rythme observé ({pace}, {f.n} instantanés), le taux de "
             f"{goal} serait atteint vers le {fmt.date_fr(day)}.")
 
 
@@ -134,6 +143,9 @@ def figure(points: pd.DataFrame, f: Fit | None, target: float,
     if extra is not None:
         fig.add_scatter(x=[today], y=[extra * 100], mode="markers", name="Si la cohorte publie",
                         marker={"size": 12, "symbol": "star"})
+    # Dates as 31/12/2022: plotly's default ticks would name months in English.
+    fig.update_xaxes(tickformat="%d/%m/%Y", hoverformat="%d/%m/%Y")
     fig.update_layout(yaxis_title="Taux de publication (%)", xaxis_title=None,
-                      yaxis_range=[0, 100], margin={"t": 30, "b": 30}, legend_orientation="h")
+                      yaxis_range=[0, 100], margin={"t": 30, "b": 30}, legend_orientation="h",
+                      separators=", ")
     return fig

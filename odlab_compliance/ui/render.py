@@ -117,7 +117,10 @@ def downloads(df: pd.DataFrame | Callable[[], pd.DataFrame], stem: str, *, key: 
 
 def metric(col: st.delta_generator.DeltaGenerator, label: str, value: object, *,
            kind: str = "int", help: str | None = None) -> None:  # noqa: A002
-    text = pourcentage(value, vide="—") if kind == "pct" else nombre(value, vide="—")
+    if kind == "text":
+        text = str(value)
+    else:
+        text = pourcentage(value, vide="—") if kind == "pct" else nombre(value, vide="—")
     col.metric(label, text, help=help)
 
 
