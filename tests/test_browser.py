@@ -193,3 +193,19 @@ def test_choices_stay_chosen_through_the_menu_back_and_forward(page, app_url):
     browser.wait_drawn(page)
     assert urlparse(page.url).path == visited[-3]
     assert "odf" in page.url and "au=1" in page.url
+
+
+def test_every_page_opens_by_its_url_path(page, app_url):
+    """A bookmarked or typed address (/vue-ensemble, /carte…) opens its page: no « Page
+    not found » dialog, the page's own title."""
+    from odlab_compliance.ui import navigation
+
+    for spec in navigation.PAGES:
+        browser.open_page(page, f"{app_url}/{spec.url_path}?t=dep:31")
+        body = page.locator("body").inner_text()
+        assert "Page not found" not in body and "introuvable" not in body, spec.url_path
+        assert browser.errors_on(page) == [], spec.url_path
+        heading = page.locator("h1").first.inner_text()
+        assert heading.split(" · ")[0] in (spec.title, "Haute-Garonne", "Suivi des collectivités",
+                                           "Méthode et sources", "Premier lancement",
+                                           "Fiche collectivité"), (spec.url_path, heading)

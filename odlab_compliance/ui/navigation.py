@@ -14,6 +14,7 @@ the only data page shown.
 
 from __future__ import annotations
 
+import runpy
 from dataclasses import dataclass
 
 import streamlit as st
@@ -65,17 +66,33 @@ def page_for(spec: PageSpec, *, default: bool = False) -> st.Page:
                    url_path=spec.url_path, default=default)
 
 
+HOME = "accueil"
+
+
+def _home_of(entry: PageSpec) -> st.Page:
+    """The app's root page: it shows ``entry`` (the overview). Streamlit serves its default
+    page at "/" only, so the overview itself is an ordinary page and a bookmarked
+    ``/vue-ensemble`` opens it instead of « Page not found »."""
+
+    def home() -> None:
+        runpy.run_path(str(PAGES_DIR / entry.file), run_name="__main__")
+
+    return st.Page(home, title=entry.title, icon=entry.icon, url_path=HOME, default=True)
+
+
 def build(ready: bool) -> dict[str, list[st.Page]]:
-    """Sections and pages for ``st.navigation``: everything when data is loaded, else the
-    first-run page (default) and the pages that work without data."""
+    """Sections and pages for ``st.navigation``: everything when data is loaded (the root
+    showing the first page), else the first-run page (default) and the pages that work
+    without data. The root page is registered but not in the menu (see ``menu``)."""
     sections: dict[str, list[st.Page]] = {}
-    first_default = True
+    home = None
     for entry in PAGES:
         if entry.needs_data and not ready:
             continue
-        default = (entry.setup if not ready else (first_default and not entry.setup))
-        if default:
-            first_default = False
+        if ready and home is None and not entry.setup:
+            home = _home_of(entry)
+            sections.setdefault(entry.section, []).append(home)
+        default = entry.setup and not ready
         sections.setdefault(entry.section, []).append(page_for(entry, default=default))
     return sections
 
@@ -85,8 +102,14 @@ def menu(sections: dict[str, list[st.Page]], params: dict[str, str]) -> None:
     for section, pages in sections.items():
         st.caption(section)
         for page in pages:
+            if page.url_path == "" and len(pages) > 1 and not _is_setup(page):
+                continue   # the root repeats the overview, which has its own link
             st.page_link(page, label=page.title, icon=page.icon, query_params=params,
                          width="stretch")
+
+
+def _is_setup(page: st.Page) -> bool:
+    return any(p.setup and p.title == page.title for p in PAGES)
 
 
 def switch_to(url_path: str) -> None:
