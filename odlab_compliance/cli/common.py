@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from tqdm import tqdm
 
+from odlab_compliance.config import load_settings
 from odlab_compliance.errors import UserError
 
 EXIT_OK = 0
@@ -32,8 +33,13 @@ def steps(items: list, label: str, disable: bool = False) -> tqdm:
 
 
 def run_guarded(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
-    """Run a command; known failures print a French message and give a non-zero code."""
+    """Run a command; known failures print a French message and give a non-zero code.
+
+    The settings are checked first, whatever the command: a wrong variable is named at
+    once (exit 2) instead of surfacing as a traceback deep inside a download or a load.
+    """
     try:
+        load_settings()
         return int(func(args) or EXIT_OK)
     except UserError as exc:  # bad input, unreachable source, vintage not loaded, ...
         print(f"Erreur : {exc}", file=sys.stderr)
