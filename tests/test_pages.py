@@ -211,21 +211,46 @@ def test_empty_database_opens_the_setup_page(settings):
     assert "premier_lancement.py" in labels
 
 
-def test_first_run_reports_an_unreachable_source(settings, server, monkeypatch):
-    # Every official base URL points at a local server that answers 503.
-    from tests.httpserver import Reply
+GROUPS = ("UNPKG", "ETALAB_GEO", "DATAGOUV", "DATAGOUV_FILES", "SCHEMA_DATAGOUV", "GITHUB_RAW")
 
-    for path in ("/",):
-        server.add(path, Reply(503, b"indisponible"))
-    for group in ("UNPKG", "ETALAB_GEO", "DATAGOUV", "DATAGOUV_FILES", "SCHEMA_DATAGOUV",
-                  "GITHUB_RAW"):
+
+def test_first_run_reports_an_unreachable_source(settings, server, monkeypatch):
+    # Every official base URL points at a local server that answers 503 on every path.
+    from tests.httpserver import Reply
+    from tests.test_network_errors import assert_french
+
+    server.fallback = Reply(503, b"indisponible")
+    for group in GROUPS:
         monkeypatch.setenv(f"ODLAB_BASE_URL_{group}", server.url)
     monkeypatch.setenv("ODLAB_HTTP_RETRIES", "0")
     at = run_app()
     at.button(key="setup_go").click().run()
     assert not at.exception
-    assert any("n'a pas pu être obtenue" in e.value for e in at.error)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "n'a pas pu être obtenue" in errors[0]
+    assert "erreur HTTP 503 (service indisponible)" in errors[0]
+    assert "réessayez plus tard" in errors[0] and "ODLAB_MIRROR_DIR" in errors[0]
+    assert_french(errors[0])
+    assert server.requests and all(r.path != "/" for r in server.requests)
     assert at.title[0].value == "Premier lancement"
+
+
+def test_first_run_offline_without_mirror_is_french(settings, monkeypatch):
+    # Offline: nothing answers (a closed port on 127.0.0.1 stands for the official hosts).
+    from tests.test_network_errors import assert_french, closed_port
+
+    port = closed_port()
+    for group in GROUPS:
+        monkeypatch.setenv(f"ODLAB_BASE_URL_{group}", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("ODLAB_HTTP_RETRIES", "0")
+    at = run_app()
+    assert any("téléchargés depuis les sites officiels" in c.value for c in at.caption)
+    at.button(key="setup_go").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and f"connexion refusée ou coupée (127.0.0.1:{port})" in errors[0]
+    assert "ODLAB_MIRROR_DIR" in errors[0]
+    assert_french(errors[0])
 
 
 @pytest.mark.mirror

@@ -27,7 +27,7 @@ import requests
 
 from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.fmt import nombre
-from odlab_compliance.http import RateLimiter, make_session
+from odlab_compliance.http import RateLimiter, describe_error, http_reason, make_session
 from odlab_compliance.ingest.agents import store
 from odlab_compliance.ingest.agents.bands import band_bounds, normalize_band
 from odlab_compliance.ingest.agents.validate import year_problem
@@ -114,10 +114,11 @@ class _Client:
         try:
             resp = self.session.get(self.url, params=params)
         except requests.RequestException as exc:
-            raise RuntimeError(f"service injoignable ({type(exc).__name__})") from exc
+            raise RuntimeError(f"service injoignable : {describe_error(exc)}") from exc
         if resp.status_code != 200:
             raise RuntimeError(f"réponse HTTP {resp.status_code} après "
-                               f"{self.settings.http_retries} nouvelle(s) tentative(s)")
+                               f"{self.settings.http_retries} nouvelle(s) tentative(s) "
+                               f"({http_reason(resp.status_code)})")
         try:
             page = resp.json()
         except ValueError as exc:
