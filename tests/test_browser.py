@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from odlab_compliance import db
 from odlab_compliance.config import PROJECT_ROOT, load_settings
+from tests.conftest import require_browser
 from tests.fixtures.dashboard import browser, build_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.mirror, pytest.mark.slow]
@@ -42,9 +42,7 @@ def _subset(con, region: str) -> None:
 
 @pytest.fixture(scope="session")
 def mirror_db(mirror_dir, tmp_path_factory) -> dict[str, str]:
-    if not Path(browser.CHROMIUM).exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium) : make install-browser")
-    pytest.importorskip("playwright")
+    require_browser()
     from odlab_compliance.ingest.harvest.run import import_observatoire
     from odlab_compliance.ingest.reference import load_vintage
 

@@ -11,13 +11,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from odlab_compliance import db
 from odlab_compliance.config import PROJECT_ROOT, load_settings
 from odlab_compliance.outreach import followup
+from tests.conftest import require_browser
 from tests.fixtures.dashboard import browser
 from tests.fixtures.outreach.rows import build_db
 
@@ -28,9 +28,7 @@ SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not Path(browser.CHROMIUM).exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium) : make install-browser")
-    pytest.importorskip("playwright")
+    require_browser()
     home = tmp_path_factory.mktemp("outreach_home")
     env = {"ODLAB_HOME": str(home)}
     with db.connect(load_settings(env)) as con:
