@@ -7,8 +7,8 @@ export ODLAB_MIRROR_DIR ?=
 install:            ## Python dependencies (runtime + tests)
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
 
-install-browser:    ## Debian's Chromium (browser tests) and DejaVu fonts (PDF sheet); root, needs apt
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core
+install-browser:    ## Debian's Chromium (browser tests), DejaVu fonts (PDF sheet), pdftotext (PDF test); root, needs apt
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core poppler-utils
 
 run:                ## the dashboard on http://localhost:8501 (localhost only: see README to serve others)
 	$(PYTHON) -m streamlit run app.py --server.address localhost

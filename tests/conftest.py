@@ -10,6 +10,7 @@ missing Chromium or playwright, or any skip at all fails the run with a French m
 from __future__ import annotations
 
 import os
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -145,6 +146,12 @@ def mirror_dir() -> Path:
     if not value:
         skip_or_fail("ODLAB_MIRROR_DIR n'est pas défini : test sur le miroir ignoré")
     return Path(value).resolve()   # a wrong value already stopped the run at its start
+
+
+def require_tool(name: str) -> None:
+    """A command-line tool a test drives (pdftotext: make install-browser)."""
+    if shutil.which(name) is None:
+        skip_or_fail(f"outil {name} absent : make install-browser")
 
 
 def require_browser() -> None:

@@ -68,7 +68,7 @@ def test_cohort_download_and_note(page, served, tmp_path):
     url, dbpath = served
     SHOTS.mkdir(parents=True, exist_ok=True)
 
-    browser.open_page(page, url + "/atelier?t=dep:31")
+    browser.open_page(page, url + "/atelier?t=dep:31", maps=1, title="Atelier")
     assert browser.errors_on(page) == []
     assert page.get_by_text("Cohorte : 2 collectivité(s)").count() == 1
     assert page.locator("canvas.maplibregl-canvas").count() >= 1
@@ -83,7 +83,7 @@ def test_cohort_download_and_note(page, served, tmp_path):
     assert lines[0].startswith("SIREN;Code;Nom")
     assert {line.split(";")[2] for line in lines[1:]} == {"Colomiers", "Saint-Cyprien"}
 
-    browser.open_page(page, url + "/suivi?t=dep:31")
+    browser.open_page(page, url + "/suivi?t=dep:31", title="Suivi")
     assert browser.errors_on(page) == []
     page.get_by_label("Note").fill("Appel au DGS : publication prévue en janvier")
     page.get_by_role("button", name="Enregistrer", exact=True).click()
