@@ -99,7 +99,24 @@ def test_cli_help_lists_commands(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
-    assert "COMMANDE" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    for name in ("sources", "reference", "agents", "harvest", "export", "match", "portals",
+                 "followup", "changes", "workshop"):
+        assert f"\n    {name} " in out or f"\n    {name}\n" in out, f"absente de l'aide : {name}"
+    assert "Sources officielles : liste et téléchargement." in out
+    assert "show this help" not in out and "affiche cette aide et quitte" in out
+
+
+def test_cli_errors_are_french(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["sources", "fetch", "cog-communes"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "erreur : arguments obligatoires manquants : --vintage" in err
+    with pytest.raises(SystemExit):
+        main(["harvest", "--source", "ailleurs"])
+    err = capsys.readouterr().err
+    assert "choix invalide : 'ailleurs'" in err and "invalid choice" not in err
 
 
 def test_gzip_encoded_download_is_decoded_and_complete(server, env, monkeypatch):

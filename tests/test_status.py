@@ -90,7 +90,16 @@ def test_observatoire_edition_without_counts_leaves_them_empty():
 
 
 def test_every_status_value_is_documented():
-    assert set(status.STATUS_RULES) == set(status.STATUTS)
+    from odlab_compliance import vocab
+
+    # The model and the vocabulary (labels, colours) name the same four codes, in order.
+    assert tuple(status.STATUTS) == tuple(vocab.STATUTS)
+    for code in status.STATUTS:
+        assert len(status.STATUS_RULES[code]) > 60, f"règle trop courte : {code}"
+        assert vocab.STATUT.label(code) != code, f"pas de libellé français : {code}"
+    # The rule a user must not misread: a failed source is never "does not publish".
+    assert "Jamais « non publié »" in status.STATUS_RULES[status.INCONNU]
+    assert "toutes les sources" in status.STATUS_RULES[status.NON_PUBLIE]
 
 
 @pytest.fixture

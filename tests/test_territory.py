@@ -46,10 +46,24 @@ def test_key_round_trip():
         assert T.Territory.parse(t.key) == t
 
 
+def other_region() -> pd.DataFrame:
+    """Three collectivités of Île-de-France, so that a région filter has something to drop."""
+    return pd.DataFrame({
+        "siren": ["237500079", "217500016", "200054781"], "code_insee": ["11", "75056", None],
+        "nom": ["Région Île-de-France", "Paris", "Métropole du Grand Paris"],
+        "type": ["REG", "COM", "MET"], "departement": [None, "75", "75"],
+        "region": ["11", "11", "11"], "epci_siren": [None, "200054781", None],
+        "population_totale": [12_300_000, 2_100_000, 7_100_000],
+        "obligation": ["obligee"] * 3, "statut": ["publie", "publie", "non_publie"]})
+
+
 def test_filter_by_level(frame):
-    assert len(T.filter_frame(frame, T.FRANCE)) == len(frame)
-    reg = T.filter_frame(frame, T.Territory("REG", "76"))
-    assert len(reg) == len(frame)
+    both = pd.concat([frame, other_region()], ignore_index=True)
+    assert len(T.filter_frame(both, T.FRANCE)) == len(both)
+    reg = T.filter_frame(both, T.Territory("REG", "76"))
+    assert len(reg) == len(frame) and set(reg["region"]) == {"76"}
+    idf = T.filter_frame(both, T.Territory("REG", "11"))
+    assert set(idf["nom"]) == {"Région Île-de-France", "Paris", "Métropole du Grand Paris"}
     dep = T.filter_frame(frame, T.Territory("DEP", "09"))
     assert set(dep["nom"]) == {"Département de l'Ariège", "CA Pays Ariégeois", "Foix", "Pamiers",
                                "Hameau-Test"}
@@ -90,8 +104,10 @@ def test_by_type_families(frame):
 
 
 def test_ranking_of_sub_territories(frame):
-    rank = T.ranking(frame, T.Territory("REG", "76"), {"31": "Haute-Garonne", "09": "Ariège"})
-    assert list(rank["nom"]) == ["Haute-Garonne", "Ariège"]
+    both = pd.concat([frame, other_region()], ignore_index=True)
+    rank = T.ranking(both, T.Territory("REG", "76"), {"31": "Haute-Garonne", "09": "Ariège",
+                                                      "75": "Paris"})
+    assert list(rank["nom"]) == ["Haute-Garonne", "Ariège"]      # not Paris, of another région
     assert rank.iloc[1]["taux"] == 0.0
     epcis = T.ranking(frame, T.Territory("DEP", "31"))
     assert set(epcis["code"]) == {"243100518", "200000001"}
