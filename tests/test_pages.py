@@ -185,6 +185,64 @@ def test_stale_data_banner(settings, monkeypatch):
     assert any("datent du" in w.value for w in at.warning)
 
 
+@pytest.mark.parametrize("stale_days,banner", [(None, False), ("10", True), ("30", False)])
+def test_stale_days_setting(settings, monkeypatch, stale_days, banner):
+    # Data 20 days old: fresh under the default 45 days, stale under ODLAB_STALE_DAYS=10.
+    monkeypatch.setenv("ODLAB_MIRROR_DIR", str(build_db.MIRROR))
+    if stale_days:
+        monkeypatch.setenv("ODLAB_STALE_DAYS", stale_days)
+    build_db.build(settings, harvest_date=dt.date.today() - dt.timedelta(days=20))
+    at = run_app()
+    assert_clean(at)
+    stale = [w.value for w in at.warning if "datent du" in w.value]
+    assert bool(stale) is banner, stale
+    if banner:
+        assert "(20 jours), au-delà du seuil de 10 jours" in stale[0]
+
+
+@pytest.mark.parametrize("value,style", [(None, "white-bg"), ("1", "carto-positron"),
+                                         ("0", "white-bg")])
+def test_map_basemap_setting(dash, monkeypatch, value, style):
+    if value is not None:
+        monkeypatch.setenv("ODLAB_MAP_BASEMAP", value)
+    at = run_app({"t": "dep:31"}, page="pages/carte.py")
+    assert_clean(at)
+    assert at.toggle(key="carte_basemap").value is (style != "white-bg")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["map"]["style"] == style
+    # The page's switch still wins over the default, both ways.
+    at.toggle(key="carte_basemap").set_value(style == "white-bg").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert (spec["layout"]["map"]["style"] == "white-bg") is (style != "white-bg")
+
+
+def test_methode_page_documents_rules_statuses_and_sources(dash):
+    from odlab_compliance.ingest.sources import all_sources
+    from odlab_compliance.model import obligation
+    from odlab_compliance.model.status import STATUS_RULES
+    from odlab_compliance.vocab import STATUT
+
+    at = run_app(page="pages/methode.py")
+    assert_clean(at)
+    assert at.title[0].value == "Méthode et sources"
+    assert "3 500 habitants ET 50 agents" in at.warning[0].value
+    labels = [e.proto.label for e in at.get("expander")]
+    markdown = "\n".join(m.value for m in at.markdown)
+    docs = dict(obligation.parameter_docs())
+    for rule in obligation.list_rules():
+        assert f"{rule.label} (`{rule.id}`)" in labels
+        for name in rule.parameters:
+            assert f"`{name}` = **" in markdown and docs[name], name
+    for code, text in STATUS_RULES.items():
+        assert f"- **{STATUT.label(code)}** :" in markdown, code
+        assert text in markdown.replace("\\", ""), code      # whole rule, escapes removed
+    sources = next(d.value for d in at.dataframe if "Source" in d.value.columns)
+    assert len(sources) == len(all_sources())
+    assert set(sources["Licence"]) <= {s.licence for s in all_sources()}
+    assert "Obtenu le" in sources.columns
+    assert any("Limites connues" in h.value for h in at.header)
+
+
 def test_failed_harvest_banner(settings, monkeypatch):
     monkeypatch.setenv("ODLAB_MIRROR_DIR", str(build_db.MIRROR))
     build_db.build(settings, failed_after=True)

@@ -75,6 +75,13 @@ class SourceUnavailable(UserError, RuntimeError):
     """A source could be neither downloaded nor found in the mirror or cache."""
 
 
+class UnknownSource(UserError, KeyError):
+    """No source of that id and vintage in the registry (a typo on the command line)."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
 @cache
 def _registry() -> dict:
     with open(REGISTRY_PATH, "rb") as fh:
@@ -95,7 +102,7 @@ def get_source(source_id: str, vintage: int) -> Source:
         if s.id == source_id and s.vintage == vintage:
             return s
     known = sorted({f"{s.id}@{s.vintage}" for s in all_sources()})
-    raise KeyError(f"source inconnue : {source_id}@{vintage} (connues : {', '.join(known)})")
+    raise UnknownSource(f"source inconnue : {source_id}@{vintage} (connues : {', '.join(known)})")
 
 
 def vintages() -> list[int]:
