@@ -23,3 +23,24 @@ def test_every_cli_command_is_documented():
     sub = next(a for a in parser._actions if a.dest == "command")
     missing = [name for name in sub.choices if f"odlab_compliance {name}" not in README]
     assert missing == []
+
+
+def test_every_make_target_in_the_readme_exists():
+    import re
+
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z-]+):", makefile, re.M))
+    used = set(re.findall(r"(?<!apt-get install )\bmake ([a-z-]+)", README))
+    assert used and used <= targets, used - targets
+    start = README.split("## Démarrer", 1)[1].split("## ", 1)[0]
+    assert "make install-browser" in start and "ODLAB_MIRROR_DIR" in start
+
+
+def test_docs_cite_the_project_docs_not_a_private_note():
+    private = "DOMAIN" + ".md"   # the team's notes, not in the repository
+    files = [p for p in PROJECT_ROOT.rglob("*")
+             if p.suffix in (".py", ".md", ".toml", ".sql") and p.is_file()
+             and not {".venv", ".git", "data", "artifacts"} & set(p.relative_to(PROJECT_ROOT).parts)]
+    citing = [str(p.relative_to(PROJECT_ROOT)) for p in files
+              if private in p.read_text(encoding="utf-8", errors="replace")]
+    assert citing == []

@@ -110,3 +110,19 @@ def test_disk_errors_are_french():
     text = describe_error(OSError(28, "No space left on device", "/data/cache/x.part"))
     assert text == "disque plein (/data/cache/x.part)"
     assert_french(text)
+
+
+def test_harvest_offline_without_mirror_exits_1_in_french(env, monkeypatch, capsys):
+    # Offline: data.gouv.fr unreachable, no mirror for the portal registry (README, exit 1).
+    port = closed_port()
+    monkeypatch.setenv("ODLAB_DATAGOUV_URL", f"http://127.0.0.1:{port}")
+    for group in ("SCHEMA_DATAGOUV", "DATAGOUV_FILES", "GITHUB_RAW"):
+        monkeypatch.setenv(f"ODLAB_BASE_URL_{group}", f"http://127.0.0.1:{port}")
+    assert main(["harvest", "--quiet"]) == 1
+    out, err = capsys.readouterr()
+    assert "datagouv : ÉCHEC" in out and f"connexion refusée ou coupée (127.0.0.1:{port})" in out
+    assert "échec (toutes les sources ont échoué" in out
+    assert "Au moins une source a échoué" in err
+    assert_french(out + err)
+    assert main(["harvest", "runs"]) == 0
+    assert "échec" in capsys.readouterr().out

@@ -16,7 +16,7 @@ from odlab_compliance.fmt import date_fr, is_missing
 from odlab_compliance.model.status import FRESH_DAYS  # one definition of "à jour"
 
 # The priority datasets of the Socle commun des données locales and labelled schemas
-# (DOMAIN.md section 7), in the order a collectivité usually tackles them.
+# (schema.data.gouv.fr; docs/dashboard.md, « Fiche collectivité »), in the order a collectivité usually tackles them.
 PRIORITY_SCHEMAS: tuple[tuple[str, str], ...] = (
     ("scdl/deliberations", "Délibérations"),
     ("scdl/budget", "Budget"),

@@ -38,7 +38,8 @@ SEARCH_PATH = "/search"
 RATE_PER_SECOND = 7.0
 PER_PAGE = 25
 MAX_CONSECUTIVE_FAILURES = 3
-# Catégories juridiques of the public bodies of a territory (DOMAIN.md section 2).
+# Catégories juridiques of the public bodies of a territory (INSEE, nomenclature des
+# catégories juridiques, niveau III: 72xx collectivités, 73xx établissements publics locaux).
 NATURES_PUBLIQUES = ("7210", "7220", "7225", "7229", "7230", "7343", "7344", "7345", "7346",
                      "7348", "7353", "7354", "7355", "7357", "7361", "7372")
 _DEPARTEMENT_RE = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])$")
