@@ -146,6 +146,30 @@ def test_department_map_draws_its_communes_only(dash):
     assert spec["layout"]["map"]["layers"], "EPCI outlines are drawn"
 
 
+def test_map_follows_the_rule_selector(settings, monkeypatch):
+    # Aussonne (7 300 inhabitants) with 30 agents: not obliged by the law, obliged under the
+    # Observatoire's rule (which assumes 50 agents above 3 500 inhabitants).
+    from odlab_compliance import db
+
+    monkeypatch.setenv("ODLAB_MIRROR_DIR", str(build_db.MIRROR))
+    build_db.build(settings)
+    with db.connect(settings) as con:
+        con.execute("UPDATE agents SET agents_min = 30, agents_max = 30 WHERE siren = ?",
+                    ["213100322"])
+
+    def trace_of(at, code):
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        return next(t["name"] for t in spec["data"] if code in (t.get("locations") or []))
+
+    at = run_app({"t": "dep:31"}, page="pages/carte.py")
+    assert_clean(at)
+    assert trace_of(at, "31032") == "Non obligée"
+    at.selectbox(key="shell_rule").select("odf").run()
+    assert_clean(at)
+    assert at.query_params["regle"] == "odf"
+    assert trace_of(at, "31032") == "Ne publie pas"
+
+
 def test_france_map_has_areas_and_points(dash):
     at = run_app(page="pages/carte.py")
     assert_clean(at)
