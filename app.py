@@ -8,10 +8,11 @@ import logging
 
 import streamlit as st
 
-from odlab_compliance.ui import navigation, shell
+from odlab_compliance.ui import navigation, setup, shell
 
 st.set_page_config(page_title="Open data des collectivités", page_icon=":material/public:",
                    layout="wide")
+setup.stop_on_bad_settings()  # a wrong ODLAB_* variable: a French error box, not a traceback
 
 ctx = shell.base_context()
 sections = navigation.build(ctx.ready)

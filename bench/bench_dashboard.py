@@ -56,6 +56,11 @@ def build(home: Path, mirror: Path) -> None:
     print(f"base construite depuis le miroir en {time.perf_counter() - start:.1f} s", flush=True)
 
 
+def expect(path: str) -> dict[str, int]:
+    """What a page must show before it counts as drawn (a map page: its loaded map)."""
+    return {"maps": 1} if path.startswith("/carte") else {"plots": 2} if path.startswith("/?") else {}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", type=Path,
@@ -83,9 +88,9 @@ def main() -> int:
             chromium = browser.launch(p)
             page = chromium.new_page(viewport={"width": 1400, "height": 1000})
             for _, path, _ in PAGES:   # warm the server's caches (a warm server is measured)
-                browser.open_page(page, base + path, timeout_ms=180_000)
+                browser.open_page(page, base + path, timeout_ms=180_000, **expect(path))
             for label, path, target in PAGES:
-                times = [browser.open_page(page, base + path, timeout_ms=180_000)
+                times = [browser.open_page(page, base + path, timeout_ms=180_000, **expect(path))
                          for _ in range(args.runs)]
                 errors = browser.errors_on(page)
                 results.append((label, statistics.median(times), target, errors))

@@ -28,7 +28,7 @@ from odlab_compliance import db  # noqa: E402
 from odlab_compliance.config import load_settings  # noqa: E402
 from odlab_compliance.http import RateLimiter, make_session  # noqa: E402
 from odlab_compliance.ingest.harvest import datagouv, journal, save  # noqa: E402
-from odlab_compliance.model import status  # noqa: E402
+from odlab_compliance.model import evidence, snapshots  # noqa: E402
 from tests.fixtures.harvest.site import Dataset, Org, Site  # noqa: E402
 from tests.httpserver import LocalServer, Reply  # noqa: E402
 
@@ -122,9 +122,10 @@ def main() -> int:
                     " substr(siret, 1, 9), 'siret', 1.0, 'auto', '' FROM harvest_publisher"
                     " WHERE run_id = ?", [run_id])
         t0 = time.perf_counter()
-        evidence = status.harvest_evidence(con, status.resolve_snapshot(con, run_id))
+        snap = snapshots.resolve(snapshots.list_snapshots(con), run_id)
+        found = evidence.harvest_evidence(con, snap).found
         t_status = time.perf_counter() - t0
-    print(f"statut : {len(evidence)} collectivités avec leurs preuves en {t_status:.2f} s")
+    print(f"statut : {len(found)} collectivités avec leurs preuves en {t_status:.2f} s")
 
     # 2. One API call per organisation (+ the paginated list of organisations).
     session = make_session(settings)

@@ -95,28 +95,112 @@ def paginate(session: requests.Session, url: str, params: dict[str, Any] | None 
         next_params = None  # next_page already carries the query string
 
 
-def describe_error(exc: BaseException) -> str:
-    """A short French sentence for a failed request, naming the host, without urllib3's
-    internals (they would fill the journal and the dashboard with noise)."""
-    request = getattr(exc, "request", None)
-    url = getattr(request, "url", None) or ""
-    host = urlsplit(url).netloc or "?"
+# French names of the HTTP statuses a user meets; others get their class ("erreur serveur").
+HTTP_REASONS = {
+    400: "requête refusée", 401: "authentification demandée", 403: "accès refusé",
+    404: "adresse introuvable", 408: "délai dépassé côté serveur", 410: "ressource supprimée",
+    429: "trop de requêtes", 500: "erreur interne du serveur", 502: "passerelle en erreur",
+    503: "service indisponible", 504: "passerelle hors délai",
+}
+_DNS_MARKS = ("NameResolutionError", "Name or service not known", "Failed to resolve",
+              "Temporary failure in name resolution", "nodename nor servname")
+
+
+def http_reason(code: int) -> str:
+    if code in HTTP_REASONS:
+        return HTTP_REASONS[code]
+    return "erreur serveur" if code >= 500 else "erreur de la requête" if code >= 400 else "réponse inattendue"
+
+
+def error_kind(exc: BaseException) -> str:
+    """What failed, as one of: ``dns``, ``tls``, ``timeout``, ``refused``, ``cut``, ``http``,
+    ``server-retries``, ``json``, ``other``: the journal, the CLI and the dashboard word
+    their message and their advice from it."""
     text = str(exc)
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
-        return f"erreur HTTP {exc.response.status_code} sur {exc.response.url}"
+        return "http"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return f"transfert interrompu, fichier tronqué ({host})"
+        return "cut"
+    if isinstance(exc, requests.exceptions.SSLError) or "SSLError" in text \
+            or "CERTIFICATE_VERIFY_FAILED" in text:
+        return "tls"
     # urllib3 reports a read timeout that exhausted its retries as a ConnectionError
     if isinstance(exc, requests.Timeout) or "timed out" in text.lower():
-        return f"délai d'attente dépassé ({host})"
+        return "timeout"
     if isinstance(exc, requests.ConnectionError):
-        if "NameResolutionError" in text or "Name or service not known" in text:
-            return f"nom d'hôte introuvable : {host} (réseau indisponible ou adresse périmée)"
+        if any(mark in text for mark in _DNS_MARKS):
+            return "dns"
         if "Max retries exceeded" in text and "responses" in text:
-            return f"trop d'erreurs serveur, abandon après plusieurs essais ({host})"
-        return f"connexion refusée ou coupée ({host})"
+            return "server-retries"
+        return "refused"
     if isinstance(exc, requests.exceptions.JSONDecodeError | json.JSONDecodeError):
-        return f"réponse JSON invalide ({host})"
-    if isinstance(exc, requests.RequestException):
-        return f"erreur réseau ({host}) : {text[:200]}"
-    return text[:300]
+        return "json"
+    return "other"
+
+
+def _host(exc: BaseException) -> str:
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None) or ""
+    return urlsplit(url).netloc or "?"
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short French sentence for a failed request, naming the host, without the
+    library's (English) text: urllib3's internals would fill the journal and the dashboard
+    with noise that a user cannot act on."""
+    host = _host(exc)
+    kind = error_kind(exc)
+    if kind == "http":
+        code = exc.response.status_code  # type: ignore[attr-defined]
+        return f"erreur HTTP {code} ({http_reason(code)}) sur {exc.response.url}"  # type: ignore[attr-defined]
+    return {
+        "cut": f"transfert interrompu, fichier tronqué ({host})",
+        "tls": f"connexion sécurisée (TLS) impossible avec {host} : certificat refusé ou "
+               "protocole incompatible",
+        "timeout": f"délai d'attente dépassé ({host})",
+        "dns": f"nom d'hôte introuvable : {host} (réseau indisponible ou adresse périmée)",
+        "server-retries": f"trop d'erreurs serveur, abandon après plusieurs essais ({host})",
+        "refused": f"connexion refusée ou coupée ({host})",
+        "json": f"réponse JSON invalide ({host})",
+    }.get(kind) or (f"erreur réseau ({host}, {type(exc).__name__})"
+                    if isinstance(exc, requests.RequestException) else _other(exc))
+
+
+def _other(exc: BaseException) -> str:
+    """Errors outside requests: the project's own (already French, e.g. an export that
+    lacks a column) keep their text; the system's (English) are named in French."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return {28: f"disque plein{where}", 13: f"permission refusée{where}",
+                30: f"système de fichiers en lecture seule{where}"}.get(
+            exc.errno, f"erreur du système de fichiers n° {exc.errno}{where}")
+    return str(exc)[:300] or f"erreur inattendue ({type(exc).__name__})"
+
+
+def what_to_do(exc: BaseException) -> str:
+    """What a user can do about ``exc``, in French (one sentence)."""
+    kind = error_kind(exc)
+    if kind == "http":
+        code = exc.response.status_code  # type: ignore[attr-defined]
+        if code in (404, 410):
+            return ("L'adresse officielle a peut-être changé : vérifiez-la (reference/sources.toml "
+                    "ou la variable ODLAB_BASE_URL_… / ODLAB_…_URL qui la remplace).")
+        if code in (401, 403):
+            return "Le service refuse l'accès : vérifiez l'adresse et un éventuel proxy."
+        if code == 429:
+            return "Le service limite le nombre de requêtes : réessayez dans quelques minutes."
+        return "Le service est en panne ou surchargé : réessayez plus tard."
+    return {
+        "dns": "Vérifiez la connexion à internet (ou le proxy) ; hors ligne, utilisez un "
+               "dossier miroir (ODLAB_MIRROR_DIR).",
+        "tls": "Vérifiez l'heure de la machine et ses certificats racine (paquet "
+               "ca-certificates), ou un proxy qui intercepte HTTPS.",
+        "timeout": "Le service est lent ou surchargé : réessayez plus tard, ou augmentez "
+                   "ODLAB_HTTP_TIMEOUT (secondes).",
+        "refused": "Le service est arrêté ou l'adresse est erronée : réessayez plus tard, ou "
+                   "vérifiez l'adresse.",
+        "cut": "La connexion a été coupée pendant le transfert : réessayez.",
+        "server-retries": "Le service est en panne ou surchargé : réessayez plus tard.",
+        "json": "Le service a répondu autre chose que les données attendues : réessayez plus "
+                "tard ; si cela dure, son format a peut-être changé.",
+    }.get(kind, "Réessayez ; si l'erreur persiste, le détail est dans le journal.")

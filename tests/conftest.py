@@ -1,9 +1,17 @@
 """Shared fixtures: settings pointing at a temporary home, a real local HTTP server,
-and the offline mirror when ODLAB_MIRROR_DIR is set (CI sets it to ../shared/data)."""
+and the offline mirror when ODLAB_MIRROR_DIR is set (CI sets it to ../shared/data).
+
+No silent skip: a test may be skipped on a developer's laptop (no mirror, no Chromium),
+and the closing summary says how many and why; but a mirror that is set and wrong stops
+the run at once, and under ``ODLAB_CI=1`` (set by ``.ci/run``) a missing mirror, a
+missing Chromium or playwright, or any skip at all fails the run with a French message.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -11,9 +19,95 @@ import pytest
 
 from odlab_compliance.config import Settings, load_settings
 from tests.fixtures.dashboard import build_db
+from tests.fixtures.dashboard.browser import CHROMIUM
 from tests.httpserver import LocalServer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Mirror files no test reads (the multi-GB Sirene stock is never in shared/data).
+MIRROR_OPTIONAL = {"sirene-stock-unite-legale"}
+
+
+def in_ci() -> bool:
+    return os.environ.get("ODLAB_CI", "") not in ("", "0")
+
+
+def mirror_problem() -> str | None:
+    """Why ``ODLAB_MIRROR_DIR`` cannot serve the tests (None: usable, or unset)."""
+    from odlab_compliance.ingest.sources import all_sources
+
+    value = os.environ.get("ODLAB_MIRROR_DIR", "")
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        return f"ODLAB_MIRROR_DIR={value} : ce dossier n'existe pas"
+    missing = sorted({s.mirror for s in all_sources()
+                      if s.id not in MIRROR_OPTIONAL and not (path / s.mirror).is_file()})
+    if missing:
+        shown = ", ".join(missing[:4]) + (f" (et {len(missing) - 4} autres)" if len(missing) > 4 else "")
+        return (f"ODLAB_MIRROR_DIR={value} n'est pas organisé comme shared/data : "
+                f"{len(missing)} fichier(s) manquant(s) : {shown}")
+    return None
+
+
+def browser_problem() -> str | None:
+    """What the browser tests lack (None: Chromium and playwright are there)."""
+    lacks = []
+    if not Path(CHROMIUM).exists():
+        lacks.append(f"Chromium absent ({CHROMIUM}) : make install-browser")
+    try:  # imported, not just found: a broken install must not pass for a working one
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        lacks.append(f"paquet Python playwright absent ou cassé ({exc}) : make install")
+    return " ; ".join(lacks) or None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    problems = []
+    wrong = mirror_problem()
+    if wrong:
+        problems.append(wrong)   # set but wrong: a typo must not turn into skipped tests
+    if in_ci():
+        if not os.environ.get("ODLAB_MIRROR_DIR"):
+            problems.append("ODLAB_MIRROR_DIR n'est pas défini (.ci/run le pointe sur "
+                            "../shared/data)")
+        lacking = browser_problem()
+        if lacking:
+            problems.append(lacking)
+    if problems:
+        where = " (CI : ODLAB_CI=1)" if in_ci() else ""
+        pytest.exit("Tests impossibles" + where + " :\n  - " + "\n  - ".join(problems),
+                    returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a laptop; in CI a missing prerequisite is a failure, never a skip."""
+    if in_ci():
+        pytest.fail(f"{reason} (en CI, ODLAB_CI=1 : ce n'est pas un motif pour ignorer)")
+    pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons = Counter()
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    terminalreporter.section("tests ignorés")
+    terminalreporter.write_line(f"{len(skipped)} test(s) ignoré(s) :")
+    for reason, n in reasons.most_common():
+        terminalreporter.write_line(f"  {n} × {reason}")
+    if in_ci():
+        terminalreporter.write_line("En CI (ODLAB_CI=1), un test ignoré fait échouer la suite.")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if in_ci() and reporter and reporter.stats.get("skipped") and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture
@@ -51,9 +145,21 @@ def server():
 @pytest.fixture(scope="session")
 def mirror_dir() -> Path:
     value = os.environ.get("ODLAB_MIRROR_DIR", "")
-    if not value or not Path(value).is_dir():
-        pytest.skip("ODLAB_MIRROR_DIR n'est pas défini : test sur le miroir ignoré")
-    return Path(value).resolve()
+    if not value:
+        skip_or_fail("ODLAB_MIRROR_DIR n'est pas défini : test sur le miroir ignoré")
+    return Path(value).resolve()   # a wrong value already stopped the run at its start
+
+
+def require_tool(name: str) -> None:
+    """A command-line tool a test drives (pdftotext: make install-browser)."""
+    if shutil.which(name) is None:
+        skip_or_fail(f"outil {name} absent : make install-browser")
+
+
+def require_browser() -> None:
+    lacking = browser_problem()
+    if lacking:
+        skip_or_fail(lacking)
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +168,9 @@ def chromium():
     running instance per thread, so every browser test shares this one."""
     from tests.fixtures.dashboard import browser
 
-    if not Path(browser.CHROMIUM).exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium) : make install-browser")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    require_browser()
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as p:
         instance = browser.launch(p)
         yield instance

@@ -36,6 +36,7 @@ class Request:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    at: float = 0.0     # time.monotonic() when the request arrived (rate limits in time)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         return self.query.get(name, [default])[0]
@@ -47,6 +48,8 @@ Handler = Callable[[Request], Reply]
 class LocalServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply] | Handler] = {}
+        # Answer for a path that has no route (None: 404), e.g. a whole service down.
+        self.fallback: Reply | None = None
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         server = self
@@ -87,7 +90,7 @@ class LocalServer:
             self.requests.append(req)
             route = self.routes.get(req.path)
             if route is None:
-                return Reply(404, b"not found")
+                return self.fallback or Reply(404, b"not found")
             if callable(route):
                 handler = route
             else:
@@ -96,7 +99,8 @@ class LocalServer:
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(h.path)
-        req = Request(h.command, parts.path, parse_qs(parts.query), dict(h.headers))
+        req = Request(h.command, parts.path, parse_qs(parts.query), dict(h.headers),
+                      time.monotonic())
         reply = self._next_reply(req)
         if reply.delay:
             time.sleep(reply.delay)

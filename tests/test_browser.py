@@ -10,22 +10,33 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from pathlib import Path
+import subprocess
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from odlab_compliance import db
 from odlab_compliance.config import PROJECT_ROOT, load_settings
+from tests.conftest import require_browser, require_tool
 from tests.fixtures.dashboard import browser, build_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.mirror, pytest.mark.slow]
 SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 KEEP_REGION = "76"
-PAGES = [("vue-ensemble", "/?t=dep:31"), ("vue-ensemble-france", "/?t=fr&regle=odf"),
-         ("carte-france", "/carte?t=fr&regle=odf"), ("carte-departement", "/carte?t=dep:31"),
-         ("fiche", "/fiche?t=dep:31&siren=213105554"), ("methode", "/methode"),
-         ("premier-lancement", "/installation")]
+# (screenshot name, path, what the page must show before it counts as drawn)
+PAGES = [("vue-ensemble", "/?t=dep:31", {"plots": 3, "title": "Haute-Garonne"}),
+         ("vue-ensemble-france", "/?t=fr&regle=odf", {"plots": 3, "title": "France"}),
+         ("carte-france", "/carte?t=fr&regle=odf", {"maps": 1, "title": "Carte"}),
+         ("carte-departement", "/carte?t=dep:31", {"maps": 1, "title": "Haute-Garonne"}),
+         ("fiche", "/fiche?t=dep:31&siren=213105554", {"title": "Toulouse"}),
+         ("methode", "/methode", {"title": "Méthode et sources"}),
+         ("premier-lancement", "/installation", {"title": "Premier lancement"})]
+# Records every string a canvas draws: Streamlit's tables are canvas grids, so this is
+# how a test sees the text a user sees in them.
+RECORD_CANVAS_TEXT = """(() => { window.__drawn = [];
+  const fill = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    window.__drawn.push(String(text)); return fill.call(this, text, ...rest); }; })()"""
 
 
 def _subset(con, region: str) -> None:
@@ -43,9 +54,7 @@ def _subset(con, region: str) -> None:
 
 @pytest.fixture(scope="session")
 def mirror_db(mirror_dir, tmp_path_factory) -> dict[str, str]:
-    if not Path(browser.CHROMIUM).exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium) : make install-browser")
-    pytest.importorskip("playwright")
+    require_browser()
     from odlab_compliance.ingest.harvest.run import import_observatoire
     from odlab_compliance.ingest.reference import load_vintage
 
@@ -80,14 +89,14 @@ def page(app_url, chromium):
 def test_shared_link_on_a_fresh_server(page, app_url):
     # First visit of the server, straight to a page other than the default one: the
     # URL's territory must survive (Streamlit may first run the page file alone).
-    browser.open_page(page, app_url + "/carte?t=dep:31")
+    browser.open_page(page, app_url + "/carte?t=dep:31", maps=1)
     assert "Haute-Garonne" in page.locator("h1").first.inner_text()
     assert "t=dep%3A31" in page.url or "t=dep:31" in page.url
 
 
-@pytest.mark.parametrize("name,path", PAGES)
-def test_page_draws_without_error(page, app_url, name, path):
-    browser.open_page(page, app_url + path)
+@pytest.mark.parametrize("name,path,expect", PAGES)
+def test_page_draws_without_error(page, app_url, name, path, expect):
+    browser.open_page(page, app_url + path, **expect)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     assert browser.errors_on(page) == []
@@ -96,16 +105,28 @@ def test_page_draws_without_error(page, app_url, name, path):
         assert page.locator("canvas.maplibregl-canvas").count() >= 1
 
 
-def test_hostile_title_runs_no_script(page, app_url):
-    browser.open_page(page, app_url + "/fiche?t=dep:31&siren=213105554")
-    assert page.dialogs == []
-    scripts = page.evaluate("() => [...document.scripts].map(s => s.textContent).join(' ')")
-    assert "xss" not in scripts
-    assert browser.errors_on(page) == []
+def test_hostile_title_is_shown_as_text_and_runs_no_script(app_url, chromium):
+    page = browser.new_page(chromium)
+    page.add_init_script(RECORD_CANVAS_TEXT)
+    try:
+        browser.open_page(page, app_url + "/fiche?t=dep:31&siren=213105554", title="Toulouse")
+        # Shown: the evidence grid draws the title, tags included, as plain text.
+        page.wait_for_function("t => window.__drawn.includes(t)", arg=build_db.XSS_TITLE,
+                               timeout=30_000)
+        drawn = page.evaluate("() => window.__drawn")
+        assert "javascript:alert(1)" not in drawn      # its link is not offered
+        # Not run: no dialog, no script element or link made of it.
+        assert page.dialogs == []
+        scripts = page.evaluate("() => [...document.scripts].map(s => s.textContent).join(' ')")
+        assert "xss" not in scripts
+        assert page.locator('a[href^="javascript:"]').count() == 0
+        assert browser.errors_on(page) == []
+    finally:
+        page.context.close()
 
 
 def test_csv_download(page, app_url, tmp_path):
-    browser.open_page(page, app_url + "/?t=dep:31")
+    browser.open_page(page, app_url + "/?t=dep:31", plots=3)
     button = page.get_by_role("button", name="Télécharger (CSV)").first
     with page.expect_download(timeout=30_000) as info:
         button.click()
@@ -119,7 +140,9 @@ def test_csv_download(page, app_url, tmp_path):
 
 
 def test_clicking_a_commune_opens_its_sheet(page, app_url):
-    browser.open_page(page, app_url + "/carte?t=dep:31")
+    # Drawn = the map's figure laid out and its MapLibre canvas loaded: only then can the
+    # town hall's pixel be asked of MapLibre (before, there was no figure: issue 12).
+    browser.open_page(page, app_url + "/carte?t=dep:31", maps=1, title="Haute-Garonne")
     # Pixel of Toulouse's town hall on the map, from MapLibre itself.
     x, y = page.evaluate("""() => {
         const gd = document.querySelector('.js-plotly-plot');
@@ -129,7 +152,7 @@ def test_clicking_a_commune_opens_its_sheet(page, app_url):
         return [r.left + p.x, r.top + p.y]; }""")
     page.mouse.click(x, y)
     page.wait_for_url("**/fiche**", timeout=30_000)
-    browser.wait_drawn(page)
+    browser.wait_drawn(page, title="Toulouse")
     assert page.locator("h1").first.inner_text() == "Toulouse"
     assert browser.errors_on(page) == []
 
@@ -209,3 +232,24 @@ def test_every_page_opens_by_its_url_path(page, app_url):
         assert heading.split(" · ")[0] in (spec.title, "Haute-Garonne", "Suivi des collectivités",
                                            "Méthode et sources", "Premier lancement",
                                            "Fiche collectivité"), (spec.url_path, heading)
+
+
+def test_sheet_pdf_download(page, app_url, tmp_path):
+    require_tool("pdftotext")
+    browser.open_page(page, app_url + "/fiche?t=dep:31&siren=213105554", title="Toulouse")
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Télécharger la fiche (PDF, une page)").click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    assert target.name == "fiche-213105554.pdf"
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-layout", str(target), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert text.count("\f") == 1, "une seule page"
+    assert text.lstrip().startswith("Toulouse")
+    assert "SIREN 213105554" in text
+    # No agent count in this database: the legal rule says "to check", as the page does.
+    assert "Obligation d'ouverture des données : À vérifier" in text
+    assert "Délibérations" in text and "Collectivités comparables" in text
+    assert browser.errors_on(page) == []

@@ -11,13 +11,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from odlab_compliance import db
 from odlab_compliance.config import PROJECT_ROOT, load_settings
 from odlab_compliance.outreach import followup
+from tests.conftest import require_browser
 from tests.fixtures.dashboard import browser
 from tests.fixtures.outreach.rows import build_db
 
@@ -28,9 +28,7 @@ SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not Path(browser.CHROMIUM).exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium) : make install-browser")
-    pytest.importorskip("playwright")
+    require_browser()
     home = tmp_path_factory.mktemp("outreach_home")
     env = {"ODLAB_HOME": str(home)}
     with db.connect(load_settings(env)) as con:
@@ -70,7 +68,7 @@ def test_cohort_download_and_note(page, served, tmp_path):
     url, dbpath = served
     SHOTS.mkdir(parents=True, exist_ok=True)
 
-    browser.open_page(page, url + "/atelier?t=dep:31")
+    browser.open_page(page, url + "/atelier?t=dep:31", maps=1, title="Atelier")
     assert browser.errors_on(page) == []
     assert page.get_by_text("Cohorte : 2 collectivité(s)").count() == 1
     assert page.locator("canvas.maplibregl-canvas").count() >= 1
@@ -85,7 +83,7 @@ def test_cohort_download_and_note(page, served, tmp_path):
     assert lines[0].startswith("SIREN;Code;Nom")
     assert {line.split(";")[2] for line in lines[1:]} == {"Colomiers", "Saint-Cyprien"}
 
-    browser.open_page(page, url + "/suivi?t=dep:31")
+    browser.open_page(page, url + "/suivi?t=dep:31", title="Suivi")
     assert browser.errors_on(page) == []
     page.get_by_label("Note").fill("Appel au DGS : publication prévue en janvier")
     page.get_by_role("button", name="Enregistrer", exact=True).click()

@@ -139,10 +139,10 @@ def test_xlsx_escapes_xml_and_handles_mixed_and_tz_columns():
 
 
 def test_csv_missing_datetime_in_object_column_is_empty():
-    import pandas as pd
-
-    from odlab_compliance.present import exports
-
-    df = pd.DataFrame({"d": pd.Series([pd.NaT, pd.Timestamp("2026-01-02")], dtype=object)})
+    df = pd.DataFrame({"d": pd.Series([pd.NaT, pd.Timestamp("2026-01-02")], dtype=object),
+                       "n": ["a", "b"]})
     text = exports.to_bytes(df, "csv").decode("utf-8-sig")
-    assert text.splitlines()[1] in ("", "\"\"") and "NaT" not in text and "02/01/2026" in text
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0] == ["d", "n"]
+    assert rows[1] == ["", "a"]                       # empty, not "NaT" nor "None"
+    assert rows[2][0].startswith("02/01/2026") and rows[2][1] == "b"

@@ -3,6 +3,7 @@ the database readable; a clean run afterwards gives the result of an uninterrupt
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from odlab_compliance.config import PROJECT_ROOT
 from odlab_compliance.ingest.harvest import journal
 from odlab_compliance.ingest.harvest.run import collectivites, run_harvest
 from odlab_compliance.model import snapshots, status
+from tests.fixtures.harvest import barrier
 from tests.fixtures.harvest.site import Dataset, Org
 from tests.fixtures.harvest.world import make_world
 from tests.httpserver import Reply
@@ -44,85 +46,115 @@ def _view(settings):
     return snap.id, st[cols].astype(str).sort_values("siren").to_dict("records")
 
 
-def _start(world):
-    return subprocess.Popen([sys.executable, "-m", "odlab_compliance", "harvest", "--source",
-                             "datagouv", "--quiet"], cwd=PROJECT_ROOT, env=dict(os.environ),
+def _start(world, point: str | None = None, marker=None):
+    """The real ``harvest`` command in a child process; with ``point``, it blocks there
+    (tests/fixtures/harvest/barrier.py). A long HTTP timeout: a request the test holds
+    open must not time out and move the run on behind the test's back."""
+    args = ["harvest", "--source", "datagouv", "--quiet"]
+    cmd = ([sys.executable, "-m", "tests.fixtures.harvest.barrier", point, str(marker), *args[1:]]
+           if point else [sys.executable, "-m", "odlab_compliance", *args])
+    return subprocess.Popen(cmd, cwd=PROJECT_ROOT,
+                            env={**os.environ, "ODLAB_HTTP_TIMEOUT": "300"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _wait_hits(server, path, n, proc, timeout=60.0):
+def _wait(condition, proc, what, timeout=120.0):
     deadline = time.monotonic() + timeout
-    while server.hits(path) < n:
-        assert proc.poll() is None, "le moissonnage s'est terminé avant le point d'arrêt"
-        assert time.monotonic() < deadline, f"pas de requête sur {path}"
+    while not condition():
+        assert proc.poll() is None, f"le moissonnage s'est terminé avant {what}"
+        assert time.monotonic() < deadline, f"{what} : jamais atteint"
         time.sleep(0.01)
 
 
 def _kill(proc):
+    """SIGKILL a run that is still going (asserted: a kill after the end proves nothing)."""
+    assert proc.poll() is None, "le moissonnage était déjà terminé"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _rows_of_run(settings, run_id):
+    with db.connect(settings) as con:
+        return {t: con.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", [run_id]).fetchone()[0]
+                for t in ("harvest_dataset", "harvest_publisher", "harvest_match",
+                          "harvest_source")}
+
+
+@pytest.fixture
+def first(world):
+    """A first complete snapshot, and what a reader sees of it."""
+    done = run_harvest(world.settings, sources=["datagouv"])
+    assert done.status == "done"
+    view = _view(world.settings)
+    assert view[0] == done.run_id
+    return done, view
 
 
 @pytest.mark.slow
-def test_sigkill_at_several_points_leaves_previous_snapshot(world, server):
-    first = run_harvest(world.settings, sources=["datagouv"])
-    assert first.status == "done"
-    reference = _view(world.settings)
-    assert reference[0] == first.run_id
-
+@pytest.mark.parametrize("kind", ["organizations", "resources"])
+def test_sigkill_while_waiting_for_an_export(world, server, first, kind):
+    """The process is blocked on a response the test's server holds: killed while fetching."""
+    _, reference = first
     release = threading.Event()
+    normal = world.site.export_handler(kind)
 
-    def blocking(kind):
-        normal = world.site.export_handler(kind)
+    def held(req):
+        release.wait(60)
+        return normal(req)
 
-        def handler(req):
-            release.wait(60)
-            return normal(req)
-        return handler
-
-    # 1-2: killed while waiting for an export (during fetching).
-    for kind in ("organizations", "resources"):
-        path = EXPORT.format(kind)
-        server.add(path, blocking(kind))
-        n = server.hits(path) + 1
-        proc = _start(world)
-        _wait_hits(server, path, n, proc)
+    path = EXPORT.format(kind)
+    server.add(path, held)
+    n = server.hits(path) + 1
+    proc = _start(world)
+    try:
+        _wait(lambda: server.hits(path) >= n, proc, f"la requête {path}")
         _kill(proc)
+    finally:
         release.set()
-        release.clear()
-        world.site.install(server)
-        assert _view(world.settings) == reference
+    world.site.install(server)
+    assert _view(world.settings) == reference
 
-    # 3+: killed after the last response, while parsing, matching or writing.
-    for delay in (0.0, 0.3, 0.8, 1.5):
-        path = EXPORT.format("resources")
-        n = server.hits(path) + 1
-        proc = _start(world)
-        _wait_hits(server, path, n, proc)
-        time.sleep(delay)
-        if proc.poll() is None:
-            _kill(proc)
-        snap, rows = _view(world.settings)
-        # Either the previous snapshot, or a complete new one: never a half snapshot.
-        assert rows == reference[1]
-        assert snap == reference[0] or snap > reference[0]
 
-    # A clean run afterwards gives the same result as an uninterrupted one.
+@pytest.mark.slow
+@pytest.mark.parametrize("point", barrier.POINTS)
+def test_sigkill_at_each_step_of_the_run(world, first, tmp_path, point):
+    """Killed after fetching, after matching, before writing, inside the transaction, or
+    after the commit: the reader sees the previous snapshot, or (after the commit only) the
+    complete new one; never a half snapshot. The next run closes the killed one."""
+    done, reference = first
+    marker = tmp_path / "barrier.json"
+    proc = _start(world, point, marker)
+    _wait(marker.exists, proc, f"le point {point}")
+    reached = json.loads(marker.read_text())
+    assert reached["point"] == point
+    killed = reached["run_id"]
+    assert killed is not None and killed > done.run_id
+    _kill(proc)
+
+    snap, rows = _view(world.settings)
+    assert rows == reference[1]
+    if point == "committed":
+        assert snap == killed                      # complete, so visible
+        assert _rows_of_run(world.settings, killed)["harvest_source"] > 0
+    else:
+        assert snap == reference[0]                # the previous one stays current
+        assert set(_rows_of_run(world.settings, killed).values()) == {0}
+
     again = run_harvest(world.settings, sources=["datagouv"])
-    assert again.status == "done"
+    assert again.status == "done" and again.run_id > killed
     snap, rows = _view(world.settings)
     assert snap == again.run_id and rows == reference[1]
     with db.connect(world.settings) as con:
-        j = journal.runs_with_errors(con)
-        assert "running" not in set(j["status"])   # stale rows were closed
-        killed = j[j["status"] == "failed"]
-        assert len(killed) >= 2
-        assert killed["message"].str.contains("interrompu").all()
-        n_ds = con.execute("SELECT count(*) FROM harvest_dataset WHERE run_id = ?",
-                           [again.run_id]).fetchone()[0]
-        n_first = con.execute("SELECT count(*) FROM harvest_dataset WHERE run_id = ?",
-                              [first.run_id]).fetchone()[0]
-    assert n_ds == n_first
+        j = journal.runs_with_errors(con).set_index("run_id")
+        n_again, n_first = (con.execute("SELECT count(*) FROM harvest_dataset WHERE run_id = ?",
+                                        [r]).fetchone()[0] for r in (again.run_id, done.run_id))
+    assert "running" not in set(j["status"])        # the killed run was closed
+    if point == "committed":
+        assert j.loc[killed, "status"] == "done"
+    else:
+        assert j.loc[killed, "status"] == "failed" and "interrompu" in j.loc[killed, "message"]
+    assert n_again == n_first
 
 
 def test_cli_exit_code_is_non_zero_when_a_source_failed(world, server, capsys):
@@ -134,50 +166,3 @@ def test_cli_exit_code_is_non_zero_when_a_source_failed(world, server, capsys):
     assert main(["harvest", "runs"]) == 0
     out = capsys.readouterr().out
     assert "échec" in out and "datasets.csv" in out
-
-
-CHILD = """
-import pathlib, sys, time
-from odlab_compliance.ingest.harvest import journal
-marker = pathlib.Path(sys.argv[1])
-finish = journal.finish_run
-
-def finish_then_hang(con, run_id, status, **kw):
-    # Runs INSIDE the snapshot's transaction: every row is written, nothing committed yet.
-    finish(con, run_id, status, **kw)
-    marker.write_text(str(run_id))
-    time.sleep(600)
-
-journal.finish_run = finish_then_hang
-from odlab_compliance.cli import main
-sys.exit(main(["harvest", "--source", "datagouv", "--quiet"]))
-"""
-
-
-@pytest.mark.slow
-def test_sigkill_inside_the_snapshot_transaction(world, tmp_path):
-    first = run_harvest(world.settings, sources=["datagouv"])
-    reference = _view(world.settings)
-    marker = tmp_path / "in-transaction"
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(marker)], cwd=PROJECT_ROOT,
-                            env=dict(os.environ), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.02)
-    killed_run = int(marker.read_text())
-    _kill(proc)
-    assert _view(world.settings) == reference
-    with db.connect(world.settings) as con:
-        for table in ("harvest_dataset", "harvest_publisher", "harvest_match", "harvest_source"):
-            n = con.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?",
-                            [killed_run]).fetchone()[0]
-            assert n == 0, table
-    again = run_harvest(world.settings, sources=["datagouv"])
-    assert again.status == "done" and _view(world.settings)[1] == reference[1]
-    with db.connect(world.settings) as con:
-        st = con.execute("SELECT status, message FROM harvest_run WHERE run_id = ?",
-                         [killed_run]).fetchone()
-    assert st[0] == "failed" and "interrompu" in st[1]
-    assert first.run_id < killed_run < again.run_id

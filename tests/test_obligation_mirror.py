@@ -37,7 +37,8 @@ def test_export_and_counts_near_the_observatoire(mirror_home, tmp_path):
     assert by_code[("2A004", "COM")]["obligation"] == "obligee"          # Ajaccio, text code
     assert by_code[("01001", "COM")]["obligation"] == "non_obligee"
     obliged = sum(r["obligation"] == "obligee" for r in rows)
-    # DOMAIN.md §8: the Observatoire counts about 4,400-4,600 obliged collectivités.
+    # The Observatoire open data des territoires publishes about 4,400-4,600 obliged
+    # collectivités (docs/obligation.md, « Chiffres »).
     assert 4_000 <= obliged <= 5_000
 
 

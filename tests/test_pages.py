@@ -146,6 +146,30 @@ def test_department_map_draws_its_communes_only(dash):
     assert spec["layout"]["map"]["layers"], "EPCI outlines are drawn"
 
 
+def test_map_follows_the_rule_selector(settings, monkeypatch):
+    # Aussonne (7 300 inhabitants) with 30 agents: not obliged by the law, obliged under the
+    # Observatoire's rule (which assumes 50 agents above 3 500 inhabitants).
+    from odlab_compliance import db
+
+    monkeypatch.setenv("ODLAB_MIRROR_DIR", str(build_db.MIRROR))
+    build_db.build(settings)
+    with db.connect(settings) as con:
+        con.execute("UPDATE agents SET agents_min = 30, agents_max = 30 WHERE siren = ?",
+                    ["213100322"])
+
+    def trace_of(at, code):
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        return next(t["name"] for t in spec["data"] if code in (t.get("locations") or []))
+
+    at = run_app({"t": "dep:31"}, page="pages/carte.py")
+    assert_clean(at)
+    assert trace_of(at, "31032") == "Non obligée"
+    at.selectbox(key="shell_rule").select("odf").run()
+    assert_clean(at)
+    assert at.query_params["regle"] == "odf"
+    assert trace_of(at, "31032") == "Ne publie pas"
+
+
 def test_france_map_has_areas_and_points(dash):
     at = run_app(page="pages/carte.py")
     assert_clean(at)
@@ -185,6 +209,64 @@ def test_stale_data_banner(settings, monkeypatch):
     assert any("datent du" in w.value for w in at.warning)
 
 
+@pytest.mark.parametrize("stale_days,banner", [(None, False), ("10", True), ("30", False)])
+def test_stale_days_setting(settings, monkeypatch, stale_days, banner):
+    # Data 20 days old: fresh under the default 45 days, stale under ODLAB_STALE_DAYS=10.
+    monkeypatch.setenv("ODLAB_MIRROR_DIR", str(build_db.MIRROR))
+    if stale_days:
+        monkeypatch.setenv("ODLAB_STALE_DAYS", stale_days)
+    build_db.build(settings, harvest_date=dt.date.today() - dt.timedelta(days=20))
+    at = run_app()
+    assert_clean(at)
+    stale = [w.value for w in at.warning if "datent du" in w.value]
+    assert bool(stale) is banner, stale
+    if banner:
+        assert "il y a 20 jours (au-delà de 10 jours)" in stale[0]
+
+
+@pytest.mark.parametrize("value,style", [(None, "white-bg"), ("1", "carto-positron"),
+                                         ("0", "white-bg")])
+def test_map_basemap_setting(dash, monkeypatch, value, style):
+    if value is not None:
+        monkeypatch.setenv("ODLAB_MAP_BASEMAP", value)
+    at = run_app({"t": "dep:31"}, page="pages/carte.py")
+    assert_clean(at)
+    assert at.toggle(key="carte_basemap").value is (style != "white-bg")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["map"]["style"] == style
+    # The page's switch still wins over the default, both ways.
+    at.toggle(key="carte_basemap").set_value(style == "white-bg").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert (spec["layout"]["map"]["style"] == "white-bg") is (style != "white-bg")
+
+
+def test_methode_page_documents_rules_statuses_and_sources(dash):
+    from odlab_compliance.ingest.sources import all_sources
+    from odlab_compliance.model import obligation
+    from odlab_compliance.model.status import STATUS_RULES
+    from odlab_compliance.vocab import STATUT
+
+    at = run_app(page="pages/methode.py")
+    assert_clean(at)
+    assert at.title[0].value == "Méthode et sources"
+    assert "3 500 habitants ET 50 agents" in at.warning[0].value
+    labels = [e.proto.label for e in at.get("expander")]
+    markdown = "\n".join(m.value for m in at.markdown)
+    docs = dict(obligation.parameter_docs())
+    for rule in obligation.list_rules():
+        assert f"{rule.label} (`{rule.id}`)" in labels
+        for name in rule.parameters:
+            assert f"`{name}` = **" in markdown and docs[name], name
+    for code, text in STATUS_RULES.items():
+        assert f"- **{STATUT.label(code)}** :" in markdown, code
+        assert text in markdown.replace("\\", ""), code      # whole rule, escapes removed
+    sources = next(d.value for d in at.dataframe if "Source" in d.value.columns)
+    assert len(sources) == len(all_sources())
+    assert set(sources["Licence"]) <= {s.licence for s in all_sources()}
+    assert "Obtenu le" in sources.columns
+    assert any("Limites connues" in h.value for h in at.header)
+
+
 def test_failed_harvest_banner(settings, monkeypatch):
     monkeypatch.setenv("ODLAB_MIRROR_DIR", str(build_db.MIRROR))
     build_db.build(settings, failed_after=True)
@@ -211,21 +293,46 @@ def test_empty_database_opens_the_setup_page(settings):
     assert "premier_lancement.py" in labels
 
 
-def test_first_run_reports_an_unreachable_source(settings, server, monkeypatch):
-    # Every official base URL points at a local server that answers 503.
-    from tests.httpserver import Reply
+GROUPS = ("UNPKG", "ETALAB_GEO", "DATAGOUV", "DATAGOUV_FILES", "SCHEMA_DATAGOUV", "GITHUB_RAW")
 
-    for path in ("/",):
-        server.add(path, Reply(503, b"indisponible"))
-    for group in ("UNPKG", "ETALAB_GEO", "DATAGOUV", "DATAGOUV_FILES", "SCHEMA_DATAGOUV",
-                  "GITHUB_RAW"):
+
+def test_first_run_reports_an_unreachable_source(settings, server, monkeypatch):
+    # Every official base URL points at a local server that answers 503 on every path.
+    from tests.httpserver import Reply
+    from tests.test_network_errors import assert_french
+
+    server.fallback = Reply(503, b"indisponible")
+    for group in GROUPS:
         monkeypatch.setenv(f"ODLAB_BASE_URL_{group}", server.url)
     monkeypatch.setenv("ODLAB_HTTP_RETRIES", "0")
     at = run_app()
     at.button(key="setup_go").click().run()
     assert not at.exception
-    assert any("n'a pas pu être obtenue" in e.value for e in at.error)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "n'a pas pu être obtenue" in errors[0]
+    assert "erreur HTTP 503 (service indisponible)" in errors[0]
+    assert "réessayez plus tard" in errors[0] and "ODLAB_MIRROR_DIR" in errors[0]
+    assert_french(errors[0])
+    assert server.requests and all(r.path != "/" for r in server.requests)
     assert at.title[0].value == "Premier lancement"
+
+
+def test_first_run_offline_without_mirror_is_french(settings, monkeypatch):
+    # Offline: nothing answers (a closed port on 127.0.0.1 stands for the official hosts).
+    from tests.test_network_errors import assert_french, closed_port
+
+    port = closed_port()
+    for group in GROUPS:
+        monkeypatch.setenv(f"ODLAB_BASE_URL_{group}", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("ODLAB_HTTP_RETRIES", "0")
+    at = run_app()
+    assert any("téléchargés depuis les sites officiels" in c.value for c in at.caption)
+    at.button(key="setup_go").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and f"connexion refusée ou coupée (127.0.0.1:{port})" in errors[0]
+    assert "ODLAB_MIRROR_DIR" in errors[0]
+    assert_french(errors[0])
 
 
 @pytest.mark.mirror

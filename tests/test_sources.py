@@ -99,7 +99,24 @@ def test_cli_help_lists_commands(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
-    assert "COMMANDE" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    for name in ("sources", "reference", "agents", "harvest", "export", "match", "portals",
+                 "followup", "changes", "workshop"):
+        assert f"\n    {name} " in out or f"\n    {name}\n" in out, f"absente de l'aide : {name}"
+    assert "Sources officielles : liste et téléchargement." in out
+    assert "show this help" not in out and "affiche cette aide et quitte" in out
+
+
+def test_cli_errors_are_french(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["sources", "fetch", "cog-communes"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "erreur : arguments obligatoires manquants : --vintage" in err
+    with pytest.raises(SystemExit):
+        main(["harvest", "--source", "ailleurs"])
+    err = capsys.readouterr().err
+    assert "choix invalide : 'ailleurs'" in err and "invalid choice" not in err
 
 
 def test_gzip_encoded_download_is_decoded_and_complete(server, env, monkeypatch):
@@ -121,3 +138,53 @@ def test_gzip_download_cut_is_detected(server, env, monkeypatch):
     result = fetch(get_source("cog-communes", 2026), load_settings())
     assert result.path.read_bytes() == BODY
     assert server.hits(PATH) == 2
+
+
+def test_cli_sources_list_names_every_source(env, capsys):
+    assert main(["sources", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split("\t") for line in lines]
+    assert len(rows) == len(all_sources())
+    by_key = {(r[0], r[1]): r for r in rows}
+    communes = by_key[("cog-communes", "2026")]
+    assert communes[2] == "json" and "Licence Ouverte" in communes[3]
+    assert communes[4].startswith("https://") and communes[4].endswith("/data/communes.json")
+    assert by_key[("siren-departements-regions", "2022")][4] == "(miroir seulement)"
+
+
+def test_cli_sources_list_follows_a_base_url_override(env, monkeypatch, capsys):
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", "http://127.0.0.1:8000")
+    assert main(["sources", "list"]) == 0
+    out = capsys.readouterr().out
+    assert f"http://127.0.0.1:8000{PATH}" in out
+
+
+def test_cli_sources_fetch_download_then_cache_then_refresh(server, env, monkeypatch, capsys):
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", server.url)
+    server.add(PATH, Reply(200, BODY))
+    digest = hashlib.sha256(BODY).hexdigest()
+    argv = ["sources", "fetch", "cog-communes", "--vintage", "2026"]
+    assert main(argv) == 0
+    path, origin, size, sha = capsys.readouterr().out.strip().split("\t")
+    assert origin == "download" and size == f"{len(BODY)} octets" and sha == f"sha256={digest}"
+    assert Path(path).read_bytes() == BODY
+    assert main(argv) == 0
+    assert capsys.readouterr().out.split("\t")[1] == "cache" and server.hits(PATH) == 1
+    assert main([*argv, "--refresh"]) == 0
+    assert capsys.readouterr().out.split("\t")[1] == "download" and server.hits(PATH) == 2
+
+
+def test_cli_sources_fetch_from_the_mirror(tmp_path, env, monkeypatch, capsys):
+    mirror = tmp_path / "mirror"
+    (mirror / "cog-2026").mkdir(parents=True)
+    (mirror / "cog-2026" / "communes.json").write_bytes(BODY)
+    monkeypatch.setenv("ODLAB_MIRROR_DIR", str(mirror))
+    assert main(["sources", "fetch", "cog-communes", "--vintage", "2026"]) == 0
+    path, origin, *_ = capsys.readouterr().out.split("\t")
+    assert origin == "mirror" and Path(path) == (mirror / "cog-2026" / "communes.json").resolve()
+
+
+def test_cli_sources_fetch_unknown_source_is_an_input_error(env, capsys):
+    assert main(["sources", "fetch", "cog-commune", "--vintage", "2026"]) == 2
+    err = capsys.readouterr().err
+    assert "source inconnue : cog-commune@2026" in err and "cog-communes@2026" in err

@@ -94,8 +94,15 @@ def test_observatoire_edition_without_counts_leaves_them_empty():
 
 
 def test_every_status_value_is_documented():
+    # The model's rules and the vocabulary (labels, help, colours) name the same codes.
     assert set(status.STATUS_RULES) == set(vocab.STATUTS)
-    assert all(vocab.STATUT[code].help and vocab.STATUT[code].colour for code in vocab.STATUTS)
+    for code in vocab.STATUTS:
+        assert len(status.STATUS_RULES[code]) > 60, f"règle trop courte : {code}"
+        assert vocab.STATUT.label(code) != code, f"pas de libellé français : {code}"
+        assert vocab.STATUT[code].help and vocab.STATUT[code].colour
+    # The rule a user must not misread: a failed source is never "does not publish".
+    assert "Jamais « ne publie pas »" in status.STATUS_RULES[vocab.INCONNU]
+    assert "toutes les sources" in status.STATUS_RULES[vocab.NON_PUBLIE]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from odlab_compliance import territory as T
@@ -23,10 +24,24 @@ def test_key_round_trip():
         assert T.Territory.parse(t.key) == t
 
 
+def other_region() -> pd.DataFrame:
+    """Three collectivités of Île-de-France, so that a région filter has something to drop."""
+    return pd.DataFrame({
+        "siren": ["237500079", "217500016", "200054781"], "code_insee": ["11", "75056", None],
+        "nom": ["Région Île-de-France", "Paris", "Métropole du Grand Paris"],
+        "type": ["REG", "COM", "MET"], "departement": [None, "75", "75"],
+        "region": ["11", "11", "11"], "epci_siren": [None, "200054781", None],
+        "population_totale": [12_300_000, 2_100_000, 7_100_000],
+        "obligation": ["obligee"] * 3, "statut": ["publie", "publie", "non_publie"]})
+
+
 def test_filter_by_level(frame):
-    assert len(T.filter_frame(frame, T.FRANCE)) == len(frame)
-    reg = T.filter_frame(frame, T.Territory("REG", "76"))
-    assert len(reg) == len(frame)
+    both = pd.concat([frame, other_region()], ignore_index=True)
+    assert len(T.filter_frame(both, T.FRANCE)) == len(both)
+    reg = T.filter_frame(both, T.Territory("REG", "76"))
+    assert len(reg) == len(frame) and set(reg["region"]) == {"76"}
+    idf = T.filter_frame(both, T.Territory("REG", "11"))
+    assert set(idf["nom"]) == {"Région Île-de-France", "Paris", "Métropole du Grand Paris"}
     dep = T.filter_frame(frame, T.Territory("DEP", "09"))
     assert set(dep["nom"]) == {"Département de l'Ariège", "CA Pays Ariégeois", "Foix", "Pamiers",
                                "Hameau-Test"}

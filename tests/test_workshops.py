@@ -3,6 +3,7 @@ reference reload, and outcomes after 3 and 6 months."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pandas as pd
@@ -27,10 +28,21 @@ def candidates():
     return followup.with_state(st, pd.DataFrame({"siren": [COLOMIERS], "etape": ["contacte"]}))
 
 
+def _law_of_cosines_km(lat1, lon1, lat2, lon2, radius=6371.0088):
+    """The same great-circle distance by another formula: an independent check."""
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    return radius * math.acos(math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl))
+
+
 def test_haversine():
-    # Toulouse - Auch: about 77 km as the crow flies
-    assert workshops.haversine_km(43.6045, 1.4442, 43.6460, 0.5850) == pytest.approx(69.4, abs=1)
-    assert workshops.haversine_km(0, 0, 0, 1) == pytest.approx(111.2, abs=0.1)
+    # Toulouse (Capitole) - Auch (cathédrale): 69.3 km as the crow flies (the road is longer).
+    got = workshops.haversine_km(43.6045, 1.4442, 43.6460, 0.5850)
+    assert got == pytest.approx(69.31, abs=0.05)
+    assert got == pytest.approx(_law_of_cosines_km(43.6045, 1.4442, 43.6460, 0.5850), rel=1e-6)
+    # One degree of longitude on the equator: 2πR/360 with the mean Earth radius.
+    assert workshops.haversine_km(0, 0, 0, 1) == pytest.approx(2 * math.pi * 6371.0088 / 360,
+                                                                rel=1e-4)
+    assert workshops.haversine_km(45, 3, 45, 3) == 0
 
 
 def test_cohort_filters():

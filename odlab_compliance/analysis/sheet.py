@@ -18,7 +18,8 @@ from odlab_compliance.fmt import date_fr, is_missing, nombre
 from odlab_compliance.model.status import FRESH_DAYS  # one definition of "à jour"
 
 # The priority datasets of the Socle commun des données locales and labelled schemas
-# (Socle commun des données locales, schema.data.gouv.fr), in the order a collectivité usually tackles them.
+# (Socle commun des données locales, schema.data.gouv.fr), in the order a collectivité usually
+# tackles them.
 PRIORITY_SCHEMAS: tuple[tuple[str, str], ...] = (
     ("scdl/deliberations", "Délibérations"),
     ("scdl/budget", "Budget"),

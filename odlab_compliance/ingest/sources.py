@@ -24,7 +24,7 @@ import requests
 
 from odlab_compliance.config import PROJECT_ROOT, Settings, load_settings
 from odlab_compliance.errors import UserError
-from odlab_compliance.http import make_session
+from odlab_compliance.http import describe_error, error_kind, make_session, what_to_do
 
 REGISTRY_PATH = PROJECT_ROOT / "reference" / "sources.toml"
 CHUNK = 1 << 20
@@ -75,6 +75,13 @@ class SourceUnavailable(UserError, RuntimeError):
     """A source could be neither downloaded nor found in the mirror or cache."""
 
 
+class UnknownSource(UserError, KeyError):
+    """No source of that id and vintage in the registry (a typo on the command line)."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
 @cache
 def _registry() -> dict:
     with open(REGISTRY_PATH, "rb") as fh:
@@ -95,7 +102,7 @@ def get_source(source_id: str, vintage: int) -> Source:
         if s.id == source_id and s.vintage == vintage:
             return s
     known = sorted({f"{s.id}@{s.vintage}" for s in all_sources()})
-    raise KeyError(f"source inconnue : {source_id}@{vintage} (connues : {', '.join(known)})")
+    raise UnknownSource(f"source inconnue : {source_id}@{vintage} (connues : {', '.join(known)})")
 
 
 def vintages() -> list[int]:
@@ -149,12 +156,19 @@ def fetch(source: Source, settings: Settings | None = None, *,
         return FetchResult(source.id, source.vintage, target, "cache", info.get("url", url),
                            int(info["size"]), info["sha256"], info["retrieved_at"])
     if not url:
-        raise SourceUnavailable(_unavailable_message(source, settings, "aucune URL de téléchargement connue"))
+        raise SourceUnavailable(_unavailable_message(
+            source, settings, "aucune adresse de téléchargement officielle n'est connue pour "
+                              "ce fichier", ""))
     try:
         size, digest = download(url, target, session or make_session(settings), settings,
                                  progress, label=f"{source.id} {source.vintage}")
     except (requests.RequestException, OSError) as exc:
-        raise SourceUnavailable(_unavailable_message(source, settings, str(exc))) from exc
+        # The library's text (English, urllib3 internals) stays out of the message: the
+        # user gets what failed, on which host, and what to do.
+        advice = ("Vérifiez la connexion à internet (ou le proxy)." if error_kind(exc) == "dns"
+                  else what_to_do(exc))
+        raise SourceUnavailable(_unavailable_message(
+            source, settings, describe_error(exc), advice)) from exc
     retrieved = _now()
     meta.write_text(json.dumps({"url": url, "size": size, "sha256": digest,
                                 "retrieved_at": retrieved}, indent=1), encoding="utf-8")
@@ -209,10 +223,11 @@ def download(url: str, target: Path, session: requests.Session, settings: Settin
     raise last
 
 
-def _unavailable_message(source: Source, settings: Settings, reason: str) -> str:
+def _unavailable_message(source: Source, settings: Settings, reason: str, advice: str) -> str:
     mirror = (f"le dossier miroir {settings.mirror_dir} ne contient pas {source.mirror}"
               if settings.mirror_dir else "aucun dossier miroir n'est défini")
     return (f"Source « {source.title} » ({source.id}, millésime {source.vintage}) "
-            f"inaccessible : {reason}. URL officielle : {source.url(settings) or 'aucune'} ; "
+            f"inaccessible : {reason}. {advice + ' ' if advice else ''}"
+            f"URL officielle : {source.url(settings) or 'aucune'} ; "
             f"{mirror}. Hors ligne, définissez ODLAB_MIRROR_DIR vers un dossier organisé "
             f"comme shared/data (fichier attendu : {source.mirror}).")

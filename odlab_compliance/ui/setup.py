@@ -9,7 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from odlab_compliance import db
-from odlab_compliance.config import Settings
+from odlab_compliance.config import SettingError, Settings, load_settings
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import nombre
 from odlab_compliance.ingest.harvest.run import import_observatoire
@@ -17,6 +17,23 @@ from odlab_compliance.ingest.reference import load_vintage
 from odlab_compliance.ingest.sources import SourceUnavailable
 
 LOG = logging.getLogger("odlab_compliance.ui")
+
+
+def stop_on_bad_settings() -> None:
+    """Check the settings before any page runs: a wrong variable becomes a French error
+    box naming it and the expected form, and the run stops (no traceback, no half page)."""
+    try:
+        load_settings()
+    except SettingError as exc:
+        # In a code block: names and values shown as typed (no Markdown escapes inside).
+        listed = "\n".join(p.replace("`", "'") for p in exc.problems)
+        st.error("Le tableau de bord ne peut pas démarrer : "
+                 + ("un réglage est invalide." if len(exc.problems) == 1
+                    else f"{len(exc.problems)} réglages sont invalides.")
+                 + f"\n\n```text\n{listed}\n```\n\nCorrigez la variable d'environnement "
+                 "(ou supprimez-la pour reprendre la valeur par défaut), puis relancez "
+                 "`make run`.", icon=":material/settings_alert:")
+        st.stop()
 
 
 def progress_factory(area: st.delta_generator.DeltaGenerator

@@ -1,7 +1,7 @@
 """INSEE staff bands (tranches d'effectifs salariés) and their bounds.
 
-Source: Sirene variable ``trancheEffectifsUniteLegale`` (INSEE nomenclature, see DOMAIN.md
-section 2). ``NN`` and a missing band mean *unknown*, never zero: both give no bounds.
+Source: Sirene variable ``trancheEffectifsUniteLegale`` (INSEE nomenclature of the
+tranches d'effectifs salariés; listed in docs/agents.md). ``NN`` and a missing band mean *unknown*, never zero: both give no bounds.
 The top band (10,000 and more) has no upper bound.
 """
 

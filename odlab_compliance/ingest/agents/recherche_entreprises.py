@@ -27,7 +27,7 @@ import requests
 
 from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.fmt import nombre
-from odlab_compliance.http import RateLimiter, make_session
+from odlab_compliance.http import RateLimiter, describe_error, http_reason, make_session
 from odlab_compliance.ingest.agents import store
 from odlab_compliance.ingest.agents.bands import band_bounds, normalize_band
 from odlab_compliance.ingest.agents.validate import year_problem
@@ -38,7 +38,8 @@ SEARCH_PATH = "/search"
 RATE_PER_SECOND = 7.0
 PER_PAGE = 25
 MAX_CONSECUTIVE_FAILURES = 3
-# Catégories juridiques of the public bodies of a territory (DOMAIN.md section 2).
+# Catégories juridiques of the public bodies of a territory (INSEE, nomenclature des
+# catégories juridiques, niveau III: 72xx collectivités, 73xx établissements publics locaux).
 NATURES_PUBLIQUES = ("7210", "7220", "7225", "7229", "7230", "7343", "7344", "7345", "7346",
                      "7348", "7353", "7354", "7355", "7357", "7361", "7372")
 _DEPARTEMENT_RE = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])$")
@@ -114,10 +115,11 @@ class _Client:
         try:
             resp = self.session.get(self.url, params=params)
         except requests.RequestException as exc:
-            raise RuntimeError(f"service injoignable ({type(exc).__name__})") from exc
+            raise RuntimeError(f"service injoignable : {describe_error(exc)}") from exc
         if resp.status_code != 200:
             raise RuntimeError(f"réponse HTTP {resp.status_code} après "
-                               f"{self.settings.http_retries} nouvelle(s) tentative(s)")
+                               f"{self.settings.http_retries} nouvelle(s) tentative(s) "
+                               f"({http_reason(resp.status_code)})")
         try:
             page = resp.json()
         except ValueError as exc:

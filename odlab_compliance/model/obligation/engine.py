@@ -1,6 +1,6 @@
 """The obligation test: one pure function, ``evaluate(df, rule)``.
 
-The law (art. L312-1-1 and D312-1-1-1 CRPA, see docs/obligation.md): obliged when ≥ 3,500 inhabitants AND ≥ 50 agents. Each row is
+The law (CRPA art. L312-1-1 and D312-1-1-1; docs/obligation.md): obliged when ≥ 3,500 inhabitants AND ≥ 50 agents. Each row is
 judged on two tests, each giving "at or above", "below", "unknown" or (population of a
 grouping, département, région) "not applicable"; the rule's ``effectif`` mode says how
 an unknown agent count is treated. The motif is written for a mayor: the figures, their
