@@ -80,6 +80,13 @@ def test_workshop_cli(fixture_db, tmp_path, capsys):
     out = tmp_path / "inv.xlsx"
     assert main(["workshop", "export", str(wid), "--output", str(out)]) == 0
     assert set(pd.read_excel(out, dtype=str)["siren"]) == {BLAGNAC, COLOMIERS}
+    with db.connect(path=fixture_db) as con:
+        followup.record(con, [followup.Change(BLAGNAC, contact="M. Blanc")], editor="alice",
+                        origin="page")
+    assert main(["workshop", "export", str(wid), "--output", str(out)]) == 0
+    listed = pd.read_excel(out, dtype=str).set_index("siren")
+    assert listed.loc[BLAGNAC, "contact"] == "M. Blanc"    # the follow-up's contact
+    assert listed.loc[BLAGNAC, "epci_nom"] == "Toulouse Métropole"
     assert main(["workshop", "export", "42", "--output", str(out)]) == 2
 
 

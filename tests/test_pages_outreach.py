@@ -201,7 +201,7 @@ def test_atelier_cohort_and_record(dbpath, listen):
     at.selectbox(key="atelier_venue").select("31555")
     at.run()
     cohort = at.dataframe[0].value
-    assert list(cohort["nom"])[:1] == ["Colomiers"]  # closest non-publishing commune
+    assert list(cohort["Nom"])[:1] == ["Colomiers"]  # closest non-publishing commune
     at.text_input(key="atelier_form_title").input("Atelier SCDL")
     next(b for b in at.get("button") if "Enregistrer avec" in str(b.proto.label)).click()
     at.run()
@@ -209,7 +209,7 @@ def test_atelier_cohort_and_record(dbpath, listen):
     with db.connect(path=dbpath, read_only=True) as con:
         assert workshops.list_workshops(con).loc[0, "nb_invites"] == len(cohort)
     at = run("atelier.py")  # already invited are now left out by default
-    assert set(at.dataframe[0].value["nom"]) == {"Auch"}  # too far for the first cohort
+    assert set(at.dataframe[0].value["Nom"]) == {"Auch"}  # too far for the first cohort
 
 
 def test_prevision_what_if(dbpath, listen):
