@@ -3,7 +3,7 @@ writes work for an editor, and nobody else can write when a password or OIDC is 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +15,7 @@ from odlab_compliance.outreach import followup, workshops
 from tests.fixtures.outreach.rows import BLAGNAC, COLOMIERS, STCYP, build_db
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["suivi.py", "changements.py", "atelier.py", "prevision.py"]
+PAGES = ["suivi.py", "semaine.py", "changements.py", "atelier.py", "prevision.py"]
 HASH = auth.hash_password("mot de passe des éditeurs", iterations=1000)
 
 
@@ -296,3 +296,35 @@ def test_password_editor_can_write_and_is_logged(dbpath, listen):
     save_button(at).click()
     at.run()
     assert set(log(dbpath)["editeur"]) == {"Alice Martin"}
+
+
+def test_weekly_actions_known_answers(dbpath, listen):
+    """Due actions (overdue or within 7 days), regressions since the previous snapshot
+    (September harvest vs the March edition: Colomiers stopped; Balma's outage is not a
+    regression) and data older than 12 months (Blagnac's dataset, dated 2024)."""
+    from tests.fixtures.outreach.rows import BALMA, TLS
+
+    today = date.today()
+    with db.connect(path=dbpath) as con:
+        sep = con.execute("SELECT run_id FROM harvest_run WHERE snapshot_date = "
+                          "'2026-09-01'").fetchone()[0]
+        con.execute("UPDATE harvest_dataset SET last_update = '2024-01-15' WHERE run_id = ? "
+                    "AND siren_hint = ?", [sep, BLAGNAC])
+        followup.record(con, [
+            followup.Change(TLS, prochaine_action=today - timedelta(days=2), note="Relancer"),
+            followup.Change(BLAGNAC, prochaine_action=today + timedelta(days=3),
+                            contact="M. Blanc"),
+            followup.Change(BALMA, prochaine_action=today + timedelta(days=20))],
+            editor="alice", origin="page")
+    at = run("semaine.py", territory="dep:31", regle="odf", au=str(sep))
+    table = table_with(at, "Rubrique")
+    got = list(zip(table["Rubrique"], table["Nom"], strict=True))
+    assert got == [("Action prévue", "Toulouse"), ("Action prévue", "Blagnac"),
+                   ("Régression depuis la collecte précédente", "Colomiers"),
+                   ("Données de plus de 12 mois", "Blagnac")]
+    assert "en retard" in table["Détail"].iloc[0] and "Relancer" in table["Détail"].iloc[0]
+    assert table["Contact"].iloc[1] == "M. Blanc"
+    assert table["Détail"].iloc[2] == "Ont cessé de publier"
+    assert table["Détail"].iloc[3] == "dernière mise à jour le 15/01/2024"
+    assert any("statut devenu inconnu" in i.value for i in at.info)
+    assert at.get("download_button")
