@@ -2,7 +2,7 @@
 to obtain) with each collectivité's follow-up stage, dated notes, next action and
 contact; every change goes to the log."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -144,12 +144,16 @@ with st.form(f"suivi_form_{version}", enter_to_submit=False):
                         format="DD/MM/YYYY", key=f"suivi_date_{version}")
     note = st.text_area("Note", key=f"suivi_note_{version}",
                         placeholder="Appel, courriel, réunion…")
-    a, b = st.columns(2)
-    next_action = a.date_input("Prochaine action", value=cur_next, format="DD/MM/YYYY",
-                               key=f"suivi_next_{version}",
-                               help="Laissez vide s'il n'y a pas d'action prévue ; videz le "
-                                    "champ pour effacer la date actuelle.")
-    contact = b.text_input("Personne à contacter", value=cur_contact,
+    a, b, c = st.columns([1, 1, 2], vertical_alignment="bottom")
+    # A date field is never left empty: Streamlit would write its English "dd / mm / yyyy"
+    # placeholder there. A checkbox says whether an action is planned.
+    planned = a.checkbox("Prochaine action prévue", value=cur_next is not None,
+                         key=f"suivi_planned_{version}",
+                         help="Décochez pour effacer la date de prochaine action.")
+    next_date = b.date_input("Date de la prochaine action",
+                             value=cur_next or date.today() + timedelta(days=7),
+                             format="DD/MM/YYYY", key=f"suivi_next_{version}")
+    contact = c.text_input("Personne à contacter", value=cur_contact,
                            key=f"suivi_contact_{version}")
     submitted = st.form_submit_button("Enregistrer", disabled=not can_write)
 if submitted:
@@ -161,9 +165,9 @@ if submitted:
     else:
         # Only what the editor changed: a note alone never rewrites the stage, the contact
         # or the date (the form shows them as they are).
-        new_next = next_action if next_action != cur_next else None
-        if cur_next is not None and next_action is None:
-            new_next = ""   # the editor emptied the date: clear it
+        new_next = next_date if planned and next_date != cur_next else None
+        if cur_next is not None and not planned:
+            new_next = ""   # the editor unchecked the planned action: clear the date
         change = followup.Change(
             siren, etape=stage if stage != cur_stage else None,
             note=note.strip() or None, date_effet=when, prochaine_action=new_next,

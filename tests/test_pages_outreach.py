@@ -123,7 +123,8 @@ def test_a_note_saved_for_an_accompanied_collectivite_keeps_its_stage(dbpath, li
     # the form shows the chosen collectivité's current values
     assert widget(at, "selectbox", "Étape").value == vocab.ETAPE_ACCOMPAGNEE
     assert widget(at, "text_input", "Personne à contacter").value == "M. Blanc"
-    assert widget(at, "date_input", "Prochaine action").value == date(2026, 12, 1)
+    assert widget(at, "checkbox", "Prochaine action prévue").value is True
+    assert widget(at, "date_input", "Date de la prochaine action").value == date(2026, 12, 1)
     widget(at, "text_area", "Note").input("Point d'étape : délibérations prêtes")
     save_button(at).click()
     at.run()
@@ -139,6 +140,13 @@ def test_a_note_saved_for_an_accompanied_collectivite_keeps_its_stage(dbpath, li
     journal = table_with(at, "champ")
     assert list(journal["valeur"])[:1] == ["Point d'étape : délibérations prêtes"]
     assert "Enregistré (1 changement(s))" in at.success[0].value
+    # unchecking the planned action clears its date, and nothing else
+    widget(at, "checkbox", "Prochaine action prévue").uncheck()
+    save_button(at).click()
+    at.run()
+    new = log(dbpath).iloc[4:]
+    assert list(zip(new["champ"], new["valeur"], strict=True)) == [("prochaine_action", "")]
+    assert widget(at, "checkbox", "Prochaine action prévue").value is False
 
 
 def _worklist(at: AppTest) -> dict[str, str]:
