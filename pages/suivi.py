@@ -66,11 +66,11 @@ table = shown.assign(
     epci_nom=shown["epci_siren"].map(epci_names),
     dernier_editeur=shown["dernier_editeur"].map(
         lambda e: auth.editor_label(e) if isinstance(e, str) else None))
-columns = ["siren", "nom", "type", "departement", "epci_nom", "population_totale",
-           "categorie", "motifs", "action", "statut", "obligation", "nb_jeux",
-           "derniere_mise_a_jour", "schemas_scdl", "etape", "etape_depuis",
-           "prochaine_action", "contact", "derniere_note", "date_derniere_note",
-           "dernier_editeur"]
+# What a person reads first: who, why on the list, what to do, where the follow-up is.
+columns = ["nom", "type", "departement", "epci_nom", "population_totale", "categorie",
+           "motifs", "action", "etape", "etape_depuis", "prochaine_action", "contact",
+           "derniere_note", "date_derniere_note", "dernier_editeur", "statut", "obligation",
+           "nb_jeux", "derniere_mise_a_jour", "schemas_scdl", "siren"]
 table = table.reindex(columns=columns)
 st.subheader(f"Liste de suivi ({nombre(len(table))})")
 render.table(table, key="suivi_table", labels=LABELS, height=380)
