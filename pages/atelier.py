@@ -99,7 +99,7 @@ with tab_cohort:
                    "région dans le menu de gauche.")
     shown = workshops.for_people(workshops.invitation_list(cohort), workshops.INVITATION_LABELS,
                                  names, state)
-    render.table(shown, key="atelier_cohort", height=320)
+    render.table(shown, key="atelier_cohort", height=320 if len(shown) > 8 else "auto")
     render.downloads(shown, ctx.file_stem("invitations"), key="atelier_dl")
 
     st.subheader("Parrains possibles")
@@ -114,7 +114,8 @@ with tab_cohort:
     else:
         mentor_table = workshops.for_people(workshops.mentor_rows(mentors, everyone),
                                             workshops.MENTOR_LABELS, names, state)
-        render.table(mentor_table, key="atelier_mentors", height=240)
+        render.table(mentor_table, key="atelier_mentors",
+                     height=240 if len(mentor_table) > 6 else "auto")
         render.downloads(mentor_table, ctx.file_stem("parrains"), key="atelier_mentors_dl")
 
     st.subheader("Enregistrer l'atelier")

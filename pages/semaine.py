@@ -30,7 +30,7 @@ if before:
     comp = changes.compare(ctx.model, ctx.rule, ctx.territory, before[-1], at.snapshot,
                            views.child_names(ctx, "DEP"))
     diff = comp.changes
-    st.caption(f"Régressions : collecte du {comp.snapshot_from.label} comparée à celle du "
+    st.caption(f"Régressions : situation du {comp.snapshot_from.label} comparée à celle du "
                f"{comp.snapshot_to.label}.")
 else:
     st.caption("Régressions : aucune collecte antérieure à comparer.")
@@ -59,6 +59,6 @@ else:
     sections = st.multiselect("Rubriques", list(weekly.SECTIONS.values()), key="semaine_sections",
                               placeholder="Toutes")
     shown = table[table["Rubrique"].isin(sections)] if sections else table
-    render.table(shown, key="semaine_table", height=420)
+    render.table(shown, key="semaine_table", height=420 if len(shown) > 10 else "auto")
     render.downloads(shown, ctx.file_stem("actions-semaine", today.isoformat()),
                      key="semaine_dl")

@@ -73,7 +73,7 @@ columns = ["nom", "type", "departement", "epci_nom", "population_totale", "categ
            "nb_jeux", "derniere_mise_a_jour", "schemas_scdl", "siren"]
 table = table.reindex(columns=columns)
 st.subheader(f"Liste de suivi ({nombre(len(table))})")
-render.table(table, key="suivi_table", labels=LABELS, height=380)
+render.table(table, key="suivi_table", labels=LABELS, height=380 if len(table) > 10 else "auto")
 render.downloads(table.rename(columns=LABELS), ctx.file_stem("suivi-liste"), key="suivi_dl")
 
 to_count = work[work["categorie"].eq(vocab.TRAVAIL_EFFECTIF)]
