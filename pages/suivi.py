@@ -99,7 +99,7 @@ if len(due):
     names = dict(zip(local["siren"], local["nom"], strict=False))
     render.table(due.assign(nom=due["siren"].map(names),
                             etape=vocab.ETAPE.labelled(due["etape"]))[
-        ["siren", "nom", "etape", "prochaine_action", "contact", "derniere_note"]],
+        ["nom", "etape", "prochaine_action", "contact", "derniere_note", "siren"]],
         key="suivi_due", labels=LABELS)
 
 st.subheader("Mettre à jour le suivi")
