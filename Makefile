@@ -31,8 +31,8 @@ install-browser:    ## Debian's Chromium (browser tests), DejaVu fonts (PDF shee
 $(PY):
 	@echo "Pas d'environnement $(VENV) : lancez d'abord make install." >&2; exit 1
 
-run: $(PY)          ## the dashboard on http://localhost:8501 (localhost only: see README to serve others)
-	$(PY) -m streamlit run app.py --server.address localhost --server.port $(PORT) \
+run: $(PY)          ## the dashboard on http://localhost:8501, for one person on their own machine (writing allowed: ODLAB_LOCAL_WRITE=1); see README to serve others
+	ODLAB_LOCAL_WRITE=1 $(PY) -m streamlit run app.py --server.address localhost --server.port $(PORT) \
 	  --browser.gatherUsageStats false
 
 test: $(PY)         ## the whole test suite

@@ -5,12 +5,20 @@ Reading is open to all. Writing needs an editor, in this order of precedence:
 1. **OpenID Connect** (``st.login``) when the secrets file has an ``[auth]`` section
    (Streamlit's own format). Any signed-in user may write, unless ``odlab_editors``
    (a list of e-mail addresses) is set in the secrets: then only those.
-2. **A shared editor password** when the secrets hold ``odlab_editor_password_hash``:
-   a salted PBKDF2-SHA256 hash made with ``python -m odlab_compliance.auth`` (the
-   password itself is never stored). The editor types their name, which the log records.
-3. **Neither**: writing is allowed only when the app listens on the loopback interface
-   (``streamlit run app.py --server.address localhost``), i.e. a single user on their own
-   machine; served to others without authentication, the app is read-only.
+2. **Editor passwords** when the secrets hold ``odlab_editor_password_hash`` (every
+   territory) or ``[[odlab_editor_passwords]]`` entries (``hash`` and ``territoires``: a
+   password that opens some territories only): salted PBKDF2-SHA256 hashes made with
+   ``python -m odlab_compliance.auth`` (a password itself is never stored). The editor
+   types their name, which the log records.
+3. **Neither**: writing only when the operator asked for it with ``ODLAB_LOCAL_WRITE=1``
+   (``make run``: one person on their own machine). It is never inferred from the
+   listening address: behind a reverse proxy on the same host every visitor comes from
+   127.0.0.1, so "listens on loopback" says nothing about who is writing.
+
+A national deployment limits editors to territories: ``[odlab_editor_territories]``
+maps an e-mail address to territory keys (``"a@pref31.gouv.fr" = ["dep:31"]``), and a
+territory password carries its own. ``Decision.territories`` is then non-empty and every
+write checks each collectivité against it (``territory.sirens_within``).
 """
 
 from __future__ import annotations
@@ -21,15 +29,30 @@ import hashlib
 import hmac
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from odlab_compliance.territory import Territory
 
 PASSWORD_KEY = "odlab_editor_password_hash"
+PASSWORDS_KEY = "odlab_editor_passwords"
 EDITORS_KEY = "odlab_editors"
+TERRITORIES_KEY = "odlab_editor_territories"
 OIDC_SECTION = "auth"
 _SCHEME = "pbkdf2_sha256"
 ITERATIONS = 600_000          # OWASP 2023 recommendation for PBKDF2-HMAC-SHA256
-_LOCAL_ADDRESSES = ("localhost", "::1", "[::1]")
+LOCAL_SUFFIX = " (poste local)"
+CLI_SUFFIX = " (ligne de commande)"
+
+
+@dataclass(frozen=True)
+class TerritoryPassword:
+    """A password that opens some territories only (a prefecture's own)."""
+
+    hash: str
+    territories: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -37,16 +60,20 @@ class AuthConfig:
     oidc: bool
     password_hash: str | None
     editors: tuple[str, ...]
-    server_address: str | None
+    local_write: bool = False
+    # e-mail (lower case) -> territory keys it may edit; absent: every territory
+    territories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    territory_passwords: tuple[TerritoryPassword, ...] = ()
+    problems: tuple[str, ...] = ()    # French: a bad territory key in the secrets
 
     @property
     def mode(self) -> str:
-        """'oidc', 'password', 'local' (loopback, no auth needed) or 'closed' (read-only)."""
+        """'oidc', 'password', 'local' (the operator allowed local writing) or 'closed'."""
         if self.oidc:
             return "oidc"
-        if self.password_hash:
+        if self.password_hash or self.territory_passwords:
             return "password"
-        return "local" if is_local_address(self.server_address) else "closed"
+        return "local" if self.local_write else "closed"
 
 
 @dataclass(frozen=True)
@@ -54,18 +81,38 @@ class Decision:
     can_write: bool
     editor: str | None
     reason: str        # French, shown next to disabled forms
+    territories: tuple[str, ...] = ()   # territory keys the editor is limited to; () = all
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.territories)
+
+    @property
+    def scope(self) -> str:
+        """The editor's territories as written in the log ("" when not limited)."""
+        return ", ".join(self.territories)
 
 
-def is_local_address(address: str | None) -> bool:
-    """Whether the server listens on loopback only (unset means every interface)."""
-    if not address:
-        return False
-    a = address.strip().lower()
-    return a in _LOCAL_ADDRESSES or a.startswith("127.")
+def territory_keys(values: object, where: str) -> tuple[tuple[str, ...], list[str]]:
+    """Territory keys of the secrets, checked; (keys, problems in French). A typo must
+    never widen an editor's territory to France."""
+    items = [values] if isinstance(values, str) else list(values or [])  # type: ignore[call-overload]
+    keys, problems = [], []
+    for item in items:
+        try:
+            t = Territory.from_cli(str(item), ("REG", "DEP", "EPCI", "COM"))
+        except ValueError as exc:
+            problems.append(f"{where} : {exc}")
+            continue
+        keys.append(t.key)
+    if not items:
+        problems.append(f"{where} : aucun territoire")
+    return tuple(keys), problems
 
 
-def config_from(secrets: Mapping, server_address: str | None) -> AuthConfig:
-    """Read the auth settings from the secrets (a mapping like ``st.secrets``)."""
+def config_from(secrets: Mapping, local_write: bool = False) -> AuthConfig:
+    """Read the auth settings from the secrets (a mapping like ``st.secrets``) and the
+    operator's ``ODLAB_LOCAL_WRITE`` setting."""
     try:
         oidc = OIDC_SECTION in secrets and bool(secrets[OIDC_SECTION])
     except Exception:  # st.secrets raises when no secrets file exists at all
@@ -74,9 +121,22 @@ def config_from(secrets: Mapping, server_address: str | None) -> AuthConfig:
     editors = _get(secrets, EDITORS_KEY) or ()
     if isinstance(editors, str):
         editors = (editors,)
+    problems: list[str] = []
+    territories: dict[str, tuple[str, ...]] = {}
+    for email, values in dict(_get(secrets, TERRITORIES_KEY) or {}).items():
+        keys, bad = territory_keys(values, f"{TERRITORIES_KEY}.{email}")
+        problems += bad
+        territories[str(email).strip().lower()] = keys
+    passwords = []
+    for i, entry in enumerate(list(_get(secrets, PASSWORDS_KEY) or []), start=1):
+        keys, bad = territory_keys(entry.get("territoires"), f"{PASSWORDS_KEY} n° {i}")
+        problems += bad
+        if entry.get("hash"):
+            passwords.append(TerritoryPassword(str(entry["hash"]), keys))
     return AuthConfig(oidc=oidc, password_hash=password_hash or None,
                       editors=tuple(e.strip().lower() for e in editors),
-                      server_address=server_address)
+                      local_write=local_write, territories=territories,
+                      territory_passwords=tuple(passwords), problems=tuple(problems))
 
 
 def _get(secrets: Mapping, key: str) -> object:
@@ -84,6 +144,22 @@ def _get(secrets: Mapping, key: str) -> object:
         return secrets.get(key)
     except Exception:  # no secrets file
         return None
+
+
+def secrets_files(project_root: Path) -> list[Path]:
+    """Where Streamlit reads secrets from, lowest precedence first."""
+    return [Path.home() / ".streamlit" / "secrets.toml",
+            project_root / ".streamlit" / "secrets.toml"]
+
+
+def read_secrets(paths: Sequence[Path]) -> dict:
+    """The secrets files merged (later files win), for the command line."""
+    out: dict = {}
+    for p in paths:
+        if p.is_file():
+            with open(p, "rb") as fh:
+                out.update(tomllib.load(fh))
+    return out
 
 
 def hash_password(password: str, *, salt: bytes | None = None,
@@ -109,14 +185,30 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, expected)
 
 
+def password_territories(cfg: AuthConfig, password: str) -> tuple[str, ...] | None:
+    """The territories a password opens: () for the all-territory password, the entry's
+    keys for a territory password, None for a wrong password."""
+    if cfg.password_hash and verify_password(password, cfg.password_hash):
+        return ()
+    for entry in cfg.territory_passwords:
+        if entry.territories and verify_password(password, entry.hash):
+            return entry.territories
+    return None
+
+
 def decide(cfg: AuthConfig, *, oidc_user: Mapping | None = None,
-           password_editor: str | None = None, local_user: str | None = None) -> Decision:
-    """May this session write, and under which editor name?
+           password_editor: str | None = None, password_territories: Sequence[str] = (),
+           local_user: str | None = None) -> Decision:
+    """May this session write, under which editor name, and in which territories?
 
     ``oidc_user``: the signed-in user's claims (``st.user``) when logged in;
-    ``password_editor``: the name typed by someone who gave the right password;
-    ``local_user``: the name to record in loopback mode.
+    ``password_editor``: the name typed by someone who gave a right password, and
+    ``password_territories`` the territories that password opens (() = all);
+    ``local_user``: the name to record when the operator allowed local writing.
     """
+    if cfg.problems:
+        return Decision(False, None, "Écriture fermée : les secrets citent un territoire "
+                                     "illisible (" + " ; ".join(cfg.problems) + ").")
     mode = cfg.mode
     if mode == "oidc":
         if not oidc_user:
@@ -128,18 +220,30 @@ def decide(cfg: AuthConfig, *, oidc_user: Mapping | None = None,
         if cfg.editors and email not in cfg.editors:
             return Decision(False, None,
                             f"Le compte {name} peut lire mais n'est pas éditeur.")
-        return Decision(True, name, f"Connecté en tant que {name}.")
+        limited = cfg.territories.get(email, ())
+        return Decision(True, name, f"Connecté en tant que {name}" + _scope_text(limited),
+                        limited)
     if mode == "password":
         if password_editor and password_editor.strip():
+            limited = tuple(password_territories)
             return Decision(True, password_editor.strip(),
-                            f"Éditeur : {password_editor.strip()}.")
+                            f"Éditeur : {password_editor.strip()}" + _scope_text(limited),
+                            limited)
         return Decision(False, None, "Saisissez le mot de passe des éditeurs pour modifier.")
     if mode == "local":
         who = (local_user or "").strip() or os_user()
-        return Decision(True, f"local:{who}", "Application locale : écriture autorisée.")
+        return Decision(True, f"{who}{LOCAL_SUFFIX}",
+                        "Poste local : écriture autorisée par l'exploitant "
+                        "(ODLAB_LOCAL_WRITE=1).")
     return Decision(False, None,
-                    "Lecture seule : l'application est servie sans authentification "
-                    "(configurez [auth] ou un mot de passe d'éditeur dans les secrets).")
+                    "Lecture seule : aucune connexion n'est configurée. Pour écrire, "
+                    "configurez une connexion ([auth] ou mot de passe d'éditeur dans les "
+                    "secrets), ou, seul sur votre poste, lancez `make run` "
+                    "(ODLAB_LOCAL_WRITE=1).")
+
+
+def _scope_text(territories: Sequence[str]) -> str:
+    return f" ; limité à : {', '.join(territories)}." if territories else "."
 
 
 def os_user() -> str:
@@ -151,8 +255,23 @@ def os_user() -> str:
 
 
 def cli_editor(explicit: str | None = None) -> str:
-    """Editor name recorded by CLI commands: ``--editeur`` or ``cli:<os user>``."""
-    return explicit.strip() if explicit and explicit.strip() else f"cli:{os_user()}"
+    """Editor name recorded by CLI commands: ``--editeur`` or the system user's name."""
+    return explicit.strip() if explicit and explicit.strip() else f"{os_user()}{CLI_SUFFIX}"
+
+
+def cli_territories(cfg: AuthConfig, editor: str) -> tuple[str, ...]:
+    """The territories an editor named on the command line is limited to (the same
+    ``odlab_editor_territories`` as the dashboard); () when not limited."""
+    return cfg.territories.get(editor.strip().lower(), ())
+
+
+def editor_label(stored: object) -> str:
+    """An editor as people read it; older logs wrote ``local:<user>`` and ``cli:<user>``."""
+    text = "" if stored is None else str(stored)
+    for prefix, suffix in (("local:", LOCAL_SUFFIX), ("cli:", CLI_SUFFIX)):
+        if text.startswith(prefix):
+            return text[len(prefix):] + suffix
+    return text
 
 
 def main() -> int:

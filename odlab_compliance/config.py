@@ -141,6 +141,12 @@ SETTINGS: tuple[Setting, ...] = (
             "pour un déploiement dont les navigateurs ont internet ; `0` : carte sans tuiles, "
             "lisible hors ligne (l'interrupteur de la page reste disponible).",
             "1 ou 0 (oui/non, true/false, on/off)", _boolean),
+    Setting("ODLAB_LOCAL_WRITE", "0",
+            "`1` : sans connexion configurée, le tableau de bord permet d'écrire (suivi, "
+            "ateliers) ; pour une personne seule sur son poste (`make run` le met). Jamais "
+            "déduit de l'adresse d'écoute : derrière un proxy, tout le monde vient de "
+            "127.0.0.1. `0` : lecture seule sans connexion.",
+            "1 ou 0 (oui/non, true/false, on/off)", _boolean),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -186,6 +192,7 @@ class Settings:
     stale_days: int
     base_url_overrides: dict[str, str] = field(default_factory=dict)
     map_basemap: bool = False
+    local_write: bool = False
 
     @property
     def cache_dir(self) -> Path:
@@ -234,4 +241,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stale_days=int(_get("ODLAB_STALE_DAYS", env)),
         base_url_overrides=overrides,
         map_basemap=_get("ODLAB_MAP_BASEMAP", env).strip().lower() in _TRUE,
+        local_write=_get("ODLAB_LOCAL_WRITE", env).strip().lower() in _TRUE,
     )

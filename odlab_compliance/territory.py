@@ -110,6 +110,19 @@ def filter_frame(df: pd.DataFrame, t: Territory) -> pd.DataFrame:
     return df[mask.fillna(False).astype(bool)]
 
 
+def sirens_within(ref: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> set[str]:
+    """SIRENs of the collectivités within any of the territories ``keys`` (an editor's
+    territories): a département's editor edits its communes, the EPCI whose seat is
+    there and the département itself (``filter_frame``)."""
+    found: set[str] = set()
+    for key in keys:
+        t = Territory.parse(key)
+        if t.level == "FR":   # never widen: an unreadable key grants nothing
+            continue
+        found |= set(filter_frame(ref, t)["siren"].dropna().astype(str))
+    return found
+
+
 def size_band(population: float | int | None) -> str | None:
     if population is None or pd.isna(population):
         return None

@@ -113,6 +113,47 @@ ETAPE = Vocabulary("etape", [
 ])
 DEFAULT_STAGE = ETAPE_A_CONTACTER
 
+# -- the follow-up worklist: why a collectivité is on the prefecture's list -------------------
+TRAVAIL_RETARD, TRAVAIL_A_EVALUER, TRAVAIL_EFFECTIF = "en_retard", "a_evaluer", "effectif_a_obtenir"
+TRAVAIL = Vocabulary("travail", [
+    Term(TRAVAIL_RETARD, "En retard", "Obligée qui ne publie pas, dont les données ont plus de "
+         "12 mois (quand la source les date) ou qui n'a aucun jeu SCDL (quand la source liste "
+         "les schémas).", "#D55E00"),
+    Term(TRAVAIL_A_EVALUER, "À évaluer", "Obligée dont la source ne permet pas de conclure : "
+         "statut inconnu (source indisponible), date de mise à jour ou schémas non fournis. "
+         "Inconnu n'est pas retard.", "#999999"),
+    Term(TRAVAIL_EFFECTIF, "Effectif à obtenir", "Obligation à vérifier : sans effectif "
+         "d'agents, la loi (3 500 habitants ET 50 agents) ne permet pas de conclure ; "
+         "demander l'effectif à la collectivité.", "#F0E442"),
+])
+# Why a collectivité is on the worklist (several may apply), with the action it calls for.
+MOTIF_NE_PUBLIE_PAS, MOTIF_ANCIEN, MOTIF_SANS_SCDL = "ne_publie_pas", "ancien", "sans_scdl"
+MOTIF_STATUT_INCONNU, MOTIF_DATE_INCONNUE, MOTIF_SCHEMAS_INCONNUS = (
+    "statut_inconnu", "date_inconnue", "schemas_inconnus")
+MOTIF_EFFECTIF, MOTIF_SEUIL = "effectif_inconnu", "seuil_incertain"
+MOTIF_TRAVAIL = Vocabulary("motif_travail", [
+    Term(MOTIF_NE_PUBLIE_PAS, "ne publie pas", "accompagner une première publication"),
+    Term(MOTIF_ANCIEN, "données de plus de 12 mois", "relancer la mise à jour"),
+    Term(MOTIF_SANS_SCDL, "aucun jeu au format SCDL", "proposer les schémas SCDL"),
+    Term(MOTIF_STATUT_INCONNU, "statut inconnu (source indisponible)",
+         "vérifier la publication à la prochaine collecte"),
+    Term(MOTIF_DATE_INCONNUE, "date de mise à jour non fournie par la source",
+         "vérifier la fraîcheur des données"),
+    Term(MOTIF_SCHEMAS_INCONNUS, "schémas non fournis par la source",
+         "vérifier les jeux SCDL"),
+    Term(MOTIF_EFFECTIF, "effectif d'agents inconnu", "obtenir l'effectif"),
+    Term(MOTIF_SEUIL, "données incertaines autour d'un seuil",
+         "obtenir l'effectif et vérifier la population"),
+])
+# Which worklist category each reason puts a collectivité in (the first that applies wins,
+# in TRAVAIL's order: late before unknown).
+MOTIF_CATEGORIE = {
+    MOTIF_NE_PUBLIE_PAS: TRAVAIL_RETARD, MOTIF_ANCIEN: TRAVAIL_RETARD,
+    MOTIF_SANS_SCDL: TRAVAIL_RETARD, MOTIF_STATUT_INCONNU: TRAVAIL_A_EVALUER,
+    MOTIF_DATE_INCONNUE: TRAVAIL_A_EVALUER, MOTIF_SCHEMAS_INCONNUS: TRAVAIL_A_EVALUER,
+    MOTIF_EFFECTIF: TRAVAIL_EFFECTIF, MOTIF_SEUIL: TRAVAIL_EFFECTIF,
+}
+
 # -- harvest run status --------------------------------------------------------------------
 RUN_RUNNING, RUN_DONE, RUN_DONE_ERRORS, RUN_FAILED = "running", "done", "done-errors", "failed"
 RUN_STATUS = Vocabulary("run_status", [
@@ -161,8 +202,8 @@ TYPE = Vocabulary("type", [
     Term("REG", "Région"),
 ])
 
-ALL: tuple[Vocabulary, ...] = (OBLIGATION, STATUT, ETAPE, RUN_STATUS, SNAPSHOT_KIND,
-                               SNAPSHOT_SCOPE, SOURCE, TYPE)
+ALL: tuple[Vocabulary, ...] = (OBLIGATION, STATUT, ETAPE, TRAVAIL, MOTIF_TRAVAIL, RUN_STATUS,
+                               SNAPSHOT_KIND, SNAPSHOT_SCOPE, SOURCE, TYPE)
 
 
 def yes_no(value: object) -> str:

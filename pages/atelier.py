@@ -10,19 +10,14 @@ import streamlit as st
 from odlab_compliance import territory as terr
 from odlab_compliance import vocab
 from odlab_compliance.errors import InputError
-from odlab_compliance.fmt import date_fr
+from odlab_compliance.fmt import date_fr, nombre
 from odlab_compliance.outreach import followup, workshops
 from odlab_compliance.outreach.workshops import CohortFilter
+from odlab_compliance.present import exports
 from odlab_compliance.present.outreach_charts import cohort_map
 from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import outreach_data as data
 from odlab_compliance.ui import render, shell, views
-
-LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
-          "departement": "Dép.", "epci_siren": "EPCI", "population_totale": "Population",
-          "statut": "Statut", "etape": "Étape du suivi", "distance_km": "Distance (km)",
-          "siren_filleul": "SIREN invitée", "nom_filleul": "Invitée", "proximite": "Proximité",
-          "present": "Présente", "titre": "Atelier", "date_atelier": "Date"}
 
 MAX_MENTEES = 1000
 
@@ -31,8 +26,11 @@ st.title(f"Atelier · {ctx.territory_name}")
 decision = ui_auth.editor_box("atelier")
 at = data.status_or_stop(ctx)
 
-everyone = followup.with_state(data.with_centroids(ctx, at.whole), data.followup_state(ctx))
+state = data.followup_state(ctx)
+everyone = followup.with_state(data.with_centroids(ctx, at.whole), state)
 local = terr.filter_frame(everyone, ctx.territory)
+names = dict(zip(ctx.ref["siren"].astype(str), ctx.ref["nom"].astype(str), strict=False))
+scope = ui_auth.allowed(decision, ctx.ref)
 tab_cohort, tab_past = st.tabs(["Préparer un atelier", "Ateliers passés"])
 
 with tab_cohort:
@@ -44,9 +42,9 @@ with tab_cohort:
         communes = communes[communes["population_totale"].fillna(0) >= 10_000]
     venues = dict(zip(communes["code_insee"].astype(str), communes["nom"].astype(str)
                       + " (" + communes["departement"].astype(str) + ")", strict=True))
-    venue_code = a.selectbox("Lieu de l'atelier", [None, *sorted(venues, key=venues.get)],
-                             format_func=lambda v: "— aucun —" if v is None else venues[v],
-                             key="atelier_venue")
+    venue_code = a.selectbox("Lieu de l'atelier", sorted(venues, key=venues.get), index=None,
+                             format_func=venues.get, key="atelier_venue",
+                             placeholder="Aucun (choisissez une commune)")
     max_km = b.slider("Distance maximale (km)", 5, 200, 40, step=5, key="atelier_km",
                       disabled=venue_code is None)
     exclude = c.checkbox("Exclure les collectivités déjà invitées", value=True,
@@ -62,11 +60,11 @@ with tab_cohort:
     a, b, c = st.columns(3)
     epcis = local[local["type"].isin(terr.EPCI_TYPES)].sort_values("nom")
     epci_names = dict(zip(epcis["siren"].astype(str), epcis["nom"].astype(str), strict=True))
-    epci = a.selectbox("Intercommunalité", [None, *epci_names],
-                       format_func=lambda v: "Toutes" if v is None else epci_names[v],
-                       key="atelier_epci")
+    epci = a.selectbox("Intercommunalité", list(epci_names), index=None,
+                       format_func=epci_names.get, key="atelier_epci", placeholder="Toutes")
     types = b.multiselect("Types", ["COM", *terr.EPCI_TYPES, "DEP", "REG"], default=["COM"],
-                          key="atelier_types", placeholder="Tous")
+                          format_func=vocab.TYPE.label, key="atelier_types",
+                          placeholder="Tous")
     include_check = c.checkbox("Inclure les obligations à vérifier", key="atelier_verif")
 
     venue = None
@@ -84,44 +82,60 @@ with tab_cohort:
     # one numpy pass per invitee (about 1 ms): capped for France-wide cohorts
     mentors = workshops.mentors(everyone, cohort) if len(cohort) <= MAX_MENTEES \
         else pd.DataFrame(columns=["siren_filleul", "nom_filleul", "siren", "nom"])
-    st.subheader(f"Cohorte : {len(cohort)} collectivité(s)")
+    st.subheader(f"Cohorte : {nombre(len(cohort))} collectivité(s)")
     mentor_points = everyone[everyone["siren"].isin(mentors["siren"])]
-    deps = tuple(sorted(set(cohort["departement"].dropna().astype(str))))
+    france = ctx.territory.level == "FR"
+    # France-wide: région outlines (18 shapes) rather than every département's
+    outline_level = "REG" if france else "DEP"
+    codes = tuple(sorted(set(cohort["region" if france else "departement"].dropna()
+                             .astype(str))))
     with render.guard("la carte de la cohorte"):
         st.plotly_chart(cohort_map(cohort, mentor_points, venue,
-                                   views.cache_geojson(ctx, "DEP", deps) if deps else None),
+                                   views.cache_geojson(ctx, outline_level, codes)
+                                   if codes else None),
                         key="atelier_map", width="stretch")
-    invitation = workshops.invitation_list(cohort)
-    shown = invitation.assign(statut=vocab.STATUT.labelled(invitation["statut"]),
-                              etape=vocab.ETAPE.labelled(invitation["etape"]))
-    render.table(shown, key="atelier_cohort", labels=LABELS, height=320)
-    render.downloads(shown.rename(columns=LABELS), "invitations", key="atelier_dl")
+    if france:
+        st.caption("Carte centrée sur la métropole : pour les outre-mer, choisissez leur "
+                   "région dans le menu de gauche.")
+    shown = workshops.for_people(workshops.invitation_list(cohort), workshops.INVITATION_LABELS,
+                                 names, state)
+    render.table(shown, key="atelier_cohort", height=320 if len(shown) > 8 else "auto")
+    render.downloads(shown, ctx.file_stem("invitations"), key="atelier_dl")
 
     st.subheader("Parrains possibles")
     st.caption("Collectivités qui publient, de taille voisine (population entre le tiers et "
                "le triple), de la même intercommunalité d'abord, puis du même département, "
                f"puis à moins de {workshops.MENTOR_MAX_KM:.0f} km.")
     if len(cohort) > MAX_MENTEES:
-        st.caption(f"Affinez la cohorte ({MAX_MENTEES} collectivités au plus) pour voir les "
-                   "parrains possibles.")
+        st.caption(f"Affinez la cohorte ({nombre(MAX_MENTEES)} collectivités au plus) pour "
+                   "voir les parrains possibles.")
     elif mentors.empty:
         st.caption("Aucun parrain trouvé pour cette cohorte.")
     else:
-        render.table(mentors, key="atelier_mentors", labels=LABELS, height=240)
-        render.downloads(mentors.rename(columns=LABELS), "parrains", key="atelier_mentors_dl")
+        mentor_table = workshops.for_people(workshops.mentor_rows(mentors, everyone),
+                                            workshops.MENTOR_LABELS, names, state)
+        render.table(mentor_table, key="atelier_mentors",
+                     height=240 if len(mentor_table) > 6 else "auto")
+        render.downloads(mentor_table, ctx.file_stem("parrains"), key="atelier_mentors_dl")
 
     st.subheader("Enregistrer l'atelier")
+    away = workshops.outside(cohort["siren"], scope)
     if not decision.can_write:
         st.info(decision.reason, icon=":material/lock:")
-    with st.form("atelier_form"):
+    elif away:
+        st.info(f"{nombre(len(away))} collectivité(s) de la cohorte sont hors de votre "
+                f"territoire ({decision.scope}) : restreignez la cohorte pour enregistrer "
+                "l'atelier.", icon=":material/lock:")
+    can_save = decision.can_write and not away
+    with st.form("atelier_form", enter_to_submit=False):
         a, b = st.columns(2)
         title = a.text_input("Titre", key="atelier_form_title",
                              placeholder="Atelier « Publier ses délibérations »")
         when = b.date_input("Date", value=date.today(), format="DD/MM/YYYY",
                             key="atelier_form_date")
         notes = st.text_area("Notes", key="atelier_form_notes")
-        saved = st.form_submit_button(f"Enregistrer avec les {len(cohort)} invité(s)",
-                                      disabled=not decision.can_write)
+        saved = st.form_submit_button(f"Enregistrer avec les {nombre(len(cohort))} invité(s)",
+                                      disabled=not can_save)
     if saved:
         if not decision.can_write:
             st.error(decision.reason)
@@ -132,7 +146,8 @@ with tab_cohort:
                                            editor=decision.editor or "",
                                            lieu_code_insee=venue_code,
                                            lieu_nom=venue[0] if venue else None,
-                                           notes=notes or None, invitees=cohort)
+                                           notes=notes or None, invitees=cohort,
+                                           allowed=scope)
                 st.success(f"Atelier n° {wid} enregistré avec {len(cohort)} invité(s).")
             except InputError as exc:
                 st.error(str(exc))
@@ -164,7 +179,13 @@ with tab_past:
               for r in past.to_dict("records")}
     wid = st.selectbox("Atelier", ids, format_func=lambda i: labels[int(i)], key="atelier_wid")
     inv = data.invitations(ctx, int(wid))
-    render.downloads(inv, f"atelier-{wid}-invites", key="atelier_inv_dl")
+    ref_cols = ctx.ref.drop_duplicates("siren")[["siren", "type", "departement", "epci_siren",
+                                                 "population_totale"]]
+    inv_people = workshops.for_people(inv.merge(ref_cols, on="siren", how="left"),
+                                      workshops.INVITATION_LABELS, names, state)
+    day = pd.Timestamp(past.set_index("id").loc[wid, "date_atelier"]).date().isoformat()
+    render.downloads(inv_people, exports.stem(f"atelier-{wid}-invitees", day),
+                     key="atelier_inv_dl")
     edit = inv[["siren", "nom", "distance_km", "present"]].assign(
         present=inv["present"].astype("boolean").fillna(False).astype(bool))
     edited = st.data_editor(edit, key=f"atelier_presence_{wid}", hide_index=True,
@@ -174,6 +195,11 @@ with tab_past:
                                 "Présente"), "nom": "Nom", "siren": "SIREN",
                                 "distance_km": st.column_config.NumberColumn(
                                     "Distance (km)", format="localized")})
+    away = workshops.outside(inv["siren"], scope)
+    if decision.can_write and away:
+        st.info(f"Cet atelier invite {nombre(len(away))} collectivité(s) hors de votre "
+                f"territoire ({decision.scope}) : vous ne pouvez enregistrer que les présences "
+                "de votre territoire.", icon=":material/lock:")
     if st.button("Enregistrer les présences", key="atelier_presence_save",
                  disabled=not decision.can_write):
         if not decision.can_write:
@@ -184,7 +210,16 @@ with tab_past:
                                                    strict=True)
                        if bool(p) != bool(before.get(s)) or pd.isna(
                            inv.loc[inv["siren"] == s, "present"].iloc[0])}
-            with data.writer(ctx) as con:
-                n = workshops.record_attendance(con, int(wid), changed,
-                                                editor=decision.editor or "")
-            st.success(f"{n} présence(s) enregistrée(s).")
+            refused = workshops.outside(changed, scope)
+            if refused:
+                st.error("Présences hors de votre territoire, non enregistrées : "
+                         + ", ".join(names.get(s, s) for s in refused) + ".")
+            else:
+                try:
+                    with data.writer(ctx) as con:
+                        n = workshops.record_attendance(con, int(wid), changed,
+                                                        editor=decision.editor or "",
+                                                        allowed=scope)
+                    st.success(f"{n} présence(s) enregistrée(s).")
+                except InputError as exc:
+                    st.error(str(exc))

@@ -1,27 +1,23 @@
-"""Suivi (prefecture staff): obliged collectivités that are behind, their follow-up
-stage, dated notes, next action and contact; every change goes to the log."""
+"""Suivi (prefecture staff): the worklist of the territory (late, to evaluate, staff count
+to obtain) with each collectivité's follow-up stage, dated notes, next action and
+contact; every change goes to the log."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
-from odlab_compliance import vocab
+from odlab_compliance import auth, vocab
 from odlab_compliance.errors import InputError
-from odlab_compliance.fmt import date_fr
+from odlab_compliance.fmt import date_fr, nombre
 from odlab_compliance.outreach import followup, followup_import
+from odlab_compliance.present import exports
 from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import outreach_data as data
 from odlab_compliance.ui import render, shell
 
-LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
-          "departement": "Dép.", "epci_siren": "EPCI", "population_totale": "Population",
-          "obligation": "Obligation", "statut": "Statut", "nb_jeux": "Jeux",
-          "derniere_mise_a_jour": "Dernière mise à jour", "schemas_scdl": "Schémas SCDL",
-          "retard": "Retard", "etape": "Étape", "etape_depuis": "Depuis",
-          "prochaine_action": "Prochaine action", "contact": "Contact",
-          "derniere_note": "Dernière note", "date_derniere_note": "Date de la note",
-          "dernier_editeur": "Dernier éditeur"}
+LABELS = followup.COLUMN_LABELS
+FLASH = "suivi_flash"
 
 ctx = shell.context()
 st.title(f"Suivi des collectivités · {ctx.territory_name}")
@@ -31,96 +27,162 @@ at = data.status_or_stop(ctx)
 
 local = at.frame
 state = data.followup_state(ctx)
-late = followup.behind(local, state).reindex(columns=followup.BEHIND_COLUMNS)
+work = followup.worklist(local, state)
+scope = ui_auth.allowed(decision, ctx.ref)
 
-c = st.columns(5)
-render.metric(c[0], "Obligées en retard", len(late),
-              help="Obligées qui ne publient pas, au statut inconnu, aux données de plus de "
-                   "12 mois ou sans jeu au format SCDL.")
-for col, (stage, label) in zip(c[1:], list(vocab.ETAPE.labels().items())[:4], strict=True):
-    render.metric(col, label, int((late["etape"] == stage).sum()))
+counts = work["categorie"].value_counts()
+c = st.columns(len(vocab.TRAVAIL))
+for col, (code, term) in zip(c, vocab.TRAVAIL.items(), strict=True):
+    render.metric(col, term.label, int(counts.get(code, 0)), help=term.help)
+st.caption("« En retard » ne compte que ce que la source montre ; quand elle ne donne ni "
+           "date ni schéma (éditions de l'Observatoire, portails sans schéma), la "
+           "collectivité est « à évaluer », pas en retard.")
 
-f1, f2, f3 = st.columns([2, 2, 2])
-reasons = f1.multiselect("Retard", list(followup.BEHIND_REASONS),
-                         format_func=followup.BEHIND_REASONS.get, key="suivi_reasons", placeholder="Tous")
-stages = f2.multiselect("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
-                        key="suivi_stages", placeholder="Tous")
-search = f3.text_input("Nom contient", key="suivi_search")
-shown = late
-if reasons:
-    shown = shown[shown["retard"].map(
-        lambda r: any(followup.BEHIND_REASONS[x] in str(r) for x in reasons))]
+f1, f2, f3, f4 = st.columns([2, 3, 2, 2])
+lists = f1.multiselect("Liste", list(vocab.TRAVAIL), format_func=vocab.TRAVAIL.label,
+                       key="suivi_lists", placeholder="Toutes")
+motifs = f2.multiselect("Motif", list(vocab.MOTIF_TRAVAIL),
+                        format_func=vocab.MOTIF_TRAVAIL.label, key="suivi_reasons",
+                        placeholder="Tous")
+stages = f3.multiselect("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
+                        key="suivi_stages", placeholder="Toutes")
+search = f4.text_input("Nom contient", key="suivi_search")
+shown = work
+if lists:
+    shown = shown[shown["categorie"].isin(lists)]
+if motifs:
+    shown = shown[shown[motifs].any(axis=1)]
 if stages:
     shown = shown[shown["etape"].isin(stages)]
 if search.strip():
     shown = shown[shown["nom"].str.contains(search.strip(), case=False, regex=False)]
-shown = shown.assign(etape=vocab.ETAPE.labelled(shown["etape"]),
-                     statut=vocab.STATUT.labelled(shown["statut"]),
-                     obligation=vocab.OBLIGATION.labelled(shown["obligation"]),
-                     type=vocab.TYPE.labelled(shown["type"]))
-shown = shown.sort_values(["population_totale", "nom"], ascending=[False, True])
-st.subheader(f"Collectivités en retard ({len(shown)})")
-render.table(shown, key="suivi_table", labels=LABELS, height=380)
-render.downloads(shown.rename(columns=LABELS),
-                 f"suivi-retard-{ctx.territory.key.replace(':', '-')}", key="suivi_dl")
+epci_names = dict(zip(ctx.ref["siren"].astype(str), ctx.ref["nom"].astype(str), strict=False))
+table = shown.assign(
+    categorie=vocab.TRAVAIL.labelled(shown["categorie"]),
+    etape=vocab.ETAPE.labelled(shown["etape"]),
+    statut=vocab.STATUT.labelled(shown["statut"]),
+    obligation=vocab.OBLIGATION.labelled(shown["obligation"]),
+    type=vocab.TYPE.labelled(shown["type"]),
+    epci_nom=shown["epci_siren"].map(epci_names),
+    dernier_editeur=shown["dernier_editeur"].map(
+        lambda e: auth.editor_label(e) if isinstance(e, str) else None))
+# What a person reads first: who, why on the list, what to do, where the follow-up is.
+columns = ["nom", "type", "departement", "epci_nom", "population_totale", "categorie",
+           "motifs", "action", "etape", "etape_depuis", "prochaine_action", "contact",
+           "derniere_note", "date_derniere_note", "dernier_editeur", "statut", "obligation",
+           "nb_jeux", "derniere_mise_a_jour", "schemas_scdl", "siren"]
+table = table.reindex(columns=columns)
+st.subheader(f"Liste de suivi ({nombre(len(table))})")
+render.table(table, key="suivi_table", labels=LABELS, height=380 if len(table) > 10 else "auto")
+render.downloads(table.rename(columns=LABELS), ctx.file_stem("suivi-liste"), key="suivi_dl")
+
+to_count = work[work["categorie"].eq(vocab.TRAVAIL_EFFECTIF)]
+if len(to_count):
+    with st.expander(f"Effectifs à obtenir ({nombre(len(to_count))}) : modèle de fichier "
+                     "pour la préfecture", icon=":material/badge:"):
+        st.markdown(
+            "Sans effectif d'agents, la loi (3 500 habitants **et** 50 agents) ne permet "
+            "pas de conclure. Téléchargez le modèle, remplissez la colonne `agents` (et "
+            "`source` : « courriel du DGS du 12/11 », …), supprimez les lignes laissées "
+            "vides, puis chargez-le sur le serveur : `python -m odlab_compliance agents "
+            "import FICHIER.csv`. La colonne `nom` est ignorée à l'import.")
+        template = followup.agents_template(work)
+        st.download_button("Télécharger le modèle (CSV)", exports.to_bytes(template, "csv"),
+                           exports.file_name(ctx.file_stem("effectifs-a-obtenir"), "csv"),
+                           mime=exports.MIME_TYPES["csv"], key="suivi_agents_tpl",
+                           on_click="ignore", icon=":material/download:")
 
 due = followup.due(state)
 due = due[due["siren"].isin(local["siren"])]
 if len(due):
-    st.subheader(f"Actions à faire ({len(due)})")
+    st.subheader(f"Actions à faire ({nombre(len(due))})")
     names = dict(zip(local["siren"], local["nom"], strict=False))
     render.table(due.assign(nom=due["siren"].map(names),
                             etape=vocab.ETAPE.labelled(due["etape"]))[
-        ["siren", "nom", "etape", "prochaine_action", "contact", "derniere_note"]],
+        ["nom", "etape", "prochaine_action", "contact", "derniere_note", "siren"]],
         key="suivi_due", labels=LABELS)
 
 st.subheader("Mettre à jour le suivi")
 pool = local[local["obligation"].isin([vocab.OBLIGEE, vocab.A_VERIFIER])].sort_values("nom")
 choices = dict(zip(pool["siren"].astype(str), pool["nom"].astype(str) + " (" +
-                   pool["type"].astype(str) + ")", strict=True))
+                   vocab.TYPE.labelled(pool["type"]).astype(str) + ")", strict=True))
 if not choices:
-    st.info("Aucune collectivité obligée dans ce territoire.")
+    st.info("Aucune collectivité obligée ou à vérifier dans ce territoire.")
     st.stop()
-siren = st.selectbox("Collectivité", list(choices), format_func=choices.get, key="suivi_siren")
+siren = st.selectbox("Collectivité", list(choices), format_func=choices.get, key="suivi_siren",
+                     placeholder="Choisissez une collectivité")
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    st.success(flash)
 current = state[state["siren"] == siren]
 cur = current.iloc[0].to_dict() if len(current) else {}
 cur_stage = cur.get("etape") if isinstance(cur.get("etape"), str) else vocab.DEFAULT_STAGE
+cur_contact = cur.get("contact") if isinstance(cur.get("contact"), str) else ""
+cur_next = pd.Timestamp(cur["prochaine_action"]).date() \
+    if pd.notna(cur.get("prochaine_action")) else None
 st.caption(f"Étape actuelle : {vocab.ETAPE.label(cur_stage)}"
-           + (f" · contact : {cur['contact']}" if isinstance(cur.get("contact"), str) else "")
-           + (f" · prochaine action le {date_fr(cur['prochaine_action'])}"
-              if pd.notna(cur.get("prochaine_action")) else ""))
+           + (f" (depuis le {date_fr(cur['etape_depuis'])})"
+              if pd.notna(cur.get("etape_depuis")) else "")
+           + (f" · contact : {cur_contact}" if cur_contact else "")
+           + (f" · prochaine action le {date_fr(cur_next)}" if cur_next else ""))
+in_scope = scope is None or siren in scope
 if not decision.can_write:
     st.info(decision.reason, icon=":material/lock:")
-with st.form("suivi_form", clear_on_submit=True):
+elif not in_scope:
+    st.info(f"{choices[siren]} est hors de votre territoire ({decision.scope}) : lecture "
+            "seule.", icon=":material/lock:")
+can_write = decision.can_write and in_scope
+# Every widget of the form is keyed by the collectivité and by the time of its latest
+# change (DESIGN.md, principle 15): choosing another collectivité, or saving, gives fresh
+# widgets showing its current values, never the previous one's.
+version = f"{siren}_{cur.get('mis_a_jour_le', '')}"
+with st.form(f"suivi_form_{version}", enter_to_submit=False):
     a, b = st.columns(2)
     stage = a.selectbox("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
-                        index=list(vocab.ETAPE).index(cur_stage), key="suivi_form_stage")
-    when = b.date_input("Date", value=date.today(), format="DD/MM/YYYY", key="suivi_form_date")
-    note = st.text_area("Note", key="suivi_form_note", placeholder="Appel, courriel, réunion…")
-    a, b = st.columns(2)
-    next_action = a.date_input("Prochaine action", value=None, format="DD/MM/YYYY",
-                               key="suivi_form_next")
-    contact = b.text_input("Personne à contacter", key="suivi_form_contact",
-                           placeholder=cur.get("contact") if isinstance(cur.get("contact"), str)
-                           else "")
-    submitted = st.form_submit_button("Enregistrer", disabled=not decision.can_write)
+                        index=list(vocab.ETAPE).index(cur_stage), key=f"suivi_stage_{version}")
+    when = b.date_input("Date de la note ou du changement d'étape", value=date.today(),
+                        format="DD/MM/YYYY", key=f"suivi_date_{version}")
+    note = st.text_area("Note", key=f"suivi_note_{version}",
+                        placeholder="Appel, courriel, réunion…")
+    a, b, c = st.columns([1, 1, 2], vertical_alignment="bottom")
+    # A date field is never left empty: Streamlit would write its English "dd / mm / yyyy"
+    # placeholder there. A checkbox says whether an action is planned.
+    planned = a.checkbox("Prochaine action prévue", value=cur_next is not None,
+                         key=f"suivi_planned_{version}",
+                         help="Décochez pour effacer la date de prochaine action.")
+    next_date = b.date_input("Date de la prochaine action",
+                             value=cur_next or date.today() + timedelta(days=7),
+                             format="DD/MM/YYYY", key=f"suivi_next_{version}")
+    contact = c.text_input("Personne à contacter", value=cur_contact,
+                           key=f"suivi_contact_{version}")
+    submitted = st.form_submit_button("Enregistrer", disabled=not can_write)
 if submitted:
     # Checked again here: a disabled button is not a barrier.
     if not decision.can_write:
         st.error(decision.reason)
+    elif not in_scope:
+        st.error(f"{choices[siren]} est hors de votre territoire ({decision.scope}).")
     else:
-        change = followup.Change(siren, etape=stage if stage != cur_stage else None,
-                                 note=note.strip() or None, date_effet=when,
-                                 prochaine_action=next_action,
-                                 contact=contact.strip() or None)
+        # Only what the editor changed: a note alone never rewrites the stage, the contact
+        # or the date (the form shows them as they are).
+        new_next = next_date if planned and next_date != cur_next else None
+        if cur_next is not None and not planned:
+            new_next = ""   # the editor unchecked the planned action: clear the date
+        change = followup.Change(
+            siren, etape=stage if stage != cur_stage else None,
+            note=note.strip() or None, date_effet=when, prochaine_action=new_next,
+            contact=contact.strip() if contact.strip() != cur_contact else None)
         if all(getattr(change, f) is None for f in followup.FIELDS):
-            st.warning("Rien à enregistrer : changez l'étape ou écrivez une note.")
+            st.warning("Rien à enregistrer : changez l'étape, la date, le contact ou écrivez "
+                       "une note.")
         else:
             try:
                 with data.writer(ctx) as con:
                     n = followup.record(con, [change], editor=decision.editor or "",
-                                        origin="page")
-                st.success(f"Enregistré ({n} changement(s)) par {decision.editor}.")
+                                        origin="page", allowed=scope, scope=decision.scope)
+                st.session_state[FLASH] = (f"Enregistré ({n} changement(s)) par "
+                                           f"{auth.editor_label(decision.editor)}.")
+                st.rerun()   # the list, the caption and the log show the new state
             except InputError as exc:
                 st.error(str(exc))
 
@@ -131,15 +193,16 @@ if log.empty:
 else:
     render.table(followup.readable_log(log).sort_values("id", ascending=False)[
         ["saisi_le", "editeur", "champ", "valeur", "date_effet", "origine"]],
-        key="suivi_log", labels={"saisi_le": "Saisi le", "editeur": "Éditeur",
-                                 "champ": "Champ", "valeur": "Valeur",
-                                 "date_effet": "Date", "origine": "Origine"})
+        key="suivi_log", labels=followup.LOG_LABELS)
 
 with st.expander("Importer un tableau de suivi (CSV ou XLSX)", icon=":material/upload:"):
-    st.caption("Colonnes : " + " ; ".join(f"`{k}` ({v})"
-                                          for k, v in followup_import.COLUMNS.items())
-               + ". Tout le fichier est vérifié avant d'écrire : au moindre problème, rien "
-                 "n'est enregistré.")
+    st.caption("Un export de cette page (liste ou état du suivi) modifié dans un tableur, ou "
+               "un fichier à vous. Colonnes lues : "
+               + " ; ".join(f"`{k}` ({v})" for k, v in followup_import.COLUMNS.items())
+               + ". Les autres colonnes des exports sont ignorées ; seul ce qui diffère du "
+                 "suivi actuel est enregistré (une cellule vide ne change rien). Tout le "
+                 "fichier est vérifié avant d'écrire : au moindre problème, rien n'est "
+                 "enregistré.")
     render.downloads(followup_import.template(), "modele-suivi", key="suivi_tpl")
     upload = st.file_uploader("Fichier", type=["csv", "xlsx"], key="suivi_upload",
                               disabled=not decision.can_write)
@@ -151,14 +214,21 @@ with st.expander("Importer un tableau de suivi (CSV ou XLSX)", icon=":material/u
             try:
                 with data.writer(ctx) as con:
                     n = followup_import.import_bytes(con, upload.getvalue(), upload.name,
-                                                     editor=decision.editor or "")
-                st.success(f"{n} changement(s) importé(s).")
+                                                     editor=decision.editor or "",
+                                                     allowed=scope, scope=decision.scope)
+                st.session_state[FLASH] = (f"{upload.name} : {n} changement(s) importé(s)."
+                                           if n else f"{upload.name} : rien de changé.")
+                st.rerun()
             except InputError as exc:
                 st.error(str(exc))
 
-with st.expander("Exporter tout le suivi", icon=":material/download:"):
-    st.markdown("**État actuel** (une ligne par collectivité suivie)")
-    render.downloads(lambda: data.read(ctx, followup.state_with_names, pd.DataFrame()),
-                     "suivi-etat", key="suivi_state_dl")
+with st.expander("Exporter le suivi du territoire", icon=":material/download:"):
+    sirens = set(local["siren"].astype(str))
+    today = date.today().isoformat()
+    st.markdown("**État actuel** (une ligne par collectivité suivie ; se réimporte tel quel)")
+    render.downloads(lambda: data.state_export(ctx, sirens),
+                     exports.stem("suivi-etat", ctx.territory.key, today), key="suivi_state_dl")
     st.markdown("**Journal** (une ligne par changement)")
-    render.downloads(lambda: data.followup_log(ctx), "suivi-journal", key="suivi_log_dl")
+    render.downloads(lambda: data.log_export(ctx, sirens),
+                     exports.stem("suivi-journal", ctx.territory.key, today),
+                     key="suivi_log_dl")

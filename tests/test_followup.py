@@ -1,5 +1,6 @@
 """Follow-up log: validation, state derived from the log, concurrent writers, survival of
-reference reloads, and the "behind" list."""
+reference reloads, the worklist (late, to evaluate, staff count to obtain), editors
+limited to territories."""
 
 from __future__ import annotations
 
@@ -12,14 +13,25 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.errors import InputError
 from odlab_compliance.outreach import followup
 from odlab_compliance.outreach.followup import Change
-from tests.fixtures.outreach.rows import load_ref, status_frame
+from tests.fixtures.outreach.rows import (
+    AUCH,
+    BALMA,
+    BLAGNAC,
+    COLOMIERS,
+    METRO,
+    MURET,
+    STCYP,
+    TLS,
+    load_ref,
+    ref_rows,
+    status_frame,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-TLS, BLAGNAC, COLOMIERS, BALMA = "213105554", "213100696", "213101496", "213100449"
 
 
 @pytest.fixture
@@ -148,21 +160,85 @@ def test_threads_lose_nothing(dbpath):
         assert len(followup.log(con)) == 40
 
 
-def test_behind_list():
+def test_worklist_separates_late_from_unknown_and_lists_staff_counts_to_obtain():
+    """Known answers: late only on what the source shows; unknown is not late."""
+    harvest = {"kind": "harvest", "nb_jeux_datagouv": 2}
     status = status_frame({
-        TLS: {"statut": "non_publie"},
-        BLAGNAC: {"statut": "inconnu"},
-        COLOMIERS: {"a_jour": False, "schemas_scdl": ""},
+        TLS: {"statut": "non_publie", **harvest},
+        BLAGNAC: {"statut": "inconnu", **harvest},
+        # a dated, schema-listing source: 800 days old and no SCDL dataset -> late twice
+        COLOMIERS: {"a_jour": False, "schemas_scdl": "", **harvest},
         BALMA: {"obligation": "non_obligee", "statut": "non_publie"},
+        # an Observatoire edition: no date, no schema -> to evaluate, not late
+        MURET: {"a_jour": None, "schemas_scdl": None, "kind": "observatoire",
+                "nb_jeux_datagouv": 5},
+        # legal rule without a staff count
+        STCYP: {"obligation": "a_verifier", "statut": "non_publie", "agents_min": None},
+        # dated as old, but its datasets are on a portal that lists no schema: late for
+        # the date only, the schema question is left out of a late entry
+        AUCH: {"a_jour": False, "schemas_scdl": "", "kind": "harvest",
+               "nb_jeux_datagouv": 0},
+        # on a portal that lists no schema, fresh: to evaluate (schemas unknown)
+        METRO: {"schemas_scdl": "", "kind": "harvest", "nb_jeux_datagouv": 0},
     })
     current = pd.DataFrame({"siren": [TLS], "etape": ["contacte"], "contact": ["M. X"]})
-    out = followup.behind(status, current).set_index("siren")
-    assert set(out.index) == {TLS, BLAGNAC, COLOMIERS}
-    assert out.loc[TLS, "retard"] == "ne publie pas"
+    out = followup.worklist(status, current).set_index("siren")
+    got = {s: (r["categorie"], r["motifs"]) for s, r in out.iterrows()}
+    assert got == {
+        TLS: (vocab.TRAVAIL_RETARD, "ne publie pas"),
+        COLOMIERS: (vocab.TRAVAIL_RETARD, "données de plus de 12 mois, aucun jeu au format SCDL"),
+        AUCH: (vocab.TRAVAIL_RETARD, "données de plus de 12 mois"),
+        BLAGNAC: (vocab.TRAVAIL_A_EVALUER, "statut inconnu (source indisponible)"),
+        MURET: (vocab.TRAVAIL_A_EVALUER, "date de mise à jour non fournie par la source, "
+                                          "schémas non fournis par la source"),
+        METRO: (vocab.TRAVAIL_A_EVALUER, "schémas non fournis par la source"),
+        STCYP: (vocab.TRAVAIL_EFFECTIF, "effectif d'agents inconnu"),
+    }
+    assert out.loc[STCYP, "action"] == "obtenir l'effectif"
     assert out.loc[TLS, "etape"] == "contacte"
     assert out.loc[BLAGNAC, "etape"] == "a_contacter"
-    assert out.loc[COLOMIERS, "retard"] == ("pas de mise à jour depuis 12 mois, "
-                                            "aucun jeu au format SCDL")
+    # late first, then to evaluate, then staff counts; biggest first inside each
+    assert list(out.index) == [TLS, COLOMIERS, AUCH, METRO, BLAGNAC, MURET, STCYP]
+    # boolean columns for filtering, only for the reasons of the entry's category
+    assert out.loc[AUCH, vocab.MOTIF_ANCIEN] and not out.loc[AUCH, vocab.MOTIF_SCHEMAS_INCONNUS]
+
+
+def test_agents_template_is_the_prefecture_format(tmp_path, settings):
+    """The template, filled in, is read by ``agents import`` and changes the obligation."""
+    from odlab_compliance.cli import main
+    from odlab_compliance.present import exports
+
+    status = status_frame({STCYP: {"obligation": "a_verifier", "agents_min": None}})
+    template = followup.agents_template(followup.worklist(status, pd.DataFrame(
+        columns=["siren", "etape"])), year=2025)
+    assert list(template.columns)[:4] == ["siren", "agents", "annee", "source"]
+    assert list(template["siren"]) == [STCYP]
+    filled = template.assign(agents="62", source="courriel du DGS")
+    path = tmp_path / "effectifs.csv"
+    path.write_bytes(exports.to_bytes(filled, "csv"))
+    with db.connect(settings) as con:
+        load_ref(con)
+    assert main(["agents", "import", str(path)]) == 0
+    with db.connect(settings, read_only=True) as con:
+        row = con.execute("SELECT agents_min, annee FROM agents WHERE siren = ?",
+                          [STCYP]).fetchone()
+    assert row == (62, 2025)
+
+
+def test_an_editor_limited_to_a_territory_writes_there_only(dbpath):
+    from odlab_compliance.territory import sirens_within
+
+    allowed = sirens_within(ref_rows(), ["dep:32"])
+    assert allowed == {AUCH}
+    with db.connect(path=dbpath) as con:
+        with pytest.raises(InputError) as err:
+            followup.record(con, [Change(AUCH, note="ok"), Change(TLS, note="non")],
+                            editor="agent32", origin="page", allowed=allowed, scope="dep:32")
+        assert "ligne 2" in str(err.value) and "hors de votre territoire" in str(err.value)
+        assert followup.log(con).empty
+        followup.record(con, [Change(AUCH, note="ok")], editor="agent32", origin="page",
+                        allowed=allowed, scope="dep:32")
+        assert list(followup.log(con)["origine"]) == ["page (limité à dep:32)"]
 
 
 def test_due():

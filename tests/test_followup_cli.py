@@ -80,6 +80,13 @@ def test_workshop_cli(fixture_db, tmp_path, capsys):
     out = tmp_path / "inv.xlsx"
     assert main(["workshop", "export", str(wid), "--output", str(out)]) == 0
     assert set(pd.read_excel(out, dtype=str)["siren"]) == {BLAGNAC, COLOMIERS}
+    with db.connect(path=fixture_db) as con:
+        followup.record(con, [followup.Change(BLAGNAC, contact="M. Blanc")], editor="alice",
+                        origin="page")
+    assert main(["workshop", "export", str(wid), "--output", str(out)]) == 0
+    listed = pd.read_excel(out, dtype=str).set_index("siren")
+    assert listed.loc[BLAGNAC, "contact"] == "M. Blanc"    # the follow-up's contact
+    assert listed.loc[BLAGNAC, "epci_nom"] == "Toulouse Métropole"
     assert main(["workshop", "export", "42", "--output", str(out)]) == 2
 
 
@@ -116,3 +123,27 @@ def test_user_data_survives_reference_update(mirror_dir, fixture_db, monkeypatch
         load_vintage(con, 2026, load_settings())
         assert con.execute("SELECT count(*) FROM ref_collectivite").fetchone()[0] > 1000
         pd.testing.assert_frame_equal(followup.log(con), before)
+
+
+def test_cli_writes_respect_the_editors_territories(fixture_db, tmp_path, monkeypatch, capsys):
+    """The dashboard's odlab_editor_territories apply to --editeur on the command line."""
+    from odlab_compliance import auth
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[odlab_editor_territories]\n"agent@gers.gouv.fr" = ["dep:32"]\n',
+                       encoding="utf-8")
+    monkeypatch.setattr(auth, "secrets_files", lambda root: [secrets])
+    assert main(["followup", "note", TLS, "Appel", "--editeur", "agent@gers.gouv.fr"]) == 2
+    assert "hors de votre territoire (dep:32)" in capsys.readouterr().err
+    upload = tmp_path / "suivi.csv"
+    upload.write_text(f"siren;note\n{TLS};Appel\n", encoding="utf-8")
+    assert main(["followup", "import", str(upload), "--editeur", "agent@gers.gouv.fr"]) == 2
+    with db.connect(path=fixture_db, read_only=True) as con:
+        assert followup.log(con).empty
+    assert main(["followup", "note", "213200553", "Appel", "--editeur",
+                 "agent@gers.gouv.fr"]) == 0          # Auch, in the Gers
+    assert main(["followup", "note", TLS, "Appel", "--editeur", "operateur"]) == 0
+    with db.connect(path=fixture_db, read_only=True) as con:
+        got = followup.log(con)
+    assert list(zip(got["editeur"], got["origine"], strict=True)) == [
+        ("agent@gers.gouv.fr", "cli (limité à dep:32)"), ("operateur", "cli")]

@@ -68,3 +68,105 @@ def test_bad_files_write_nothing(con, fixture, expected):
 
 def test_template_columns():
     assert list(followup_import.template().columns)[:3] == ["siren", "nom", "etape"]
+
+
+# -- the app's own exports come back: only what a person edited is written ------------------
+
+TLS, BLAGNAC, COLOMIERS = "213105554", "213100696", "213101496"
+
+
+def _seed(con) -> None:
+    followup.record(con, [
+        followup.Change(TLS, etape="contacte", note="Premier appel",
+                        date_effet=date(2026, 9, 1), prochaine_action=date(2026, 10, 15),
+                        contact="+33 5 61 22 29 22"),   # a "formula" start: exported as '+33
+        followup.Change(BLAGNAC, etape="accompagne", note="Atelier SCDL",
+                        contact="Mme Durand"),
+        followup.Change(COLOMIERS, note="Relance par courriel"),
+    ], editor="alice", origin="page")
+
+
+def _change_stage(df: pd.DataFrame, siren_col: str, stage_col: str, siren: str,
+                  value: str) -> pd.DataFrame:
+    out = df.copy()
+    out.loc[out[siren_col].astype(str) == siren, stage_col] = value
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_cli_export_round_trip_writes_only_the_edited_stage(con, tmp_path, fmt):
+    """followup export -> a spreadsheet changes one stage -> followup import: the log
+    gains that one stage, nothing else (the other columns are the export's own)."""
+    from odlab_compliance.cli import followup as cli_followup  # noqa: F401 (the CLI's export)
+
+    _seed(con)
+    exported = tmp_path / f"suivi.{fmt}"
+    exports.write(followup.state_with_names(con), exported)
+    again = followup_import.import_file(con, exported, editor="bob")
+    assert again == 0, "an export brought back unchanged writes nothing"
+    if fmt == "csv":
+        df = pd.read_csv(exported, sep=";", dtype=str, encoding="utf-8-sig",
+                         keep_default_na=False)
+        assert df.set_index("siren").loc[TLS, "contact"] == "'+33 5 61 22 29 22"
+    else:
+        df = pd.read_excel(exported, dtype=str, keep_default_na=False)
+    edited = tmp_path / f"suivi-modifie.{fmt}"
+    exports.write(_change_stage(df, "siren", "etape", COLOMIERS, "Accompagnée"), edited)
+    before = len(followup.log(con))
+    assert followup_import.import_file(con, edited, editor="bob") == 1
+    new = followup.log(con).iloc[before:]
+    assert list(zip(new["siren"], new["champ"], new["valeur"], new["editeur"],
+                    strict=True)) == [(COLOMIERS, "etape", "accompagne", "bob")]
+    st = followup.state(con).set_index("siren")
+    assert st.loc[TLS, "contact"] == "+33 5 61 22 29 22"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_page_download_round_trip(con, tmp_path, fmt):
+    """The page's download (French headers, stage labels, the worklist's columns) is
+    read back the same way."""
+    from tests.fixtures.outreach.rows import status_frame
+
+    _seed(con)
+    work = followup.worklist(status_frame({TLS: {"statut": "non_publie"},
+                                           BLAGNAC: {"statut": "non_publie"}}),
+                             followup.state(con))
+    shown = work.assign(etape=work["etape"].map(followup.STAGES)) \
+        .reindex(columns=followup.WORKLIST_COLUMNS).rename(columns=followup.COLUMN_LABELS)
+    data = exports.to_bytes(shown, fmt)
+    assert followup_import.import_bytes(con, data, f"liste.{fmt}", editor="bob") == 0
+    path = tmp_path / f"liste.{fmt}"
+    path.write_bytes(data)
+    df = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False) \
+        if fmt == "csv" else pd.read_excel(path, dtype=str, keep_default_na=False)
+    df = _change_stage(df, "SIREN", "Étape", TLS, "Publie")
+    before = len(followup.log(con))
+    assert followup_import.import_bytes(con, exports.to_bytes(df, fmt), f"liste.{fmt}",
+                                        editor="bob") == 1
+    new = followup.log(con).iloc[before:]
+    assert list(zip(new["siren"], new["champ"], new["valeur"], strict=True)) == [
+        (TLS, "etape", "publie")]
+
+
+def test_a_journal_export_is_refused_and_a_typo_too(con):
+    _seed(con)
+    journal = exports.to_bytes(followup.log(con), "csv")
+    with pytest.raises(InputError, match="journal"):
+        followup_import.import_bytes(con, journal, "journal.csv", editor="bob")
+    with pytest.raises(InputError) as err:
+        followup_import.import_bytes(con, b"siren;etap\n213105554;Publie\n",
+                                     "typo.csv", editor="bob")
+    assert "colonne inconnue « etap »" in str(err.value)
+
+
+def test_import_outside_the_editors_territory_writes_nothing(con):
+    _seed(con)
+    text = ("siren;etape\n"
+            f"{TLS};Contactée\n"          # unchanged: let through
+            "213200553;Contactée\n")      # Auch (Gers): a change outside dep:31
+    before = len(followup.log(con))
+    with pytest.raises(InputError) as err:
+        followup_import.import_bytes(con, text.encode(), "f.csv", editor="agent31",
+                                     allowed={TLS, BLAGNAC, COLOMIERS}, scope="dep:31")
+    assert "ligne 3" in str(err.value) and "hors de votre territoire (dep:31)" in str(err.value)
+    assert len(followup.log(con)) == before

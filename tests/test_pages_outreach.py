@@ -3,20 +3,19 @@ writes work for an editor, and nobody else can write when a password or OIDC is 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from odlab_compliance import auth, db
+from odlab_compliance import auth, db, vocab
 from odlab_compliance.outreach import followup, workshops
-from tests.fixtures.outreach.rows import BLAGNAC, COLOMIERS, build_db
+from tests.fixtures.outreach.rows import BLAGNAC, COLOMIERS, STCYP, build_db
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["suivi.py", "changements.py", "atelier.py", "prevision.py"]
+PAGES = ["suivi.py", "semaine.py", "changements.py", "atelier.py", "prevision.py"]
 HASH = auth.hash_password("mot de passe des éditeurs", iterations=1000)
 
 
@@ -28,27 +27,30 @@ def dbpath(settings):
 
 
 @pytest.fixture
-def listen(request):
-    """Set server.address for the test (AppTest runs the page in this process)."""
-    old = st_config.get_option("server.address")
+def listen(monkeypatch):
+    """Whether the operator allowed local writing (``ODLAB_LOCAL_WRITE``; AppTest runs the
+    page in this process, which reads the setting from the environment)."""
 
-    def set_to(value):
-        st_config.set_option("server.address", value)
+    def set_to(local_write: bool):
+        monkeypatch.setenv("ODLAB_LOCAL_WRITE", "1" if local_write else "0")
 
-    yield set_to
-    st_config.set_option("server.address", old)
+    set_to(False)
+    return set_to
 
 
 APP = ROOT / "app.py"
 
 
-def run(page: str, secrets: dict | None = None, territory: str | None = None) -> AppTest:
+def run(page: str, secrets: dict | None = None, territory: str | None = None,
+        **params: str) -> AppTest:
     """The real app shell (sidebar, URL, banner), switched to ``page``."""
     at = AppTest.from_file(str(APP), default_timeout=60)
     for k, v in (secrets or {}).items():
         at.secrets[k] = v
     if territory:
         at.query_params["t"] = territory
+    for k, v in params.items():
+        at.query_params[k] = v
     at.run()
     at.switch_page(f"pages/{page}")  # relative to the app script
     at.run()
@@ -63,34 +65,132 @@ def log(dbpath) -> pd.DataFrame:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs(dbpath, page, listen):
-    listen("")
+    listen(False)
     at = run(page)
     assert at.title[0].value.endswith("France")
     assert not at.error
 
 
-def test_suivi_lists_behind_and_records_a_note_locally(dbpath, listen):
-    listen("127.0.0.1")
+def widget(at: AppTest, kind: str, label: str):
+    """The widget of ``kind`` whose label is ``label`` (the form's widgets are keyed by
+    the collectivité, so tests find them by what a person reads)."""
+    return next(w for w in getattr(at, kind) if w.label == label)
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table of the page that has ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def save_button(at: AppTest):
+    return next(b for b in at.get("button") if str(b.proto.label) == "Enregistrer")
+
+
+def test_suivi_lists_the_worklist_and_records_a_note_locally(dbpath, listen):
+    listen(True)
     at = run("suivi.py")
     late = at.dataframe[0].value
     assert COLOMIERS in set(late["siren"])
     at.selectbox(key="suivi_siren").select(BLAGNAC)
     at.run()
-    at.selectbox(key="suivi_form_stage").select("contacte")
-    at.text_area(key="suivi_form_note").input("Appel au secrétariat")
-    at.text_input(key="suivi_form_contact").input("Mme Dupont")
-    submit = next(b for b in at.get("button") if "Enregistrer" in str(b.proto.label))
-    submit.click()
+    widget(at, "selectbox", "Étape").select("contacte")
+    widget(at, "text_area", "Note").input("Appel au secrétariat")
+    widget(at, "text_input", "Personne à contacter").input("Mme Dupont")
+    save_button(at).click()
     at.run()
     assert not at.exception
     assert at.success and "Enregistré" in at.success[0].value
     got = log(dbpath)
     assert set(got["champ"]) == {"etape", "note", "contact"}
-    assert got["editeur"].str.startswith("local:").all()
+    assert got["editeur"].str.endswith(" (poste local)").all()
+
+
+def test_a_note_saved_for_an_accompanied_collectivite_keeps_its_stage(dbpath, listen):
+    """The measured defect: the form kept the stage widget of the collectivité chosen
+    before, so a note for one at "Accompagnée" logged "Étape → À contacter"."""
+    listen(True)
+    with db.connect(path=dbpath) as con:
+        followup.record(con, [followup.Change(BLAGNAC, etape=vocab.ETAPE_ACCOMPAGNEE,
+                                              contact="M. Blanc",
+                                              prochaine_action=date(2026, 12, 1))],
+                        editor="alice", origin="page")
+    at = run("suivi.py", territory="dep:31")
+    first = at.selectbox(key="suivi_siren").value
+    assert first != BLAGNAC                   # the form first shows another collectivité
+    assert widget(at, "selectbox", "Étape").value == vocab.DEFAULT_STAGE
+    at.selectbox(key="suivi_siren").select(BLAGNAC)
+    at.run()
+    # the form shows the chosen collectivité's current values
+    assert widget(at, "selectbox", "Étape").value == vocab.ETAPE_ACCOMPAGNEE
+    assert widget(at, "text_input", "Personne à contacter").value == "M. Blanc"
+    assert widget(at, "checkbox", "Prochaine action prévue").value is True
+    assert widget(at, "date_input", "Date de la prochaine action").value == date(2026, 12, 1)
+    widget(at, "text_area", "Note").input("Point d'étape : délibérations prêtes")
+    save_button(at).click()
+    at.run()
+    assert not at.exception
+    new = log(dbpath).iloc[3:]
+    assert list(zip(new["siren"], new["champ"], strict=True)) == [(BLAGNAC, "note")]
+    with db.connect(path=dbpath, read_only=True) as con:
+        st = followup.state(con).set_index("siren")
+    assert st.loc[BLAGNAC, "etape"] == vocab.ETAPE_ACCOMPAGNEE
+    # right after the save, the page shows the new state: caption, log, empty note
+    assert any("Étape actuelle : Accompagnée" in c.value for c in at.caption)
+    assert widget(at, "text_area", "Note").value == ""
+    journal = table_with(at, "champ")
+    assert list(journal["valeur"])[:1] == ["Point d'étape : délibérations prêtes"]
+    assert "Enregistré (1 changement(s))" in at.success[0].value
+    # unchecking the planned action clears its date, and nothing else
+    widget(at, "checkbox", "Prochaine action prévue").uncheck()
+    save_button(at).click()
+    at.run()
+    new = log(dbpath).iloc[4:]
+    assert list(zip(new["champ"], new["valeur"], strict=True)) == [("prochaine_action", "")]
+    assert widget(at, "checkbox", "Prochaine action prévue").value is False
+
+
+def _worklist(at: AppTest) -> dict[str, str]:
+    table = table_with(at, "categorie")
+    return dict(zip(table["nom"], table["categorie"], strict=True))
+
+
+@pytest.mark.parametrize("rule, snapshot, expected", [
+    # October harvest (dated, schema-listing source): Blagnac, Muret and the Métropole
+    # publish fresh data without SCDL -> late; Balma's source failed -> to evaluate;
+    # Saint-Cyprien has no staff count -> under the law, its count is to obtain.
+    ("legal", "oct", {
+        "Toulouse Métropole": "En retard", "Colomiers": "En retard",
+        "Blagnac": "En retard", "Muret": "En retard", "Haute-Garonne": "En retard",
+        "Auch": "En retard", "Balma": "À évaluer", "Saint-Cyprien": "Effectif à obtenir"}),
+    # the Observatoire's hypothesis makes Saint-Cyprien obliged (population only)
+    ("odf", "oct", {
+        "Toulouse Métropole": "En retard", "Colomiers": "En retard",
+        "Blagnac": "En retard", "Muret": "En retard", "Haute-Garonne": "En retard",
+        "Auch": "En retard", "Balma": "À évaluer", "Saint-Cyprien": "En retard"}),
+    # an Observatoire edition gives neither dates nor schemas: its publishers are to
+    # evaluate, never late (Toulouse included); non-publishers are late.
+    ("odf", "odf", {
+        "Toulouse Métropole": "À évaluer", "Toulouse": "À évaluer", "Colomiers": "À évaluer",
+        "Balma": "À évaluer", "Blagnac": "En retard", "Muret": "En retard",
+        "Haute-Garonne": "En retard", "Auch": "En retard", "Saint-Cyprien": "En retard"}),
+])
+def test_worklist_under_each_rule_known_answers(dbpath, listen, rule, snapshot, expected):
+    with db.connect(path=dbpath) as con:
+        runs = {"odf": con.execute("SELECT min(run_id) FROM harvest_run").fetchone()[0],
+                "oct": con.execute("SELECT max(run_id) FROM harvest_run").fetchone()[0]}
+        con.execute("DELETE FROM agents WHERE siren = ?", [STCYP])
+    at = run("suivi.py", regle=rule, au=str(runs[snapshot]))
+    assert _worklist(at) == expected
+    metrics = {m.label: m.value for m in at.metric}
+    counts = pd.Series(expected).value_counts()
+    assert metrics["En retard"] == str(counts.get("En retard", 0))
+    assert metrics["Effectif à obtenir"] == str(counts.get("Effectif à obtenir", 0))
+    if "Effectif à obtenir" in expected.values():
+        assert at.get("download_button")  # the prefecture template is offered
 
 
 def test_changements_known_answer(dbpath, listen):
-    listen("")
+    listen(False)
     at = run("changements.py", territory="dep:31")
     assert at.title[0].value == "Changements · Haute-Garonne"
     at.date_input(key="chg_from").set_value(date(2026, 3, 15))
@@ -104,12 +204,12 @@ def test_changements_known_answer(dbpath, listen):
 
 
 def test_atelier_cohort_and_record(dbpath, listen):
-    listen("localhost")
+    listen(True)
     at = run("atelier.py")
     at.selectbox(key="atelier_venue").select("31555")
     at.run()
     cohort = at.dataframe[0].value
-    assert list(cohort["nom"])[:1] == ["Colomiers"]  # closest non-publishing commune
+    assert list(cohort["Nom"])[:1] == ["Colomiers"]  # closest non-publishing commune
     at.text_input(key="atelier_form_title").input("Atelier SCDL")
     next(b for b in at.get("button") if "Enregistrer avec" in str(b.proto.label)).click()
     at.run()
@@ -117,11 +217,11 @@ def test_atelier_cohort_and_record(dbpath, listen):
     with db.connect(path=dbpath, read_only=True) as con:
         assert workshops.list_workshops(con).loc[0, "nb_invites"] == len(cohort)
     at = run("atelier.py")  # already invited are now left out by default
-    assert set(at.dataframe[0].value["nom"]) == {"Auch"}  # too far for the first cohort
+    assert set(at.dataframe[0].value["Nom"]) == {"Auch"}  # too far for the first cohort
 
 
 def test_prevision_what_if(dbpath, listen):
-    listen("")
+    listen(False)
     at = run("prevision.py")
     before = {m.label: m.value for m in at.metric}
     now = next(label for label in before if label.startswith("Taux au "))
@@ -165,14 +265,14 @@ def _force_all_writes(at: AppTest) -> int:
               "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}},
 ])
 def test_reader_cannot_write_when_auth_is_configured(dbpath, listen, secrets):
-    listen("localhost")  # even on localhost: configured auth takes precedence
+    listen(True)  # even on localhost: configured auth takes precedence
     with db.connect(path=dbpath) as con:
         workshops.create(con, titre="Atelier", date_atelier=date(2026, 4, 1), editor="alice",
                          invitees=pd.DataFrame({"siren": [BLAGNAC], "nom": ["Blagnac"]}))
     for page in PAGES:
         at = run(page, secrets)
         if page == "suivi.py":
-            at.text_area(key="suivi_form_note").input("intrusion")
+            widget(at, "text_area", "Note").input("intrusion")
         elif page == "atelier.py":
             at.text_input(key="atelier_form_title").input("intrusion")
         if page in ("suivi.py", "atelier.py"):  # the pages that write
@@ -188,7 +288,7 @@ def test_reader_cannot_write_when_auth_is_configured(dbpath, listen, secrets):
 
 
 def test_password_editor_can_write_and_is_logged(dbpath, listen):
-    listen("")
+    listen(False)
     secrets = {auth.PASSWORD_KEY: HASH}
     at = run("suivi.py", secrets)
     at.text_input(key="suivi_login_name").input("Alice Martin")
@@ -200,7 +300,39 @@ def test_password_editor_can_write_and_is_logged(dbpath, listen):
     next(b for b in at.get("button") if "Se connecter" in str(b.proto.label)).click()
     at.run()
     assert "Alice Martin" in at.get("expander")[0].proto.label
-    at.text_area(key="suivi_form_note").input("Relance")
-    next(b for b in at.get("button") if str(b.proto.label) == "Enregistrer").click()
+    widget(at, "text_area", "Note").input("Relance")
+    save_button(at).click()
     at.run()
     assert set(log(dbpath)["editeur"]) == {"Alice Martin"}
+
+
+def test_weekly_actions_known_answers(dbpath, listen):
+    """Due actions (overdue or within 7 days), regressions since the previous snapshot
+    (September harvest vs the March edition: Colomiers stopped; Balma's outage is not a
+    regression) and data older than 12 months (Blagnac's dataset, dated 2024)."""
+    from tests.fixtures.outreach.rows import BALMA, TLS
+
+    today = date.today()
+    with db.connect(path=dbpath) as con:
+        sep = con.execute("SELECT run_id FROM harvest_run WHERE snapshot_date = "
+                          "'2026-09-01'").fetchone()[0]
+        con.execute("UPDATE harvest_dataset SET last_update = '2024-01-15' WHERE run_id = ? "
+                    "AND siren_hint = ?", [sep, BLAGNAC])
+        followup.record(con, [
+            followup.Change(TLS, prochaine_action=today - timedelta(days=2), note="Relancer"),
+            followup.Change(BLAGNAC, prochaine_action=today + timedelta(days=3),
+                            contact="M. Blanc"),
+            followup.Change(BALMA, prochaine_action=today + timedelta(days=20))],
+            editor="alice", origin="page")
+    at = run("semaine.py", territory="dep:31", regle="odf", au=str(sep))
+    table = table_with(at, "Rubrique")
+    got = list(zip(table["Rubrique"], table["Nom"], strict=True))
+    assert got == [("Action prévue", "Toulouse"), ("Action prévue", "Blagnac"),
+                   ("Régression depuis la collecte précédente", "Colomiers"),
+                   ("Données de plus de 12 mois", "Blagnac")]
+    assert "en retard" in table["Détail"].iloc[0] and "Relancer" in table["Détail"].iloc[0]
+    assert table["Contact"].iloc[1] == "M. Blanc"
+    assert table["Détail"].iloc[2] == "Ont cessé de publier"
+    assert table["Détail"].iloc[3] == "dernière mise à jour le 15/01/2024"
+    assert any("statut devenu inconnu" in i.value for i in at.info)
+    assert at.get("download_button")

@@ -119,3 +119,43 @@ def test_outcomes():
     early = workshops.outcomes(att, hist[hist["date_snapshot"] < "2026-07-01"],
                                today=date(2026, 9, 1)).iloc[0]
     assert early["recul_3_mois"] and not early["recul_6_mois"]
+
+
+def test_lists_for_people_name_the_epci_and_carry_the_contact():
+    c = candidates()
+    cohort = workshops.cohort(c, CohortFilter(statuts=["non_publie"], types=["COM"]))
+    state = pd.DataFrame({"siren": [COLOMIERS], "etape": ["contacte"],
+                          "contact": ["Mme Durand, DGS"]})
+    names = {"243100518": "Toulouse Métropole"}
+    out = workshops.for_people(workshops.invitation_list(cohort), workshops.INVITATION_LABELS,
+                               names, state).set_index("Nom")
+    assert out.loc["Colomiers", "Intercommunalité"] == "Toulouse Métropole"
+    assert out.loc["Colomiers", "Contact"] == "Mme Durand, DGS"
+    assert out.loc["Colomiers", "Étape du suivi"] == "Contactée"
+    assert out.loc["Colomiers", "Statut"] == "Ne publie pas"
+    assert not {"workshop_id", "invite_le", "epci_siren", "statut"} & set(out.columns)
+    mentors = workshops.mentors(c, cohort)
+    people = workshops.for_people(workshops.mentor_rows(mentors, c), workshops.MENTOR_LABELS,
+                                  names, state)
+    row = people[people["Invitée"] == "Colomiers"].iloc[0]
+    assert row["Parrain proposé"] == "Balma"
+    assert row["Intercommunalité du parrain"] == "Toulouse Métropole"
+    assert row["Statut du parrain"] == "Publie (sa plateforme ou data.gouv.fr)"
+
+
+def test_france_wide_cohort_map_frames_the_metropole():
+    """Measured: overseas communes put the centre at 14.9° N, 3.0° W and the map was
+    blank; the metropole is framed, overseas points stay in the data."""
+    from odlab_compliance.present.outreach_charts import cohort_map
+
+    metro = pd.DataFrame({"siren": ["a", "b", "c"], "nom": ["Lille", "Brest", "Nice"],
+                          "lat": [50.63, 48.39, 43.70], "lon": [3.06, -4.49, 7.27]})
+    overseas = pd.DataFrame({"siren": ["d", "e"], "nom": ["Saint-Denis", "Cayenne"],
+                             "lat": [-20.88, 4.94], "lon": [55.45, -52.33]})
+    pts = pd.concat([metro, overseas]).assign(statut="non_publie", obligation="obligee",
+                                              population_totale=20000, type="COM")
+    fig = cohort_map(pts)
+    view = fig.layout.map
+    assert 44 < view.center.lat < 49 and -1 < view.center.lon < 5
+    assert 4 <= view.zoom <= 6
+    assert sum(len(t.lon) for t in fig.data) == 5

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+import duckdb
+
 from odlab_compliance import auth, db
 from odlab_compliance.cli.export import add_output_options, output_format, write_export
-from odlab_compliance.config import load_settings
+from odlab_compliance.config import PROJECT_ROOT, load_settings
 from odlab_compliance.errors import InputError
 from odlab_compliance.outreach import followup, followup_import
-from odlab_compliance.territory import Territory
+from odlab_compliance.territory import Territory, sirens_within
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,16 +28,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--journal", action="store_true",
                       help="exporte le journal complet (une ligne par changement)")
     what.add_argument("--retard", action="store_true",
-                      help="exporte les collectivités obligées en retard du territoire, "
-                           "avec leur suivi")
+                      help="exporte la liste de suivi du territoire : obligées en retard, "
+                           "obligées au statut à évaluer (la source ne permet pas de "
+                           "conclure) et obligations à vérifier (effectif à obtenir), avec "
+                           "leur suivi")
     add_territory_options(e)
     add_output_options(e)
     e.set_defaults(func=_export)
-    i = s.add_parser("import", help="Importe un tableau de suivi (CSV ou XLSX).",
-                     description="Colonnes : " + " ; ".join(
+    i = s.add_parser("import", help="Importe un tableau de suivi (CSV ou XLSX), par "
+                                    "exemple un export de l'application modifié.",
+                     description="Colonnes lues : " + " ; ".join(
                          f"{k} ({v})" for k, v in followup_import.COLUMNS.items())
-                     + ". Tout le fichier est vérifié avant d'écrire : au moindre problème, "
-                       "rien n'est enregistré.")
+                     + ". Les autres colonnes des exports de l'application sont ignorées ; "
+                       "seul ce qui diffère du suivi actuel est enregistré (une cellule vide "
+                       "ne change rien). Tout le fichier est vérifié avant d'écrire : au "
+                       "moindre problème, rien n'est enregistré. Un éditeur limité à des "
+                       "territoires dans les secrets (odlab_editor_territories) ne peut "
+                       "modifier que ceux-ci.")
     i.add_argument("fichier", metavar="FICHIER")
     i.add_argument("--editeur", help="nom inscrit au journal (défaut : cli:<utilisateur>)")
     i.set_defaults(func=_import)
@@ -72,17 +81,37 @@ def _export(args: argparse.Namespace) -> int:
         if args.journal:
             df, what = followup.log(con), "journal du suivi"
         elif args.retard:
-            df = followup.behind_for(con, args.rule, territory_arg(args.territory),
-                                     args.snapshot)
-            what = f"collectivités en retard ({args.territory})"
+            df = followup.worklist_for(con, args.rule, territory_arg(args.territory),
+                                       args.snapshot)
+            what = f"liste de suivi ({args.territory})"
         else:
             df, what = followup.state_with_names(con), "état du suivi"
     return write_export(df, args, sheet_name="suivi", what=what)
 
 
+def editor_scope(con: duckdb.DuckDBPyConnection, editor: str
+                 ) -> tuple[set[str] | None, str]:
+    """(SIRENs the editor may write for, or None when not limited; the territories as
+    text): the dashboard's ``odlab_editor_territories`` applied to ``--editeur``."""
+    cfg = auth.config_from(auth.read_secrets(auth.secrets_files(PROJECT_ROOT)))
+    if cfg.problems:
+        raise InputError("secrets", "territoire illisible : " + " ; ".join(cfg.problems))
+    keys = auth.cli_territories(cfg, editor)
+    if not keys:
+        return None, ""
+    ref = con.execute(
+        "SELECT siren, type, code_insee, departement, region, epci_siren FROM "
+        "ref_collectivite WHERE siren IS NOT NULL QUALIFY row_number() OVER "
+        "(PARTITION BY siren ORDER BY vintage DESC) = 1").df()
+    return sirens_within(ref, keys), ", ".join(keys)
+
+
 def _import(args: argparse.Namespace) -> int:
+    editor = auth.cli_editor(args.editeur)
     with db.connect(load_settings()) as con:
-        n = followup_import.import_file(con, args.fichier, editor=auth.cli_editor(args.editeur))
+        allowed, scope = editor_scope(con, editor)
+        n = followup_import.import_file(con, args.fichier, editor=editor, allowed=allowed,
+                                        scope=scope)
     print(f"{args.fichier} : {n} changement(s) ajouté(s) au journal du suivi")
     return 0
 
@@ -90,8 +119,11 @@ def _import(args: argparse.Namespace) -> int:
 def _note(args: argparse.Namespace) -> int:
     change = followup.Change(args.siren, etape=args.etape, note=args.texte,
                              date_effet=args.date)
+    editor = auth.cli_editor(args.editeur)
     with db.connect(load_settings()) as con:
-        n = followup.record(con, [change], editor=auth.cli_editor(args.editeur), origin="cli",
-                            known_sirens=followup.known_sirens(con))
+        allowed, scope = editor_scope(con, editor)
+        n = followup.record(con, [change], editor=editor, origin="cli",
+                            known_sirens=followup.known_sirens(con), allowed=allowed,
+                            scope=scope)
     print(f"{args.siren} : {n} changement(s) ajouté(s) au journal du suivi")
     return 0

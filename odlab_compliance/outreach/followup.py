@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -30,21 +30,29 @@ FIELDS = ("etape", "note", "prochaine_action", "contact")
 FIELD_LABELS = {"etape": "Étape", "note": "Note", "prochaine_action": "Prochaine action",
                 "contact": "Contact"}
 
-# Why an obliged collectivité is "behind" (column name -> French label).
-BEHIND_REASONS: dict[str, str] = {
-    "ne_publie_pas": "ne publie pas",
-    "statut_inconnu": "statut inconnu",
-    "ancien": "pas de mise à jour depuis 12 mois",
-    "sans_scdl": "aucun jeu au format SCDL",
-}
-
 _CONFLICT_RETRIES = 5
-# Columns of the "behind" list as shown and exported, in order.
-BEHIND_COLUMNS = ["siren", "code_insee", "nom", "type", "departement", "epci_siren",
-                  "population_totale", "obligation", "statut", "nb_jeux",
-                  "derniere_mise_a_jour", "schemas_scdl", "retard", "etape", "etape_depuis",
-                  "prochaine_action", "contact", "derniere_note", "date_derniere_note",
-                  "dernier_editeur"]
+# Columns of the worklist as shown and exported, in order.
+WORKLIST_COLUMNS = ["siren", "code_insee", "nom", "type", "departement", "epci_siren",
+                    "population_totale", "obligation", "statut", "nb_jeux",
+                    "derniere_mise_a_jour", "schemas_scdl", "categorie", "motifs", "action",
+                    "etape", "etape_depuis", "prochaine_action", "contact", "derniere_note",
+                    "date_derniere_note", "dernier_editeur"]
+# French headers of the worklist and of the follow-up state, shared by the page, its
+# downloads and the import (which reads these headers back).
+COLUMN_LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
+                 "departement": "Dép.", "epci_siren": "EPCI", "epci_nom": "Intercommunalité",
+                 "population_totale": "Population", "obligation": "Obligation",
+                 "statut": "Statut", "nb_jeux": "Jeux",
+                 "derniere_mise_a_jour": "Dernière mise à jour",
+                 "schemas_scdl": "Schémas SCDL", "categorie": "Liste", "motifs": "Motifs",
+                 "action": "Action proposée", "etape": "Étape", "etape_depuis": "Depuis",
+                 "prochaine_action": "Prochaine action", "contact": "Contact",
+                 "derniere_note": "Dernière note", "date_derniere_note": "Date de la note",
+                 "nb_notes": "Notes", "mis_a_jour_le": "Mis à jour le",
+                 "dernier_editeur": "Dernier éditeur", "note": "Note", "date": "Date"}
+STATE_COLUMNS = ["siren", "nom", "type", "departement", "etape", "etape_depuis",
+                 "prochaine_action", "contact", "derniere_note", "date_derniere_note",
+                 "nb_notes", "mis_a_jour_le", "dernier_editeur"]
 
 
 @dataclass(frozen=True)
@@ -100,11 +108,13 @@ def _rows(change: Change, editor: str, origin: str, lot: str) -> list[list]:
 
 def record(con: duckdb.DuckDBPyConnection, changes: Sequence[Change], *, editor: str,
            origin: str, source_name: str = "saisie", known_sirens: set[str] | None = None,
-           line_offset: int = 1) -> int:
+           line_offset: int = 1, allowed: set[str] | None = None, scope: str = "") -> int:
     """Append the changes to the log, all or nothing; return the number of rows written.
 
     Invalid changes raise ``InputError`` naming each bad one (line = position + offset),
-    and nothing is written. ``known_sirens``, when given, refuses SIRENs outside it.
+    and nothing is written. ``known_sirens``, when given, refuses SIRENs outside it;
+    ``allowed`` (an editor limited to territories, ``scope`` naming them) refuses SIRENs
+    outside the editor's territories, and the log's ``origine`` records the limit.
     """
     if not editor or not editor.strip():
         raise InputError(source_name, "éditeur inconnu : connectez-vous pour écrire")
@@ -113,10 +123,14 @@ def record(con: duckdb.DuckDBPyConnection, changes: Sequence[Change], *, editor:
         problems = change_problems(ch)
         if not problems and known_sirens is not None and str(ch.siren).strip() not in known_sirens:
             problems.append(f"SIREN {ch.siren} absent du référentiel des collectivités")
+        if not problems and allowed is not None and str(ch.siren).strip() not in allowed:
+            problems.append(f"SIREN {ch.siren} hors de votre territoire ({scope})")
         errors.extend(LineError(i + line_offset, p) for p in problems)
     if errors:
         raise InputError(source_name, "saisie refusée", errors)
     lot = uuid.uuid4().hex[:12]
+    if scope:
+        origin = f"{origin} (limité à {scope})"
     rows = [r for ch in changes for r in _rows(ch, editor.strip(), origin, lot)]
     if not rows:
         return 0
@@ -146,15 +160,42 @@ def log(con: duckdb.DuckDBPyConnection, sirens: Sequence[str] | None = None) -> 
     return con.execute(db.sql("followup_log"), params).df()
 
 
+LOG_LABELS = {"saisi_le": "Saisi le", "siren": "SIREN", "nom": "Nom", "editeur": "Éditeur",
+              "champ": "Champ", "valeur": "Valeur", "date_effet": "Date",
+              "origine": "Origine"}
+_ORIGINS = {"page": "tableau de bord", "cli": "ligne de commande"}
+
+
+def _origin_label(origin: object) -> str:
+    """``page``, ``cli``, ``import:suivi.csv`` (+ `` (limité à dep:31)``) in French."""
+    text = "" if origin is None else str(origin)
+    head, sep, tail = text.partition(" (")
+    if head.startswith("import:"):
+        head = f"import de {head[len('import:'):]}"
+    else:
+        head = _ORIGINS.get(head, head)
+    return head + (sep + tail if sep else "")
+
+
 def readable_log(entries: pd.DataFrame) -> pd.DataFrame:
-    """The log in French for a page: field labels, stage labels, ISO dates as dates."""
+    """The log in French for a page: field labels, stage labels, ISO dates as dates,
+    editors and origins as people read them."""
+    from odlab_compliance.auth import editor_label
+
     out = entries.copy()
     is_stage = out["champ"] == "etape"
     out.loc[is_stage, "valeur"] = out.loc[is_stage, "valeur"].map(lambda v: STAGES.get(v, v))
     is_date = out["champ"] == "prochaine_action"
     out.loc[is_date, "valeur"] = out.loc[is_date, "valeur"].map(
         lambda v: date.fromisoformat(v).strftime("%d/%m/%Y") if v else "(effacée)")
+    is_contact = out["champ"] == "contact"
+    out.loc[is_contact, "valeur"] = out.loc[is_contact, "valeur"].map(
+        lambda v: v if v else "(effacé)")
     out["champ"] = out["champ"].map(lambda c: FIELD_LABELS.get(c, c))
+    if "editeur" in out.columns:
+        out["editeur"] = out["editeur"].map(editor_label)
+    if "origine" in out.columns:
+        out["origine"] = out["origine"].map(_origin_label)
     return out
 
 
@@ -170,7 +211,7 @@ def known_sirens(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 # ---------------------------------------------------------------------------------------
-# The "behind" list (pure transforms on DataFrames)
+# The worklist (pure transforms on DataFrames)
 
 
 def has_scdl(value: object) -> bool:
@@ -193,50 +234,94 @@ def with_state(df: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def behind(status: pd.DataFrame, current: pd.DataFrame,
-           obligations: Sequence[str] = (vocab.OBLIGEE,)) -> pd.DataFrame:
-    """Obliged collectivités that are behind, with one boolean column per reason and
-    ``retard`` (the reasons in French), joined to their follow-up state.
+def _column(df: pd.DataFrame, name: str, default: object = pd.NA) -> pd.Series:
+    return df[name] if name in df.columns else pd.Series(default, index=df.index,
+                                                          dtype="object")
 
-    ``status`` has one row per collectivité: siren, obligation, statut, a_jour,
-    schemas_scdl (a status table of ``model.status``).
+
+def reasons(status: pd.DataFrame) -> pd.DataFrame:
+    """One boolean column per worklist reason (``vocab.MOTIF_TRAVAIL``), same index.
+
+    Late is only what the source shows: "older than 12 months" needs a date
+    (``a_jour`` known), "no SCDL dataset" needs a source that declares schemas — a harvest
+    where the collectivité has datasets on data.gouv.fr, which states each resource's
+    schema (Opendatasoft and DCAT portals and the Observatoire's editions do not). When
+    the source says nothing, the reason is "unknown", never "late".
     """
-    df = status[status["obligation"].isin(list(obligations))].copy()
-    publishing = df["statut"].isin(vocab.PUBLISHING)
-    df["ne_publie_pas"] = df["statut"] == vocab.NON_PUBLIE
-    df["statut_inconnu"] = df["statut"] == vocab.INCONNU
-    df["ancien"] = publishing & (df["a_jour"].astype("boolean").fillna(False) == False)  # noqa: E712
-    df["sans_scdl"] = publishing & ~df["schemas_scdl"].map(has_scdl).astype(bool)
-    flags = list(BEHIND_REASONS)
-    df = df[df[flags].any(axis=1)].copy()
-    df["retard"] = [
-        ", ".join(BEHIND_REASONS[f] for f in flags if row[f])
-        for row in df[flags].to_dict("records")
-    ]
-    out = with_state(df, current).reset_index(drop=True)
+    obliged = status["obligation"].eq(vocab.OBLIGEE)
+    statut = status["statut"] if "statut" in status.columns else pd.Series(
+        pd.NA, index=status.index, dtype="object")
+    publishing = obliged & statut.isin(vocab.PUBLISHING)
+    fresh = _column(status, "a_jour").astype("boolean")
+    scdl = _column(status, "schemas_scdl", None).map(has_scdl).astype(bool)
+    from_edition = _column(status, "kind", None).eq(vocab.KIND_OBSERVATOIRE)
+    on_datagouv = pd.to_numeric(_column(status, "nb_jeux_datagouv"), errors="coerce") \
+        .fillna(0) > 0
+    schemas_listed = on_datagouv & ~from_edition
+    agents_known = pd.to_numeric(_column(status, "agents_min"), errors="coerce").notna()
+    to_check = status["obligation"].eq(vocab.A_VERIFIER)
+    out = pd.DataFrame({
+        vocab.MOTIF_NE_PUBLIE_PAS: obliged & statut.eq(vocab.NON_PUBLIE).fillna(False),
+        vocab.MOTIF_ANCIEN: publishing & fresh.eq(False).fillna(False),
+        vocab.MOTIF_SANS_SCDL: publishing & ~scdl & schemas_listed,
+        vocab.MOTIF_STATUT_INCONNU: obliged & (statut.eq(vocab.INCONNU).fillna(False)
+                                               | statut.isna()),
+        vocab.MOTIF_DATE_INCONNUE: publishing & fresh.isna(),
+        vocab.MOTIF_SCHEMAS_INCONNUS: publishing & ~scdl & ~schemas_listed,
+        vocab.MOTIF_EFFECTIF: to_check & ~agents_known,
+        vocab.MOTIF_SEUIL: to_check & agents_known,
+    }, index=status.index)
+    return out[list(vocab.MOTIF_TRAVAIL)].astype(bool)
+
+
+def worklist(status: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """The prefecture's worklist: obliged collectivités that are late, those whose status
+    the source leaves unknown, and those whose obligation is to be checked (their staff
+    count to obtain), each with ``categorie`` (``vocab.TRAVAIL``), ``motifs`` and
+    ``action`` in French, one boolean column per reason, and the follow-up state.
+
+    ``status``: a status table of ``model.status`` (one row per collectivité).
+    """
+    flags = reasons(status)
+    keep = flags.any(axis=1)
+    df = status[keep].copy()
+    flags = flags[keep]
+    order = list(vocab.TRAVAIL)
+    records = flags.to_dict("records")
+    df["categorie"] = [min((vocab.MOTIF_CATEGORIE[m] for m, on in r.items() if on),
+                           key=order.index) for r in records]
+    # Only the reasons of its category: a late collectivité is not also "to evaluate".
+    chosen = [[m for m, on in r.items() if on and vocab.MOTIF_CATEGORIE[m] == cat]
+              for r, cat in zip(records, df["categorie"], strict=True)]
+    df["motifs"] = [", ".join(vocab.MOTIF_TRAVAIL.label(m) for m in ms) for ms in chosen]
+    df["action"] = ["; ".join(dict.fromkeys(vocab.MOTIF_TRAVAIL[m].help for m in ms))
+                    for ms in chosen]
+    for code in vocab.MOTIF_TRAVAIL:
+        df[code] = [code in ms for ms in chosen]
+    out = with_state(df, current)
     # dates as a datetime column (the status table holds python dates and NaT in an
     # object column), so exports and sorting treat them as dates
-    out["derniere_mise_a_jour"] = pd.to_datetime(out["derniere_mise_a_jour"])
-    return out
+    out["derniere_mise_a_jour"] = pd.to_datetime(_column(out, "derniere_mise_a_jour"))
+    out["_o"] = out["categorie"].map(order.index)
+    out = out.sort_values(["_o", "population_totale", "nom"], ascending=[True, False, True])
+    return out.drop(columns="_o").reset_index(drop=True)
 
 
-def due(current: pd.DataFrame, today: date | None = None) -> pd.DataFrame:
-    """Follow-ups whose next-action date is today or past, earliest first."""
+def due(current: pd.DataFrame, today: date | None = None, within_days: int = 0
+        ) -> pd.DataFrame:
+    """Follow-ups whose next-action date is past or within ``within_days`` of today,
+    earliest first."""
     today = today or date.today()
     pa = pd.to_datetime(current["prochaine_action"])
-    return current[pa.notna() & (pa <= pd.Timestamp(today))].sort_values("prochaine_action")
+    limit = pd.Timestamp(today) + pd.Timedelta(days=within_days)
+    return current[pa.notna() & (pa <= limit)].sort_values("prochaine_action")
 
 
-def now_text() -> str:
-    """Timestamp used in export file names."""
-    return datetime.now().strftime("%Y%m%d-%H%M")
-
-
-def behind_for(con: duckdb.DuckDBPyConnection, rule: str, territory: Territory,
-               snapshot: str | int = "latest") -> pd.DataFrame:
-    """``behind`` for a territory, from the status table of a snapshot."""
+def worklist_for(con: duckdb.DuckDBPyConnection, rule: str, territory: Territory,
+                 snapshot: str | int = "latest") -> pd.DataFrame:
+    """``worklist`` for a territory, from the status table of a snapshot."""
     table = StatusModel.from_connection(con).status_at(territory, rule, snapshot).frame
-    return behind(table, state(con)).reindex(columns=BEHIND_COLUMNS)
+    return worklist(table, state(con)).reindex(columns=WORKLIST_COLUMNS)
 
 
 def state_with_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -247,7 +332,14 @@ def state_with_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "QUALIFY row_number() OVER (PARTITION BY siren ORDER BY vintage DESC) = 1").df()
     out = state(con).merge(names, on="siren", how="left")
     out["etape"] = out["etape"].fillna(DEFAULT_STAGE)
-    cols = ["siren", "nom", "type", "departement", "etape", "etape_depuis", "prochaine_action",
-            "contact", "derniere_note", "date_derniere_note", "nb_notes", "mis_a_jour_le",
-            "dernier_editeur"]
-    return out[cols]
+    return out[STATE_COLUMNS]
+
+
+def agents_template(work: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+    """The prefecture's staff-count file to fill (``siren;agents;annee;source``, read by
+    ``agents import``) for the collectivités whose staff count is to obtain; ``nom`` is
+    added for the reader and ignored by the import."""
+    rows = work[work["categorie"].eq(vocab.TRAVAIL_EFFECTIF)]
+    return pd.DataFrame({"siren": rows["siren"].astype(str), "agents": "",
+                         "annee": str(year or date.today().year), "source": "",
+                         "nom": rows["nom"].astype(str)}).reset_index(drop=True)

@@ -148,6 +148,48 @@ def invitation_list(cohort_df: pd.DataFrame) -> pd.DataFrame:
     return cohort_df.reindex(columns=INVITATION_COLUMNS)
 
 
+# What a person reads in an invitation list or a mentor list: names, not SIRENs alone;
+# the follow-up's contact person, so the list serves a mail merge.
+INVITATION_LABELS = {"titre": "Atelier", "date_atelier": "Date de l'atelier", "nom": "Nom",
+                     "type": "Type", "departement": "Dép.", "epci_nom": "Intercommunalité",
+                     "population_totale": "Population", "statut": "Statut",
+                     "etape": "Étape du suivi", "contact": "Contact",
+                     "distance_km": "Distance (km)", "present": "Présente", "siren": "SIREN",
+                     "code_insee": "Code INSEE"}
+MENTOR_LABELS = {"nom_filleul": "Invitée", "nom": "Parrain proposé",
+                 "epci_nom": "Intercommunalité du parrain", "statut": "Statut du parrain",
+                 "population_totale": "Population du parrain",
+                 "distance_km": "Distance (km)", "proximite": "Proximité",
+                 "contact": "Contact du parrain", "siren": "SIREN du parrain",
+                 "siren_filleul": "SIREN de l'invitée"}
+
+
+def for_people(rows: pd.DataFrame, labels: Mapping[str, str], names: Mapping[str, str],
+               state: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with French headers (``labels``, in their order), codes as labels, each
+    EPCI by its name (``names``: SIREN -> name) and the follow-up's stage and contact
+    (``state``: ``followup.state``)."""
+    out = rows.drop(columns=[c for c in ("etape", "contact") if c in rows.columns])
+    cur = state.reindex(columns=["siren", "etape", "contact"]).drop_duplicates("siren")
+    out = out.merge(cur, on="siren", how="left")
+    out["etape"] = out["etape"].fillna(vocab.DEFAULT_STAGE)
+    out["epci_nom"] = out["epci_siren"].map(names) if "epci_siren" in out.columns else None
+    for col, vocabulary in (("statut", vocab.STATUT), ("etape", vocab.ETAPE),
+                            ("type", vocab.TYPE)):
+        if col in out.columns:
+            out[col] = vocabulary.labelled(out[col])
+    if "present" in out.columns:
+        out["present"] = out["present"].map(vocab.yes_no)
+    cols = [c for c in labels if c in out.columns]
+    return out[cols].rename(columns=dict(labels)).reset_index(drop=True)
+
+
+def mentor_rows(mentor_df: pd.DataFrame, everyone: pd.DataFrame) -> pd.DataFrame:
+    """The mentors with their EPCI (from ``everyone``: one row per collectivité)."""
+    epci = everyone.drop_duplicates("siren").set_index("siren")["epci_siren"]
+    return mentor_df.assign(epci_siren=mentor_df["siren"].map(epci))
+
+
 def venue_of(con: duckdb.DuckDBPyConnection, code_insee: str, vintage: int | None = None
              ) -> tuple[str, float, float] | None:
     """(name, lat, lon) of a commune, latest vintage unless given."""
@@ -163,11 +205,22 @@ def venue_of(con: duckdb.DuckDBPyConnection, code_insee: str, vintage: int | Non
 # Stored workshops (user tables of migration 0004)
 
 
+def outside(sirens: Iterable[str], allowed: set[str] | None) -> list[str]:
+    """The SIRENs outside an editor's territories (none when not limited)."""
+    return [] if allowed is None else sorted({str(s) for s in sirens} - allowed)
+
+
 def create(con: duckdb.DuckDBPyConnection, *, titre: str, date_atelier: date,
            editor: str, lieu_code_insee: str | None = None, lieu_nom: str | None = None,
-           notes: str | None = None, invitees: pd.DataFrame | None = None) -> int:
-    """Record a workshop (and its invitees, if given) in one transaction; its id."""
+           notes: str | None = None, invitees: pd.DataFrame | None = None,
+           allowed: set[str] | None = None) -> int:
+    """Record a workshop (and its invitees, if given) in one transaction; its id.
+    ``allowed``: an editor limited to territories invites only collectivités there."""
     problems = []
+    away = outside(invitees["siren"] if invitees is not None else [], allowed)
+    if away:
+        problems.append(f"{len(away)} invitée(s) hors de votre territoire "
+                        f"({', '.join(away[:5])}{' …' if len(away) > 5 else ''})")
     if not titre or not titre.strip():
         problems.append("titre manquant")
     if not isinstance(date_atelier, date):
@@ -212,13 +265,19 @@ def _insert_invitations(con: duckdb.DuckDBPyConnection, workshop_id: int,
 
 
 def record_attendance(con: duckdb.DuckDBPyConnection, workshop_id: int,
-                      present: Mapping[str, bool], *, editor: str) -> int:
-    """Append one attendance record per invitee given (latest record wins)."""
+                      present: Mapping[str, bool], *, editor: str,
+                      allowed: set[str] | None = None) -> int:
+    """Append one attendance record per invitee given (latest record wins);
+    ``allowed``: an editor limited to territories records attendance there only."""
     invited = set(invitations(con, workshop_id)["siren"])
     unknown = sorted(set(present) - invited)
     if unknown:
         raise InputError(f"atelier {workshop_id}",
                          "collectivités non invitées : " + ", ".join(unknown))
+    away = outside(present, allowed)
+    if away:
+        raise InputError(f"atelier {workshop_id}", "présences hors de votre territoire : "
+                         + ", ".join(away) + " ; rien n'a été enregistré")
     with db.transaction(con):
         con.executemany("INSERT INTO workshop_attendance (workshop_id, siren, present, "
                         "editeur) VALUES (?, ?, ?, ?)",
@@ -254,8 +313,16 @@ def export_frame(con: duckdb.DuckDBPyConnection, workshop_id: int) -> pd.DataFra
         "FROM ref_collectivite QUALIFY row_number() OVER (PARTITION BY siren "
         "ORDER BY vintage DESC) = 1").df()
     out = inv.merge(ref, on="siren", how="left")
+    # the follow-up's stage and contact person: the list is for a mail merge
+    state = con.execute(db.sql("followup_state")).df()[["siren", "etape", "contact"]]
+    out = out.merge(state, on="siren", how="left")
+    out["etape"] = out["etape"].fillna(vocab.DEFAULT_STAGE)
+    names = dict(con.execute("SELECT siren, arg_max(nom, vintage) FROM ref_collectivite "
+                             "WHERE siren IS NOT NULL GROUP BY siren").fetchall())
+    out["epci_nom"] = out["epci_siren"].map(names)
     cols = ["workshop_id", "titre", "date_atelier", "siren", "code_insee", "nom", "type",
-            "departement", "epci_siren", "population_totale", "distance_km", "present"]
+            "departement", "epci_siren", "epci_nom", "population_totale", "distance_km",
+            "etape", "contact", "present"]
     return out.reindex(columns=cols)
 
 

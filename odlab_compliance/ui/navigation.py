@@ -41,6 +41,8 @@ PAGES: list[PageSpec] = [
     PageSpec("fiche.py", "Fiche collectivité", ":material/description:", "fiche"),
     # Pages of the follow-up area (prefecture staff, workshop organisers).
     PageSpec("suivi.py", "Suivi", ":material/checklist:", "suivi", section="Suivi"),
+    PageSpec("semaine.py", "Mes actions de la semaine", ":material/event_upcoming:", "semaine",
+             section="Suivi"),
     PageSpec("changements.py", "Changements", ":material/compare_arrows:", "changements",
              section="Suivi"),
     PageSpec("atelier.py", "Atelier", ":material/groups:", "atelier", section="Suivi"),

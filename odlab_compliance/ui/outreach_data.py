@@ -74,6 +74,29 @@ def followup_log(ctx: Context, sirens: list[str] | None = None) -> pd.DataFrame:
     return read(ctx, lambda con: followup.log(con, sirens), pd.DataFrame())
 
 
+def state_export(ctx: Context, sirens: set[str]) -> pd.DataFrame:
+    """The follow-up state of ``sirens`` for a person: French headers and stage labels
+    (``followup import`` reads it back as it is)."""
+    from odlab_compliance import auth, vocab
+
+    df = read(ctx, followup.state_with_names, pd.DataFrame(columns=followup.STATE_COLUMNS))
+    df = df[df["siren"].isin(sirens)]
+    df = df.assign(etape=vocab.ETAPE.labelled(df["etape"]),
+                   type=vocab.TYPE.labelled(df["type"]),
+                   dernier_editeur=df["dernier_editeur"].map(auth.editor_label))
+    return df.rename(columns=followup.COLUMN_LABELS).reset_index(drop=True)
+
+
+def log_export(ctx: Context, sirens: set[str]) -> pd.DataFrame:
+    """The log of ``sirens`` for a person: names, French fields, values and headers."""
+    log = followup_log(ctx, sorted(sirens))
+    if log.empty:
+        return pd.DataFrame(columns=list(followup.LOG_LABELS.values()))
+    names = dict(zip(ctx.ref["siren"].astype(str), ctx.ref["nom"].astype(str), strict=False))
+    out = followup.readable_log(log).assign(nom=log["siren"].map(names))
+    return out[list(followup.LOG_LABELS)].rename(columns=followup.LOG_LABELS)
+
+
 def workshop_list(ctx: Context) -> pd.DataFrame:
     return read(ctx, workshops.list_workshops, pd.DataFrame())
 
