@@ -94,6 +94,11 @@ def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None
         try:
             files[source_id] = fetch(source, settings, progress=progress)
         except SourceUnavailable as exc:
+            if source_id in OPTIONAL:
+                # registered but unobtainable (an older mirror without it): build() says
+                # the file is missing, as when no source is registered
+                warnings.append(f"Source {source_id} indisponible : {exc}")
+                continue
             if source_id not in SOFT:
                 raise
             warnings.append(f"SIREN des départements et régions non chargés : {exc} Un dossier "
