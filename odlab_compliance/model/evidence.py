@@ -21,6 +21,7 @@ import pandas as pd
 
 from odlab_compliance import db, vocab
 from odlab_compliance.ingest import matching
+from odlab_compliance.ingest.harvest import observatoire
 from odlab_compliance.model.obligation import loaded_vintages
 from odlab_compliance.model.snapshots import Snapshot, vintage_for
 
@@ -246,7 +247,8 @@ def edition_matching(con: duckdb.DuckDBPyConnection, snap: Snapshot,
     rows["publisher_id"] = rows["siren"].map(edition_publisher_id)
     pubs = pd.DataFrame({"source": vocab.SOURCE_OBSERVATOIRE,
                          "publisher_id": rows["publisher_id"], "name": rows["nom"],
-                         "siret": rows["siren"]})
+                         "siret": rows["siren"],
+                         "categorie": rows["type"].map(observatoire.BODY_TYPES)})
     ref = matching.cached_reference(con, _judging_vintage(con, snap, vintage))
     auto, classes = matching.match_all(pubs, ref)
     matches = matching.apply_to_frame(auto, pubs, matching.load_decisions(con))
@@ -287,14 +289,25 @@ def observatoire_evidence(con: duckdb.DuckDBPyConnection, snap: Snapshot,
     return Evidence(out.rename_axis("siren").reset_index()[cols])
 
 
-def matching_report(con: duckdb.DuckDBPyConnection, snap: Snapshot,
-                    vintage: int | None = None) -> pd.DataFrame:
-    """What became of each publisher of a snapshot (``matching.report.REPORT_COLUMNS``),
-    current decisions applied."""
+@dataclass
+class SnapshotMatching:
+    """Every publisher of a snapshot with its matches (current decisions applied), what
+    the matcher said of it, and the names of the collectivités it may go to."""
+
+    publishers: pd.DataFrame    # source, publisher_id, name, siret
+    matches: pd.DataFrame       # MATCH_COLUMNS
+    classes: pd.DataFrame       # CLASS_COLUMNS
+    names: dict[str, str]       # SIREN -> collectivité name
+
+
+def snapshot_matching(con: duckdb.DuckDBPyConnection, snap: Snapshot,
+                      vintage: int | None = None) -> SnapshotMatching:
+    """The matching of any snapshot: an edition's is computed now, a harvest's was
+    stored with it; the decisions are the current ones either way."""
     if snap.is_observatoire:
         em = edition_matching(con, snap, vintage)
-        names = {s: r["nom"] for s, r in em.reference.by_siren.items()}
-        return matching.report.outcomes(em.publishers, em.matches, em.classes, names)
+        names = {s: str(r["nom"]) for s, r in em.reference.by_siren.items()}
+        return SnapshotMatching(em.publishers, em.matches, em.classes, names)
     pubs = con.execute("SELECT DISTINCT ON (source, publisher_id) source, publisher_id, name,"
                        " siret FROM harvest_publisher WHERE run_id = ?", [snap.id]).df()
     matches = snapshot_matches(con, snap.id)
@@ -304,7 +317,15 @@ def matching_report(con: duckdb.DuckDBPyConnection, snap: Snapshot,
         else pd.DataFrame(columns=matching.CLASS_COLUMNS)
     names = dict(con.execute(db.sql("matching_names"),
                              [_judging_vintage(con, snap, vintage)]).fetchall())
-    return matching.report.outcomes(pubs, matches, classes, names)
+    return SnapshotMatching(pubs, matches, classes, names)
+
+
+def matching_report(con: duckdb.DuckDBPyConnection, snap: Snapshot,
+                    vintage: int | None = None) -> pd.DataFrame:
+    """What became of each publisher of a snapshot (``matching.report.REPORT_COLUMNS``),
+    current decisions applied."""
+    sm = snapshot_matching(con, snap, vintage)
+    return matching.report.outcomes(sm.publishers, sm.matches, sm.classes, sm.names)
 
 
 def datasets_of(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) -> pd.DataFrame:

@@ -327,6 +327,12 @@ def partial_fit(name: object, row: dict) -> bool:
     return any(fuzz.ratio(a, b) >= 60 for a in mine for b in theirs if len(a) >= 4 and len(b) >= 4)
 
 
+def _text(v: object) -> str | None:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    return str(v).strip() or None
+
+
 def _prefix_family(siren: str) -> set[str]:
     return _PREFIX_FAMILY.get(siren[:2], set())
 
@@ -349,7 +355,9 @@ def _declared(pub: dict) -> tuple[str | None, str | None]:
 def judge(pub: dict, ref: MatchReference, ctx: PortalContext | None = None,
           shared: frozenset[str] = frozenset()) -> Verdict:
     """What the evidence says of one publisher (``source``, ``publisher_id``, ``name``,
-    ``siret``): proposals, or the kind of body it is, or why nothing fits."""
+    ``siret``, and optionally ``categorie``: the kind of body the source itself says it
+    is, a ``vocab.ORGANISME`` code): proposals, or the kind of body it is, or why nothing
+    fits."""
     name = pub.get("name")
     parsed = parse_name(name)
     if not parsed.norm and _declared(pub)[0] is None:
@@ -357,6 +365,10 @@ def judge(pub: dict, ref: MatchReference, ctx: PortalContext | None = None,
                                  "partagé)")
     is_coll_name = bool(parsed.core) and (parsed.core in ref.by_core or parsed.core in ref.aliases)
     body = None if is_coll_name else bodies.body_by_name(name)
+    # the kind the source itself gives (an Observatoire edition's organisation type)
+    given = _text(pub.get("categorie"))
+    given_body = bodies.Body(given, "type donné par la source") \
+        if given in vocab.ORGANISME else None
     siren, invalid = _declared(pub)
     if siren is not None:
         info = [vocab.FLAG_SIRET_SHARED] if siren in shared else []
@@ -396,7 +408,7 @@ def judge(pub: dict, ref: MatchReference, ctx: PortalContext | None = None,
                                      CONF_SUCCESSION if ok else CONF_DOUBT,
                                      [] if ok else [vocab.FLAG_SIRET_NAME])], raison=why)
         legal = bodies.body_by_legal_category(ref.legal.get(siren))
-        body = body or legal
+        body = body or legal or given_body
         if body is not None:
             return Verdict([], body.categorie, f"« {body.motif} » : pas une collectivité")
         prop, why = best_by_name(name, ref, ctx)
@@ -416,6 +428,7 @@ def judge(pub: dict, ref: MatchReference, ctx: PortalContext | None = None,
         prop.flags.append(vocab.FLAG_OUTSIDE_REF)
         return Verdict([prop], raison=f"SIREN {siren} absent du référentiel, qui n'est pas "
                                       f"celui d'une collectivité de ce type")
+    body = body or given_body
     if body is not None:
         return Verdict([], body.categorie, f"« {body.motif} » : pas une collectivité")
     prop, why = best_by_name(name, ref, ctx)

@@ -277,9 +277,15 @@ def _signature(con: duckdb.DuckDBPyConnection, vintage: int | None) -> tuple:
     files = tuple(r[2] for r in con.execute("PRAGMA database_list").fetchall())
     loads = tuple(con.execute("SELECT vintage, loaded_at FROM ref_load ORDER BY vintage")
                   .fetchall()) if has_table(con, "ref_load") else ()
+    # rows written without a load (tests, repairs) change the content too
+    content = tuple(con.execute("SELECT count(*), sum(hash(vintage, siren, nom, type))"
+                                " FROM ref_collectivite").fetchone())
+    if has_table(con, "ref_commune_ancienne"):
+        content += tuple(con.execute("SELECT count(*), sum(hash(vintage, code, commune))"
+                                     " FROM ref_commune_ancienne").fetchone())
     agents = tuple(con.execute("SELECT count(*), max(imported_at) FROM agents").fetchone()) \
         if has_table(con, "agents") else ()
-    return files, vintage, loads, agents
+    return files, vintage, loads, content, agents
 
 
 def cached_reference(con: duckdb.DuckDBPyConnection, vintage: int | None = None
