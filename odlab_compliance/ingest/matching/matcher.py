@@ -17,21 +17,26 @@ Order of evidence (the first that speaks decides):
    outdated SIREN when the name designates a collectivité of that family without doubt.
 3. **The name**, normalised (``names``), looked up exactly among the collectivités' core
    names and their aliases (territory names, former names), else compared with rapidfuzz
-   (``ratio`` ≥ 0.88, or all words of one name in the other). The score of a candidate is
+   (``ratio`` ≥ 0.88, or all words of one name in the other), or, on a portal, read as
+   the acronym of a body the portal hosts ("MEL", "CAVM"). The score of a candidate is
 
    ``similarity × type factor × territory factor``
 
    - similarity: 1 for the same core; 0.92 for a former name (commune déléguée, merged
-     commune, former EPCI name); rapidfuzz's ratio or 0.85 for an approaching name, which
-     is always flagged for review;
+     commune, former EPCI name); 0.9 for an acronym; rapidfuzz's ratio or 0.85 for an
+     approaching name, which is flagged for review — unless the portal the name was
+     found on hosts that body and the name is a typo or a part of its name (then 0.85);
    - type factor (``names.type_fits``): 1 when the name's type word fits, 0.9 for another
      kind of intercommunality, 0.5 for a contradiction; with no type word at all, 0.9 for
      an intercommunality (people name them with their type) and 1 otherwise;
-   - territory factor: the département code written in the name, the département or
-     région names written OUTSIDE the candidate's own name, and for a portal the SIRENs
-     it hosts, its owner and its région: 1 when all agree (or none is given), 0.8 when
-     they disagree among themselves, 0.5 when all contradict. A département name inside
-     a candidate's own name ("Champigny-sur-Marne") is never evidence against it.
+   - territory factor: the clues are a département code in the name ("(93)"), the
+     département or région names written in parentheses or after the name ("Saint-Denis
+     La Réunion"), and the SIRENs the portal hosts or its owner: 1 when all agree (or
+     none is given), 0.8 when they disagree among themselves, 0.5 when all contradict.
+     A département or région name that is part of a name — the candidate's
+     ("Champigny-sur-Marne") or the publisher's ("CC du Haut Allier") — is never a clue.
+     The portal's région only helps to tell homonyms apart: regional portals host bodies
+     of other régions too.
 
    Homonyms (another candidate within 0.05) are told apart by the number of territory
    clues that agree; when nothing tells them apart, the best is proposed at 0.6 × its
@@ -79,6 +84,8 @@ FIT_THRESHOLD = 0.8      # a declared SIREN's collectivité "fits" the name from
 TIE_MARGIN = 0.05
 FUZZY_CUTOFF = 88        # rapidfuzz ratio (0..100) for an approaching name
 FORMER_NAME_SIMILARITY = 0.92
+ACRONYM_SIMILARITY = 0.9
+HOSTED_APPROX = 0.85     # an approaching name of a body the portal hosts
 UNTYPED_EPCI = 0.9       # a bare name on an intercommunality
 HOMONYM_PENALTY = 0.6
 CONF_SIREN, CONF_SUCCESSION, CONF_DOUBT, CONF_NOT_COLLECTIVITE = 1.0, 0.95, 0.5, 0.3
@@ -130,10 +137,13 @@ class _Cand:
     approx: bool = False
     evidence: list[bool] = field(default_factory=list)
     score: float = 0.0
+    hosted: bool = False      # the portal hosts it or is run by it
+    longer: bool = False      # approaching: the publisher's name has words the candidate's lacks
+    support: int = 0          # weak clues that agree (the portal's région)
 
     @property
     def agree(self) -> int:
-        return sum(self.evidence)
+        return sum(self.evidence) + self.support
 
 
 # --- the name --------------------------------------------------------------------------
@@ -143,37 +153,59 @@ def _places(text: str, names: dict[str, str]) -> set[str]:
     return {code for name, code in names.items() if f" {name} " in padded}
 
 
-def _residual(parsed: ParsedName, core: str) -> str:
-    """The name's text outside the candidate's own name (where territory clues count)."""
-    text = parsed.norm
-    if core:
-        text = re.sub(rf"(?:^| ){re.escape(core)}(?: |$)", " ", text, count=1)
-    return " ".join([text, *parsed.qualifiers]).strip()
+def _residual(parsed: ParsedName) -> str:
+    """Where territory clues are read: the parenthesised qualifiers ("Champigny (Marne)").
+    A département or région name inside the name itself is part of the name — the
+    publisher's ("CC du Haut Allier") as well as the candidate's ("Champigny-sur-Marne")
+    — never a clue."""
+    return " ".join(parsed.qualifiers).strip()
 
 
-def _territory(c: _Cand, parsed: ParsedName, ref: MatchReference, ctx: PortalContext | None,
-               extra: dict[str, set[str]] | None) -> None:
+@dataclass
+class _Clues:
+    """Territory clues of a name (département hint, places in qualifiers or after the
+    name) and of the portal it was found on."""
+
+    dep_hint: str | None
+    deps: set[str]
+    regs: set[str]
+    ctx: PortalContext | None
+
+
+def _clues(parsed: ParsedName, ref: MatchReference, ctx: PortalContext | None,
+           extra: dict[str, set[str]] | None) -> _Clues:
+    rest = _residual(parsed)
+    return _Clues(parsed.dep_hint,
+                  _places(rest, ref.dep_names) | (extra or {}).get("DEP", set()),
+                  _places(rest, ref.reg_names) | (extra or {}).get("REG", set()), ctx)
+
+
+def _territory(c: _Cand, clues: _Clues, ref: MatchReference) -> None:
+    """Append to ``c.evidence`` what each clue says of the candidate (True: agrees). A
+    portal's hosted SIRENs and owner only ever agree; its région is a weak clue: it
+    counts in ``support`` (to tell homonyms apart) but never against a candidate, as
+    regional portals host bodies of other régions too."""
     row, ev = c.row, c.evidence
     ctype = str(row.get("type") or "")
     cdep, creg = str(row.get("departement") or ""), str(row.get("region") or "")
-    if parsed.dep_hint:
+    if clues.dep_hint:
         if ctype in ("DEP", "REG"):
-            gov = ref.governing.get(("DEP", parsed.dep_hint))
+            gov = ref.governing.get(("DEP", clues.dep_hint))
             ev.append(gov is not None and gov["siren"] == row["siren"])
         else:
-            ev.append(cdep == parsed.dep_hint)
-    rest = _residual(parsed, row.get("core") or "")
-    deps = _places(rest, ref.dep_names) | (extra or {}).get("DEP", set())
-    regs = _places(rest, ref.reg_names) | (extra or {}).get("REG", set())
-    if deps and ctype not in ("DEP", "REG"):
-        ev.append(cdep in deps)
-    if regs and ctype != "REG":
-        ev.append(creg in regs or any(ref.dep_region.get(d) in regs for d in deps))
+            ev.append(cdep == clues.dep_hint)
+    if clues.deps and ctype not in ("DEP", "REG"):
+        ev.append(cdep in clues.deps)
+    if clues.regs and ctype != "REG":
+        ev.append(creg in clues.regs or any(ref.dep_region.get(d) in clues.regs
+                                            for d in clues.deps))
+    ctx = clues.ctx
     if ctx is not None:
         if row["siren"] in ctx.hosted or row["siren"] == ctx.owner:
             ev.append(True)
-        if ctx.region and creg:
-            ev.append(creg == ctx.region)
+            c.hosted = True
+        if ctx.region and creg == ctx.region:
+            c.support += 1
 
 
 def _factor(evidence: list[bool]) -> float:
@@ -193,16 +225,20 @@ def _exact(core: str, ref: MatchReference) -> list[_Cand]:
     return out
 
 
+_TRAILING = {"de", "du", "des", "d", "la", "le", "les", "l", "en", "a"}
+
+
 def _strip_place(core: str, ref: MatchReference) -> tuple[list[_Cand], dict[str, set[str]]]:
     """"Saint-Denis La Réunion", "Sainte-Marie Martinique": a territory name after the
     name proper; returns the candidates of what is left and the territory as a clue."""
     for names, level in ((ref.dep_names, "DEP"), (ref.reg_names, "REG")):
         for place, code in sorted(names.items(), key=lambda p: -len(p[0])):
-            for variant in {place, place.split(" ", 1)[-1] if place.startswith(("la ", "le ", "les ")) else place}:
+            short = place.split(" ", 1)[-1] if place.startswith(("la ", "le ", "les ")) \
+                else place
+            for variant in {place, short}:
                 if core.endswith(" " + variant):
                     rest = core[: -len(variant) - 1].split()
-                    while rest and rest[-1] in {"de", "du", "des", "d", "la", "le", "les",
-                                                "l", "en", "a"}:
+                    while rest and rest[-1] in _TRAILING:
                         rest.pop()
                     found = _exact(" ".join(rest), ref)
                     if found:
@@ -212,23 +248,45 @@ def _strip_place(core: str, ref: MatchReference) -> tuple[list[_Cand], dict[str,
 
 def _fuzzy(core: str, ref: MatchReference) -> list[_Cand]:
     """Approaching names: rapidfuzz ``ratio`` ≥ FUZZY_CUTOFF, or every significant word of
-    one name in the other. Always flagged for review."""
-    seen: dict[str, float] = {}
+    one name in the other. Flagged for review unless the portal hosts the candidate."""
+    seen: dict[str, tuple[float, bool]] = {}     # core -> (similarity, publisher has more)
     for found, score, _ in process.extract(core, ref.cores, scorer=fuzz.ratio,
                                            score_cutoff=FUZZY_CUTOFF, limit=5):
-        seen[found] = score / 100.0
-    words = [w for w in core.split() if len(w) >= 3 and w in ref.by_token]
+        seen[found] = (score / 100.0, False)
+    mine = set(core.split())
+    words = [w for w in mine if len(w) >= 3 and w in ref.by_token]
     if words:
         rare = min(words, key=lambda w: len(ref.by_token[w]))
         if len(ref.by_token[rare]) <= 50:
             for other in ref.by_token[rare]:
                 if other not in seen and similarity(core, other) == 0.85:
-                    seen[other] = 0.85
+                    seen[other] = (0.85, not mine <= set(other.split()))
     out: list[_Cand] = []
-    for found, sim in seen.items():
+    for found, (sim, longer) in seen.items():
         for c in _exact(found, ref):
-            out.append(_Cand(c.row, min(sim, c.sim), c.method, c.types, approx=True))
+            out.append(_Cand(c.row, min(sim, c.sim), c.method, c.types, approx=True,
+                             longer=longer))
     return out
+
+
+def _acronyms(parsed: ParsedName, ref: MatchReference, ctx: PortalContext | None
+              ) -> list[_Cand]:
+    """"MEL", "CAVM", "CCLO": the initials of an intercommunality's, a département's or a
+    région's name — only those the portal hosts or is run by (an acronym alone is too
+    short to tell bodies apart)."""
+    word = parsed.norm.replace(" ", "")
+    if ctx is None or not (3 <= len(word) <= 8) or " " in parsed.norm.strip():
+        return []
+    return [_Cand(r, ACRONYM_SIMILARITY, vocab.METHOD_NOM, frozenset({str(r["type"])}),
+                  approx=True) for r in ref.acronyms.get(word, [])
+            if r["siren"] in ctx.hosted or r["siren"] == ctx.owner]
+
+
+def _type_factor(parsed: ParsedName, c: _Cand, via_alt: bool) -> float:
+    ctype = str(c.row.get("type") or "")
+    if parsed.type_hint and not via_alt:
+        return max(type_fits(parsed.type_hint, t) for t in c.types | {ctype})
+    return UNTYPED_EPCI if ctype in EPCI_TYPES else 1.0
 
 
 def name_candidates(name: object, ref: MatchReference, ctx: PortalContext | None = None
@@ -236,6 +294,7 @@ def name_candidates(name: object, ref: MatchReference, ctx: PortalContext | None
     """Scored candidates for a name, best first (see the module docstring)."""
     parsed = parse_name(name)
     extra: dict[str, set[str]] | None = None
+    alt: list[_Cand] = []
     if not parsed.core:
         gov = ref.governing.get(("DEP", parsed.dep_hint or ""))
         if parsed.type_hint != "DEP" or gov is None:      # only "CD25" names without a core
@@ -243,23 +302,35 @@ def name_candidates(name: object, ref: MatchReference, ctx: PortalContext | None
         cands = [_Cand(gov, 1.0, vocab.METHOD_NOM, frozenset({"DEP", str(gov["type"])}))]
     else:
         cands = _exact(parsed.core, ref)
-        if not cands:
+        if parsed.alt:      # "Ville-d'Avray": the first word was part of the name
+            alt = _exact(parsed.alt, ref)
+        if not cands and not alt:
             cands, extra = _strip_place(parsed.core, ref)
-        if not cands:
-            cands = _fuzzy(parsed.core, ref)
+        short = _acronyms(parsed, ref, ctx)
+        if short:           # "MEL" on the portal run by the Métropole européenne de Lille
+            cands, alt = short, []
+        elif not alt and all(_type_factor(parsed, c, False) < 0.9 for c in cands):
+            # nothing, or only bodies of another kind ("Saint-Malo Agglomération" is not
+            # the commune): approaching names of the right kind may be there
+            cands = cands + _fuzzy(parsed.core, ref)
+    clues = _clues(parsed, ref, ctx, extra)
     best: dict[str, _Cand] = {}
-    for c in cands:
-        ctype = str(c.row.get("type") or "")
-        if parsed.type_hint:
-            f_type = max(type_fits(parsed.type_hint, t) for t in c.types | {ctype})
-        else:
-            f_type = UNTYPED_EPCI if ctype in EPCI_TYPES else 1.0
-        _territory(c, parsed, ref, ctx, extra)
-        c.score = c.sim * f_type * _factor(c.evidence)
+    for c, via_alt in [*((c, False) for c in cands), *((c, True) for c in alt)]:
+        _territory(c, clues, ref)
+        c.score = c.sim * _type_factor(parsed, c, via_alt) * _factor(c.evidence)
         prev = best.get(c.row["siren"])
         if prev is None or (c.score, c.agree) > (prev.score, prev.agree):
             best[c.row["siren"]] = c
     return sorted(best.values(), key=lambda c: (-c.score, -c.agree, c.row["siren"]))
+
+
+def _hosted_approx(cands: list[_Cand]) -> _Cand | None:
+    """Among approaching names, the one body the portal hosts, when the publisher's name
+    is a typo of its name or a part of it ("Seine Ouest" for Grand Paris Seine Ouest on
+    its own portal): the portal's list of hosted bodies is the evidence."""
+    hosted = [c for c in cands if c.approx and c.hosted and not c.longer
+              and c.score >= MIN_CONFIDENCE]
+    return hosted[0] if len(hosted) == 1 else None
 
 
 def best_by_name(name: object, ref: MatchReference, ctx: PortalContext | None = None
@@ -270,13 +341,17 @@ def best_by_name(name: object, ref: MatchReference, ctx: PortalContext | None = 
         return None, "aucune collectivité de ce nom"
     top = cands[0]
     flags: list[str] = []
+    if top.approx:
+        on_portal = _hosted_approx(cands)
+        if on_portal is not None:
+            return Proposal(on_portal.row["siren"], on_portal.method,
+                            round(max(on_portal.score, HOSTED_APPROX), 3)), ""
+        flags.append(vocab.FLAG_APPROX)
     ties = [c for c in cands[1:] if top.score - c.score < TIE_MARGIN and c.agree >= top.agree]
     conf = top.score
     if ties:
         flags.append(vocab.FLAG_HOMONYMS)
         conf *= HOMONYM_PENALTY
-    if top.approx:
-        flags.append(vocab.FLAG_APPROX)
     if conf < MIN_CONFIDENCE:
         why = "homonymes" if ties else "nom trop éloigné"
         return None, f"{why} : {top.row['nom']} ({top.row['siren']}) à {conf:.2f}"
@@ -297,7 +372,9 @@ def fit(name: object, row: dict, ref: MatchReference) -> float:
     if not parsed.core:
         gov = ref.governing.get(("DEP", parsed.dep_hint or ""))
         return 1.0 if gov is not None and gov["siren"] == row["siren"] else 0.0
-    return max([names_fit(name, row.get("nom")), *(names_fit(name, a.text) for a in aliases)])
+    own = max(similarity(parsed.core, str(row.get("core") or "")),
+              similarity(parsed.alt, str(row.get("core") or "")) if parsed.alt else 0.0)
+    return max([own, names_fit(name, row.get("nom")), *(names_fit(name, a.text) for a in aliases)])
 
 
 # Words too common in collectivités' names to show that two names are the same body's.

@@ -86,6 +86,9 @@ class ParsedName:
     dep_hint: str | None         # a département code written in the text, e.g. "93"
     qualifiers: tuple[str, ...] = field(default=())   # dropped parenthesised texts
     norm: str = ""               # the whole name, normalised (qualifiers removed)
+    # the name with its first words kept, when they looked like a type word but may be
+    # part of the name ("Ville-d'Avray", "Mairie de Ville-d'Avray" -> "ville d avray")
+    alt: str = ""
 
 
 def _strip_articles(s: str) -> str:
@@ -131,17 +134,24 @@ def parse_name(text: object) -> ParsedName:
 
     raw = re.sub(r"\(([^()]*)\)", paren, raw)
     s = normalize_name(raw)
+    norm = s
     m = re.search(rf"\b(?:dep|departement|cd|cg)\s?({_DEP_CODE})$|\b(?:cd|cg)({_DEP_CODE})\b", s)
     hint: str | None = None
     if m:
         dep = (m.group(1) or m.group(2)).upper()
         s = (s[: m.start()] + s[m.end():]).strip()
         hint = "DEP" if re.match(r"(?:cd|cg)", m.group(0)) else None
-    norm = s
     s = _strip_noise(s)
-    for prefix, t in _TYPE_PREFIXES:
-        if s.startswith(prefix + " "):
-            s, hint = s[len(prefix) + 1:].strip(), hint or t
+    plain = _strip_articles(s)          # the name with its first words kept
+    for _ in range(2):   # "CA Communauté Paris-Saclay": a second type word may follow
+        for prefix, t in _TYPE_PREFIXES:
+            if s.startswith(prefix + " ") and (hint is None or t in (EPCI, None)
+                                               or hint in (EPCI, None)):
+                s, hint = s[len(prefix) + 1:].strip(), hint if hint not in (None, EPCI) else t
+                break
+        else:
+            break
+        if hint not in EPCI_TYPES | {EPCI}:
             break
     for suffix, t in _TYPE_SUFFIXES:
         if s.endswith(" " + suffix):
@@ -150,11 +160,22 @@ def parse_name(text: object) -> ParsedName:
             break
     s = _strip_noise(s)
     s = _strip_articles(s)
-    return ParsedName(s, hint, dep, tuple(qualifiers), norm)
+    return ParsedName(s, hint, dep, tuple(qualifiers), norm, plain if plain != s else "")
 
 
 def core_name(text: object) -> str:
     return parse_name(text).core
+
+
+def reference_core(nom: object, kind: object) -> str:
+    """The core of a collectivité's official name: an intercommunality's, a département's
+    or a région's type words go ("CA du Grand Angoulême" -> "grand angouleme"); a
+    commune's name is kept whole but for its article ("Ville-d'Avray", "La Rochelle" ->
+    "rochelle"), official commune names carrying no type word."""
+    parsed = parse_name(nom)
+    if str(kind) == "COM":
+        return _strip_articles(_strip_noise(parsed.norm)) if parsed.norm else parsed.core
+    return parsed.core
 
 
 def initials(text: object) -> str:

@@ -23,7 +23,12 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import db
-from odlab_compliance.ingest.matching.names import EPCI_TYPES, core_name, normalize_name
+from odlab_compliance.ingest.matching.names import (
+    EPCI_TYPES,
+    initials,
+    normalize_name,
+    reference_core,
+)
 
 # How an alias designates its collectivité (kept in the match's method).
 ALIAS_TERRITORY, ALIAS_FORMER = "territoire", "ancien_nom"
@@ -51,6 +56,7 @@ class MatchReference:
     governing: dict[tuple[str, str], dict] = field(default_factory=dict)  # (DEP|REG, code)
     legal: dict[str, str] = field(default_factory=dict)        # SIREN -> legal category
     aliases_of: dict[str, list[Alias]] = field(default_factory=dict)   # SIREN -> aliases
+    acronyms: dict[str, list[dict]] = field(default_factory=dict)    # "mel" -> rows
     cores: list[str] = field(default_factory=list)             # every core, for rapidfuzz
     by_token: dict[str, list[str]] = field(default_factory=dict)
 
@@ -91,7 +97,7 @@ def build_reference(collectivites: pd.DataFrame, *, history: pd.DataFrame | None
         siren = _text(row.get("siren"))
         if not siren:
             continue
-        row = {**row, "siren": siren, "core": core_name(row.get("nom"))}
+        row = {**row, "siren": siren, "core": reference_core(row.get("nom"), row.get("type"))}
         by_siren[siren] = row
         by_code[(str(row.get("type")), str(row.get("code_insee")))] = row
         if row["core"]:
@@ -100,6 +106,14 @@ def build_reference(collectivites: pd.DataFrame, *, history: pd.DataFrame | None
     _territories(ref, territoires, by_code)
     _history(ref, history, anciennes, by_code)
     ref.cores = sorted(set(ref.by_core) | set(ref.aliases))
+    acronyms: dict[str, list[dict]] = defaultdict(list)
+    for r in ref.by_siren.values():
+        if r.get("type") == "COM":
+            continue
+        for form in {initials(r.get("nom")), initials(_expanded(str(r.get("nom") or "")))}:
+            if len(form) >= 3:
+                acronyms[form].append(r)
+    ref.acronyms = dict(acronyms)
     tokens: dict[str, list[str]] = defaultdict(list)
     for core in ref.cores:
         for tok in set(core.split()):
@@ -109,8 +123,21 @@ def build_reference(collectivites: pd.DataFrame, *, history: pd.DataFrame | None
     return ref
 
 
+_EXPAND = {"ca": "communaute d agglomeration", "cc": "communaute de communes",
+           "cu": "communaute urbaine"}
+
+
+def _expanded(nom: str) -> str:
+    """"CA Valenciennes Métropole" -> "communaute d agglomeration valenciennes metropole"
+    (acronyms people use spell the type out: CAVM, CCLO)."""
+    words = normalize_name(nom).split()
+    if words and words[0] in _EXPAND:
+        words = [_EXPAND[words[0]], *words[1:]]
+    return " ".join(words)
+
+
 def _add_alias(ref: MatchReference, text: str, alias: Alias) -> None:
-    core = core_name(text)
+    core = reference_core(text, "COM" if alias.types == {"COM"} else "")
     if not core or core == alias.row["core"]:
         return
     same = ref.aliases.setdefault(core, [])
@@ -191,7 +218,7 @@ def _history(ref: MatchReference, history: pd.DataFrame | None,
                                                      frozenset({str(now["type"])}), str(r["nom"])))
                 continue
             succ, why = _successor(r, vintage, commune_now, members, by_code, ref)
-            ref.former[siren] = {**r, "core": core_name(r.get("nom"))}
+            ref.former[siren] = {**r, "core": reference_core(r.get("nom"), r.get("type"))}
             if succ is None or succ["siren"] == siren:
                 continue
             ref.successions[siren] = (succ["siren"], why)
