@@ -84,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "OpenDataFrance.")
     rp.add_argument("--snapshot", default="latest",
                     help="instantané : latest (défaut), son numéro, ou une date AAAA-MM-JJ")
-    rp.add_argument("--rule", default="odf", choices=rule_ids(),
+    rp.add_argument("--rule", default=review.OBSERVATOIRE_RULE, choices=rule_ids(),
                     help="règle d'obligation de la comparaison d'une édition (défaut : odf, "
                          "celle de l'Observatoire)")
     rp.add_argument("--unmatched", action="store_true",

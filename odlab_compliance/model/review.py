@@ -27,6 +27,9 @@ from odlab_compliance.model.snapshots import Snapshot
 QUEUE_COLUMNS = ["source", "publisher_id", "nom", "siren_declare", "siren", "collectivite",
                  "methode", "confiance", "motifs", "raison", "snapshot_id", "instantane"]
 PUBLISHED_PATH = PROJECT_ROOT / "reference" / "observatoire_publie.csv"
+# The rule of reference/rules.toml that reproduces the Observatoire's list of obliged
+# collectivités: an edition is compared with OpenDataFrance's figures under it.
+OBSERVATOIRE_RULE = "odf"
 
 
 def review_snapshots(snapshots: list[Snapshot]) -> list[Snapshot]:
