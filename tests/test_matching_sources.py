@@ -193,3 +193,21 @@ def test_a_dedicated_portal_credits_the_bodies_its_publishers_name(portal_world)
     assert rep.loc[SDIS_NAME, "resultat"] == vocab.OUTCOME_NOT_COLLECTIVITE
     assert rep.loc[SDIS_NAME, "categorie"] == "sdis"
     assert rep.loc["Mairie de Colomiers", "resultat"] == vocab.OUTCOME_NOM
+
+
+def test_an_editions_organisation_type_serves_the_other_edition(settings, tmp_path):
+    """The 2022 file gives no type: the 2021 edition's type for the same SIREN (DSPT, a
+    public service operator) says EVEOLE is not a collectivité."""
+    _edition_db(settings, tmp_path)
+    assert _report(settings).loc["observatoire:790696009", "resultat"] == \
+        vocab.OUTCOME_UNMATCHED
+    with db.connect(settings) as con:
+        run_id = journal.start_run(con, vocab.KIND_OBSERVATOIRE, ["observatoire:2021"],
+                                   snapshot_date=date(2021, 12, 31))
+        save.save_observatoire(con, run_id, pd.DataFrame(
+            [{"siren": "790696009", "nom": "EVEOLE", "type": "DSPT", "statut": "publie",
+              "via": "datagouv"}]).reindex(columns=save.OBSERVATOIRE_COLUMNS),
+            SourceOutcome("observatoire:2021", ok=True, items=1))
+    row = _report(settings).loc["observatoire:790696009"]
+    assert row["resultat"] == vocab.OUTCOME_NOT_COLLECTIVITE
+    assert row["categorie"] == vocab.ORG_OPERATEUR

@@ -245,6 +245,12 @@ def edition_matching(con: duckdb.DuckDBPyConnection, snap: Snapshot,
         " nb_jeux_datagouv FROM harvest_observatoire WHERE run_id = ?", [snap.id]).df()
     rows = rows.drop_duplicates("siren").reset_index(drop=True)
     rows["publisher_id"] = rows["siren"].map(edition_publisher_id)
+    # The 2022 file gives no organisation type: the one another edition gives the same
+    # SIREN tells a syndicat or an operator apart (AGCT, OACT, DSPT).
+    known = dict(con.execute(
+        "SELECT siren, min(type) FROM harvest_observatoire WHERE type IN (SELECT unnest(?))"
+        " GROUP BY siren", [list(observatoire.BODY_TYPES)]).fetchall())
+    rows["type"] = rows["type"].where(rows["type"].notna(), rows["siren"].map(known))
     pubs = pd.DataFrame({"source": vocab.SOURCE_OBSERVATOIRE,
                          "publisher_id": rows["publisher_id"], "name": rows["nom"],
                          "siret": rows["siren"],
