@@ -49,7 +49,7 @@ def queue_table(ctx: Context, key: str) -> None:
         st.caption("Aucun rapprochement à vérifier.")
         return
     shown = review.readable_queue(q)
-    render.table(shown, key=key, height=320)
+    render.table(shown, key=key, height=320 if len(shown) > 8 else "auto")
     render.downloads(shown, "rapprochements-a-verifier", key=f"{key}_dl")
 
 
@@ -137,7 +137,7 @@ def report_section(ctx: Context) -> None:
     unmatched = rep[rep["resultat"] == vocab.OUTCOME_UNMATCHED]
     st.markdown(f"**Non rapprochés ({nombre(len(unmatched))})**, avec la raison")
     shown = mreport.readable(unmatched)[["Source", "Éditeur", "SIREN/SIRET déclaré", "Raison"]]
-    render.table(shown, key="methode_non_rapproches", height=240)
+    render.table(shown, key="methode_non_rapproches", height=240 if len(shown) > 6 else "auto")
     render.downloads(mreport.readable(unmatched), f"non-rapproches-{snap.id}",
                      key="methode_non_rapproches_dl")
     with st.expander("Tous les éditeurs de cet instantané"):
