@@ -7,7 +7,7 @@ from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import matching_view, shell
 
 ctx = shell.context()
-st.title("Rapprochements à vérifier")
+st.title("Rapprochements")
 decision = ui_auth.editor_box("rappr")
 st.markdown("Un rapprochement proposé avec un score sous le seuil, ou signalé (SIRET qui ne "
             "correspond pas au nom, organisme qui n'est pas une collectivité, homonymes, "
