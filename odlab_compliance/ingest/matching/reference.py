@@ -294,7 +294,7 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 _CACHE: dict[tuple, MatchReference] = {}
-_CACHE_SIZE = 6
+_CACHE_SIZE = 2   # one per loaded vintage of the current state (~60 MB each)
 
 
 def _signature(con: duckdb.DuckDBPyConnection, vintage: int | None) -> tuple:
