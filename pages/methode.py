@@ -52,15 +52,6 @@ st.markdown(
     "son département et sa région). Les jeux prioritaires sont ceux du Socle commun des "
     "données locales ; un jeu est « ancien » s'il n'a pas été mis à jour depuis 12 mois.")
 
-st.header("Rapprochement des éditeurs")
-from odlab_compliance.ui import matching_view  # noqa: E402
-
-st.markdown(matching_view.METHOD_TEXT)
-st.subheader("File de vérification")
-matching_view.queue_table(ctx, "methode_file")
-st.subheader("Rapport de rapprochement")
-matching_view.report_section(ctx)
-
 st.header("Sources")
 from odlab_compliance.ingest.sources import all_sources  # noqa: E402
 
@@ -102,6 +93,15 @@ else:
     shown = views.journal_table(journal)
     render.table(shown, key="methode_journal", height=320)
     render.downloads(shown, "journal-collectes", key="methode_journal_dl")
+
+st.header("Rapprochement des éditeurs")
+from odlab_compliance.ui import matching_view  # noqa: E402
+
+st.markdown(matching_view.METHOD_TEXT)
+st.subheader("File de vérification")
+matching_view.queue_table(ctx, "methode_file")
+st.subheader("Rapport de rapprochement")
+matching_view.report_section(ctx)
 
 st.header("Limites connues")
 st.markdown("""
