@@ -65,7 +65,7 @@ def _buttons(at, label: str) -> list:
 
 
 def test_editor_confirms_and_rejects_in_one_click(dbpath, listen):  # noqa: F811
-    listen("127.0.0.1")          # a local session may write
+    listen(True)                 # the operator allowed local writing
     at = run("rapprochements.py")
     rows = _lines(at)
     assert len(rows) == 2 and any(PREFECTURE in r for r in rows)
@@ -86,7 +86,7 @@ def test_editor_confirms_and_rejects_in_one_click(dbpath, listen):  # noqa: F811
 
 
 def test_nobody_else_can_decide(dbpath, listen, settings):  # noqa: F811
-    listen("localhost")
+    listen(True)
     at = run("rapprochements.py", {auth.PASSWORD_KEY: HASH})   # editors need the password
     buttons = _buttons(at, "Confirmer") + _buttons(at, "Rejeter")
     assert len(buttons) == 4 and all(b.disabled for b in buttons)
@@ -94,13 +94,36 @@ def test_nobody_else_can_decide(dbpath, listen, settings):  # noqa: F811
     reader = auth.Decision(False, None, "Connectez-vous pour modifier.")
     row = {"publisher_id": "org-pref", "siren": TLS, "source": "datagouv", "nom": PREFECTURE,
            "collectivite": "Toulouse"}
-    matching_view._decide(SimpleNamespace(settings=settings), reader, row,
+    matching_view._decide(SimpleNamespace(settings=settings, ref=None), reader, row,
                           vocab.DECISION_CONFIRME)
     assert _decisions(dbpath) == []
 
 
+@pytest.mark.parametrize("territory,enabled", [("dep:31", True), ("dep:32", False)])
+def test_an_editor_limited_to_territories_decides_there_only(dbpath, listen,  # noqa: F811
+                                                             territory, enabled):
+    listen(False)
+    secrets = {auth.PASSWORDS_KEY: [{"hash": auth.hash_password("mdp", iterations=1000),
+                                     "territoires": [territory]}]}
+    at = run("rapprochements.py", secrets)
+    at.text_input(key="rappr_login_name").input("Léa")
+    at.text_input(key="rappr_login_password").input("mdp")
+    next(b for b in at.get("button") if str(b.proto.label) == "Se connecter").click()
+    at.run()
+    buttons = _buttons(at, "Confirmer") + _buttons(at, "Rejeter")
+    assert len(buttons) == 4    # Muret and Toulouse are both in the Haute-Garonne
+    assert all(b.disabled != enabled for b in buttons)
+    if enabled:
+        _buttons(at, "Rejeter")[0].click()
+        at.run()
+        assert len(_decisions(dbpath)) == 1
+    else:
+        assert "hors de votre territoire" in " ".join(c.value for c in at.caption).lower()
+        assert _decisions(dbpath) == []
+
+
 def test_methode_shows_the_queue_and_the_report(dbpath, listen):  # noqa: F811
-    listen("")
+    listen(False)
     at = run("methode.py")
     assert not at.exception
     frames = [d.value for d in at.dataframe]

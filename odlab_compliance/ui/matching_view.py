@@ -14,6 +14,7 @@ from odlab_compliance.ingest import matching
 from odlab_compliance.ingest.matching import report as mreport
 from odlab_compliance.model import review
 from odlab_compliance.model.snapshots import Snapshot
+from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import cache, outreach_data, render
 from odlab_compliance.ui.shell import Context
 
@@ -53,15 +54,26 @@ def queue_table(ctx: Context, key: str) -> None:
     render.downloads(shown, "rapprochements-a-verifier", key=f"{key}_dl")
 
 
+def _in_scope(ctx: Context, decision: auth.Decision, siren: object) -> bool:
+    """An editor limited to territories decides only for the collectivités there."""
+    return ui_auth.may_edit(decision, ctx.ref, [str(siren)])
+
+
 def _decide(ctx: Context, decision: auth.Decision, row: dict, action: str) -> None:
     # Checked again here: a disabled button is not a barrier.
     if not decision.can_write:
         st.error(decision.reason)
         return
+    if not _in_scope(ctx, decision, row["siren"]):
+        st.error(f"{row['collectivite'] or row['siren']} est hors de votre territoire "
+                 f"({decision.scope}).")
+        return
+    note = "page Rapprochements" + (f" (territoires : {decision.scope})"
+                                    if decision.limited else "")
     with outreach_data.writer(ctx) as con:
         matching.record_decision(con, str(row["publisher_id"]), str(row["siren"]), action,
                                  source=str(row["source"]), auteur=decision.editor or "",
-                                 note="page Rapprochements")
+                                 note=note)
     cache.matching_queue.clear()
     st.session_state["rappr_done"] = (f"{vocab.MATCH_DECISION.label(action)} : "
                                       f"{row['nom']} → {row['collectivite'] or row['siren']}")
@@ -101,10 +113,12 @@ def review_list(ctx: Context, decision: auth.Decision) -> None:
                              if isinstance(x, str) and x)
             if why:
                 left.caption(render.md_escape(why))
-            mid.button("Confirmer", key=f"rappr_ok_{i}", type="primary",
-                       disabled=not decision.can_write, on_click=_decide,
-                       args=(ctx, decision, row, vocab.DECISION_CONFIRME))
-            right.button("Rejeter", key=f"rappr_no_{i}", disabled=not decision.can_write,
+            can = _in_scope(ctx, decision, row["siren"])
+            if decision.can_write and not can:
+                left.caption(f"Hors de votre territoire ({decision.scope}) : lecture seule.")
+            mid.button("Confirmer", key=f"rappr_ok_{i}", type="primary", disabled=not can,
+                       on_click=_decide, args=(ctx, decision, row, vocab.DECISION_CONFIRME))
+            right.button("Rejeter", key=f"rappr_no_{i}", disabled=not can,
                          on_click=_decide, args=(ctx, decision, row, vocab.DECISION_REJETE))
     if len(q) > PAGE_SIZE:
         st.caption(f"Les {PAGE_SIZE} premiers sur {nombre(len(q))} (les moins sûrs d'abord) ; "
