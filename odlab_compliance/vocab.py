@@ -202,8 +202,107 @@ TYPE = Vocabulary("type", [
     Term("REG", "Région"),
 ])
 
+# -- matching publishers to collectivités ------------------------------------------------
+# The decision carried by a match: automatic, or the last human decision on the pair.
+DECISION_AUTO, DECISION_CONFIRME, DECISION_REJETE, DECISION_AJOUTE = (
+    "auto", "confirme", "rejete", "ajoute")
+MATCH_DECISION = Vocabulary("match_decision", [
+    Term(DECISION_AUTO, "Automatique", "Proposé par l'algorithme ; compté seulement si sa "
+         "confiance atteint le seuil et qu'aucun signal ne demande de vérification."),
+    Term(DECISION_CONFIRME, "Confirmé", "Un éditeur a confirmé le rapprochement : c'est LE "
+         "rapprochement de cet éditeur de données."),
+    Term(DECISION_REJETE, "Rejeté", "Un éditeur a rejeté le rapprochement : il ne compte pas."),
+    Term(DECISION_AJOUTE, "Ajouté", "Un éditeur a ajouté un rapprochement que l'algorithme "
+         "n'avait pas trouvé."),
+])
+HUMAN_DECISIONS = (DECISION_CONFIRME, DECISION_REJETE, DECISION_AJOUTE)
+
+# How a match was found, in the order the evidence is tried.
+METHOD_SIREN, METHOD_SUCCESSION, METHOD_NOM, METHOD_PROPRIETAIRE, METHOD_DECISION = (
+    "siret", "succession", "nom", "proprietaire", "decision")
+MATCH_METHOD = Vocabulary("match_method", [
+    Term(METHOD_SIREN, "SIREN déclaré", "Le SIREN (ou les 9 premiers chiffres du SIRET) que "
+         "l'éditeur déclare est celui d'une collectivité dont le nom correspond."),
+    Term(METHOD_SUCCESSION, "Succession", "Le SIREN déclaré est celui d'un prédécesseur "
+         "(commune fusionnée, EPCI fusionné, collectivité qui a changé de statut) : le "
+         "successeur est reconnu par l'historique du référentiel ou par le nom."),
+    Term(METHOD_NOM, "Nom", "Pas de SIREN utilisable : le nom, normalisé, désigne une "
+         "collectivité ; le territoire départage les homonymes."),
+    Term(METHOD_PROPRIETAIRE, "Propriétaire du portail", "Un éditeur non reconnu d'un "
+         "portail dédié est proposé à la collectivité qui tient le portail (à vérifier)."),
+    Term(METHOD_DECISION, "Décision humaine", "Rapprochement ajouté par un éditeur."),
+])
+
+# Why a match waits for a human (a flag), or is only worth knowing (INFO_FLAGS).
+FLAG_SIRET_NAME, FLAG_SIRET_SHARED, FLAG_SIRET_INVALID, FLAG_OUTSIDE_REF = (
+    "siret_nom_incoherent", "siret_partage", "siret_invalide", "siren_hors_referentiel")
+FLAG_HOMONYMS, FLAG_OVERRIDDEN, FLAG_NOT_COLLECTIVITE, FLAG_APPROX = (
+    "homonymes", "remplace_par_decision", "non_collectivite", "nom_approchant")
+FLAG_OUTDATED, FLAG_PORTAL_OWNER = "siren_perime", "proprietaire_portail"
+MATCH_FLAG = Vocabulary("match_flag", [
+    Term(FLAG_SIRET_NAME, "le SIRET déclaré ne correspond pas au nom de l'organisation"),
+    Term(FLAG_NOT_COLLECTIVITE, "le nom désigne un organisme qui n'est pas une collectivité "
+         "(service de l'État, SDIS, syndicat, CCAS…) alors que son SIRET est celui d'une "
+         "collectivité"),
+    Term(FLAG_SIRET_INVALID, "SIRET déclaré invalide (clé de contrôle) : rapprochement par "
+         "le nom"),
+    Term(FLAG_OUTSIDE_REF, "SIREN déclaré absent du référentiel des collectivités"),
+    Term(FLAG_OUTDATED, "SIREN déclaré inconnu du référentiel (périmé ?) : successeur "
+         "reconnu par le nom"),
+    Term(FLAG_HOMONYMS, "plusieurs collectivités portent ce nom"),
+    Term(FLAG_APPROX, "nom seulement approchant (faute de frappe, nom partiel)"),
+    Term(FLAG_PORTAL_OWNER, "éditeur non reconnu d'un portail dédié : proposé au "
+         "propriétaire du portail"),
+    Term(FLAG_SIRET_SHARED, "plusieurs organisations déclarent ce même SIRET"),
+    Term(FLAG_OVERRIDDEN, "écarté par une décision humaine sur le même éditeur"),
+])
+# Flags that only inform: the match still counts when its confidence is high enough.
+INFO_FLAGS = (FLAG_SIRET_SHARED, FLAG_OVERRIDDEN, FLAG_SIRET_INVALID, FLAG_OUTDATED)
+
+# Where a publisher ends up, for the matching report (one outcome per publisher).
+OUTCOME_SIREN, OUTCOME_SUCCESSION, OUTCOME_NOM, OUTCOME_DECISION = (
+    "par_siren", "par_succession", "par_nom", "par_decision")
+OUTCOME_PENDING, OUTCOME_NOT_COLLECTIVITE, OUTCOME_UNMATCHED = (
+    "a_confirmer", "pas_collectivite", "non_rapproche")
+MATCH_OUTCOME = Vocabulary("match_outcome", [
+    Term(OUTCOME_SIREN, "Rapproché par le SIREN", "Le SIREN déclaré est celui d'une "
+         "collectivité dont le nom correspond.", "#009E73"),
+    Term(OUTCOME_SUCCESSION, "Rapproché par succession", "SIREN d'un prédécesseur (fusion, "
+         "commune nouvelle, changement de statut) : compté pour son successeur.", "#56B4E9"),
+    Term(OUTCOME_NOM, "Rapproché par le nom", "Sans SIREN utilisable, le nom désigne sans "
+         "ambiguïté une collectivité.", "#0072B2"),
+    Term(OUTCOME_DECISION, "Rapproché par décision", "Un éditeur a confirmé ou ajouté le "
+         "rapprochement.", "#CC79A7"),
+    Term(OUTCOME_PENDING, "À vérifier", "Proposé mais pas compté : confiance sous le seuil "
+         "ou signal (voir la file de vérification).", "#E69F00"),
+    Term(OUTCOME_NOT_COLLECTIVITE, "Pas une collectivité", "Service de l'État, SDIS, "
+         "syndicat, CCAS, association, opérateur… : hors du champ compté.", "#999999"),
+    Term(OUTCOME_UNMATCHED, "Non rapproché", "Aucune collectivité reconnue ; la raison est "
+         "donnée pour chaque éditeur.", "#D55E00"),
+])
+MATCHED_OUTCOMES = (OUTCOME_SIREN, OUTCOME_SUCCESSION, OUTCOME_NOM, OUTCOME_DECISION)
+
+# Bodies that are not collectivités (reference/organismes.csv, categories_juridiques.csv).
+ORG_ETAT, ORG_SDIS, ORG_SYNDICAT, ORG_CCAS = "etat", "sdis", "syndicat", "ccas"
+ORG_ETABLISSEMENT, ORG_ASSOCIATION, ORG_OPERATEUR, ORG_AUTRE = (
+    "etablissement_public", "association", "operateur", "autre")
+ORGANISME = Vocabulary("organisme", [
+    Term(ORG_ETAT, "Service ou établissement de l'État", "Préfecture, DDT(M), DREAL, "
+         "rectorat, ministère, INSEE, IGN…"),
+    Term(ORG_SDIS, "Service d'incendie et de secours (SDIS)"),
+    Term(ORG_SYNDICAT, "Syndicat ou groupement (syndicat mixte, PETR, pôle métropolitain)"),
+    Term(ORG_CCAS, "Centre d'action sociale (CCAS, CIAS)"),
+    Term(ORG_ETABLISSEMENT, "Autre établissement public ou agence (office de tourisme, "
+         "agence d'urbanisme, GIP, parc naturel…)"),
+    Term(ORG_ASSOCIATION, "Association (observatoire de l'air, comité…)"),
+    Term(ORG_OPERATEUR, "Opérateur ou entreprise (transport, énergie, société d'économie "
+         "mixte…)"),
+    Term(ORG_AUTRE, "Autre organisme"),
+])
+
 ALL: tuple[Vocabulary, ...] = (OBLIGATION, STATUT, ETAPE, TRAVAIL, MOTIF_TRAVAIL, RUN_STATUS,
-                               SNAPSHOT_KIND, SNAPSHOT_SCOPE, SOURCE, TYPE)
+                               SNAPSHOT_KIND, SNAPSHOT_SCOPE, SOURCE, TYPE, MATCH_DECISION,
+                               MATCH_METHOD, MATCH_FLAG, MATCH_OUTCOME, ORGANISME)
 
 
 def yes_no(value: object) -> str:

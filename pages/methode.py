@@ -94,6 +94,15 @@ else:
     render.table(shown, key="methode_journal", height=320)
     render.downloads(shown, "journal-collectes", key="methode_journal_dl")
 
+st.header("Rapprochement des éditeurs")
+from odlab_compliance.ui import matching_view  # noqa: E402
+
+st.markdown(matching_view.METHOD_TEXT)
+st.subheader("File de vérification")
+matching_view.queue_table(ctx, "methode_file")
+st.subheader("Rapport de rapprochement")
+matching_view.report_section(ctx)
+
 st.header("Limites connues")
 st.markdown("""
 - **Effectifs.** Aucun fichier officiel ne donne les agents en équivalents temps plein de
@@ -107,9 +116,12 @@ st.markdown("""
   de données (règle de l'Observatoire). Les données de l'État republiées par un portail
   local ne comptent pas. Une source injoignable rend le statut « inconnu », jamais
   « ne publie pas ».
-- **Rapprochements.** Les organisations data.gouv.fr sont reliées aux collectivités par
-  leur SIRET, sinon par le nom et le territoire avec un score de confiance ; une décision
-  humaine (confirmer, rejeter, ajouter) survit aux collectes suivantes.
+- **Rapprochements.** Un même rapprochement relie aux collectivités les organisations
+  data.gouv.fr, les éditeurs des portails et les lignes des éditions de l'Observatoire
+  (voir plus haut) ; un rapprochement incertain ne compte qu'une fois confirmé, et une
+  décision humaine survit aux collectes suivantes. Un éditeur désigné par un sigle ou une
+  marque seulement (« CARENE », « Cap Atlantique ») reste non rapproché tant qu'une
+  décision ne l'ajoute pas.
 - **Éditions de l'Observatoire.** Elles listent les organisations qui publient ; une
   collectivité absente d'une édition y est comptée « ne publie pas ». Les éditions n'ont
   pas de date de mise à jour des jeux.

@@ -12,8 +12,11 @@ from odlab_compliance.identifiers import is_valid_siret, luhn_ok
 from odlab_compliance.ingest.harvest.portals import Portal
 from odlab_compliance.ingest.matching import (
     MATCH_COLUMNS,
+    build_reference,
+    counted,
     current_decisions,
     load_decisions,
+    match_all,
     match_publishers,
     normalize_name,
     parse_name,
@@ -72,9 +75,21 @@ def test_names_are_normalised():
     assert parse_name("Département de l'Ille-et-Vilaine").core == "ille et vilaine"
     assert parse_name("Conseil départemental de la Gironde").type_hint == "DEP"
     assert parse_name("Communauté de communes Val d'Ille-Aubigné").type_hint == "CC"
-    assert parse_name("Rennes Métropole") == parse_name("Métropole de Rennes")
+    a, b = parse_name("Rennes Métropole"), parse_name("Métropole de Rennes")
+    assert (a.core, a.type_hint) == (b.core, b.type_hint) == ("rennes", "MET")
     assert parse_name("Mairie de St-Denis (93)").dep_hint == "93"
     assert parse_name("Mairie de St-Denis (93)").core == "saint denis"
+    irve = parse_name("Mairie de Paris (IRVE)")
+    assert (irve.core, irve.type_hint, irve.dep_hint, irve.qualifiers) == \
+        ("paris", "COM", None, ("irve",))
+    def triple(text: str) -> tuple:
+        p = parse_name(text)
+        return p.core, p.type_hint, p.dep_hint
+
+    assert triple("CA du Grand Angoulême") == ("grand angouleme", "CA", None)
+    assert triple("CD25") == ("", "DEP", "25")
+    assert triple("ASPREMONT(05)") == ("aspremont", None, "05")
+    assert parse_name("Rennes Métropole - Open data").core == "rennes"
 
 
 def test_siret_match_first():
@@ -122,14 +137,17 @@ def test_name_match_with_confidence_and_territory():
 
 
 def test_wrong_siret_is_flagged():
-    # a CC that declared the SIRET of one of its communes
+    # a CC that declared the SIRET of one of its communes: both the SIRET's commune and
+    # the body the name designates are proposed, and neither counts until someone decides
     df = match_publishers(pubs(
         ("datagouv", "org-cc", "Communauté de communes Val d'Ille-Aubigné", siret(ACIGNE))),
         COLLECTIVITES, NO_DECISIONS)
-    row = one(df, "org-cc")
-    assert row["siren"] == ACIGNE and row["method"] == "siret"
-    assert "siret_nom_incoherent" in row["flags"] and row["confidence"] < 0.8
-    assert len(pending(df)) == 1
+    rows = df.set_index("siren")
+    assert set(rows.index) == {ACIGNE, CC_VAL}
+    assert rows.loc[ACIGNE, "method"] == "siret" and rows.loc[CC_VAL, "method"] == "nom"
+    assert all("siret_nom_incoherent" in f for f in rows["flags"])
+    assert (rows["confidence"] < 0.8).all()
+    assert len(pending(df)) == 2 and not counted(df).any()
 
 
 def test_shared_siret_is_flagged_on_each_organisation():
@@ -147,11 +165,118 @@ def test_invalid_or_outside_sirets():
     df = match_publishers(pubs(
         ("datagouv", "org-bad", "Commune d'Acigné", "21350001099999"),
         ("datagouv", "org-syndicat", "Syndicat des eaux", siret(SYNDICAT)),
+        ("datagouv", "org-brou", "Acigné", siret(siren("85235658"))),
     ), COLLECTIVITES, NO_DECISIONS)
     bad = one(df, "org-bad")
+    # an invalid SIRET is only worth knowing: the name settles it and the match counts
     assert bad["method"] == "nom" and bad["siren"] == ACIGNE and "siret_invalide" in bad["flags"]
-    syn = one(df, "org-syndicat")
-    assert syn["siren"] == SYNDICAT and "siren_hors_referentiel" in syn["flags"]
+    assert counted(df[df["publisher_id"] == "org-bad"]).all()
+    # a syndicat with its own SIREN is not a collectivité: no match, its kind is said
+    assert "org-syndicat" not in set(df["publisher_id"])
+    _, classes = match_all(pubs(("datagouv", "org-syndicat", "Syndicat des eaux",
+                                 siret(SYNDICAT))), build_reference(COLLECTIVITES))
+    assert classes.loc[0, "categorie"] == "syndicat"
+    # a SIREN that is no collectivité's, with a collectivité's exact name: for review
+    brou = one(df, "org-brou")
+    assert brou["siren"] == ACIGNE and "siren_hors_referentiel" in brou["flags"]
+    assert not counted(df[df["publisher_id"] == "org-brou"]).any()
+
+
+# --- names that contain a département or région name ------------------------------------
+
+CHAMPIGNY, ANGERS_LM, TOURS_MET = siren("21940017"), siren("24490001"), siren("24370001")
+VIENNE_COM, VIENNE_DEP, MARNE, MAINE = (siren("21380544"), siren("22860001"),
+                                        siren("22510001"), siren("22490001"))
+CHALONS, LOIRE = siren("21510108"), siren("22420001")
+WITH_PLACES = pd.DataFrame([
+    (CHAMPIGNY, "Champigny-sur-Marne", "COM", "94", "11", "94017"),
+    (siren("21510105"), "Champigny", "COM", "51", "44", "51105"),
+    (ANGERS_LM, "CU Angers Loire Métropole", "CU", "49", "52", "244900015"),
+    (TOURS_MET, "Tours Métropole Val de Loire", "MET", "37", "24", "243700754"),
+    (VIENNE_COM, "Vienne", "COM", "38", "84", "38544"),
+    (VIENNE_DEP, "Vienne", "DEP", "86", "75", "86"),
+    (MARNE, "Marne", "DEP", "51", "44", "51"),
+    (MAINE, "Maine-et-Loire", "DEP", "49", "52", "49"),
+    (siren("22940001"), "Val-de-Marne", "DEP", "94", "11", "94"),
+    (siren("22380001"), "Isère", "DEP", "38", "84", "38"),
+    (LOIRE, "Loire", "DEP", "42", "84", "42"),
+    (siren("22370001"), "Indre-et-Loire", "DEP", "37", "24", "37"),
+    (CHALONS, "Châlons-en-Champagne", "COM", "51", "44", "51108"),
+], columns=["siren", "nom", "type", "departement", "region", "code_insee"])
+
+
+@pytest.mark.parametrize("name,declared,expected", [
+    ("Ville de Champigny-sur-Marne", None, CHAMPIGNY),
+    ("Champigny-sur-Marne", "SIRET", CHAMPIGNY),
+    ("Angers Loire Métropole", None, ANGERS_LM),
+    ("Angers Loire Métropole", "SIRET", ANGERS_LM),
+    ("Tours Métropole Val de Loire", None, TOURS_MET),
+    ("Tours Métropole Val de Loire", "SIRET", TOURS_MET),
+    ("Ville de Vienne", None, VIENNE_COM),
+    ("Département de la Vienne", None, VIENNE_DEP),
+    ("Conseil départemental de la Marne", None, MARNE),
+    ("Mairie de Châlons-en-Champagne", None, CHALONS),
+    ("Loire", "SIRET", LOIRE),
+])
+def test_a_departement_name_inside_a_name_is_not_evidence_against_it(name, declared, expected):
+    """471 of the 473 collectivités whose name holds a département or région name did not
+    match their own name: "Marne" in "Champigny-sur-Marne" counted against it."""
+    sirets = {CHAMPIGNY: siret(CHAMPIGNY), ANGERS_LM: siret(ANGERS_LM),
+              TOURS_MET: siret(TOURS_MET), LOIRE: siret(LOIRE)}
+    df = match_publishers(pubs(("datagouv", "org", name,
+                                sirets[expected] if declared else None)),
+                          WITH_PLACES, NO_DECISIONS)
+    row = one(df, "org")
+    assert row["siren"] == expected and row["flags"] == ""
+    assert counted(df).all()
+
+
+def test_a_departement_name_outside_the_name_still_breaks_ties():
+    df = match_publishers(pubs(("datagouv", "a", "Commune de Champigny (Marne)"),
+                               ("datagouv", "b", "Mairie de Champigny"),
+                               ("datagouv", "c", "Vienne")), WITH_PLACES, NO_DECISIONS)
+    champigny = WITH_PLACES.loc[1, "siren"]
+    assert one(df, "a")["siren"] == champigny and one(df, "a")["flags"] == ""
+    # the exact name wins over a longer one that contains it
+    assert one(df, "b")["siren"] == champigny
+    # the commune and the département: nothing in the name tells them apart
+    assert "homonymes" in one(df, "c")["flags"] and one(df, "c")["confidence"] < 0.8
+
+
+# --- bodies that are not collectivités -------------------------------------------------------
+
+@pytest.mark.parametrize("name,categorie", [
+    ("Préfecture de la Gironde", "etat"),
+    ("Secrétariat général pour les affaires régionales Bretagne", "etat"),
+    ("DDTM d'Ille-et-Vilaine", "etat"),
+    ("DREAL Bretagne", "etat"),
+    ("Rectorat de Rennes", "etat"),
+    ("SDIS 35", "sdis"),
+    ("Syndicat mixte Mégalis Bretagne", "syndicat"),
+    ("CCAS d'Acigné", "ccas"),
+    ("Office de tourisme de Rennes", "etablissement_public"),
+])
+def test_a_state_service_with_a_collectivite_siret_is_queued_not_counted(name, categorie):
+    """A data.gouv.fr organisation with the local-authority badge, a State service's name
+    and a collectivité's SIRET used to be credited to it with full confidence."""
+    pub = pubs(("datagouv", "org-etat", name, siret(ILLE)))
+    rows, classes = match_all(pub, build_reference(COLLECTIVITES))
+    assert classes.loc[0, "categorie"] == categorie
+    row = one(rows, "org-etat")
+    assert row["siren"] == ILLE and "non_collectivite" in row["flags"]
+    assert not counted(rows).any() and len(pending(rows)) == 1
+    # without a SIRET, no proposal at all: just "not a collectivité"
+    rows, classes = match_all(pubs(("datagouv", "org-etat", name)),
+                              build_reference(COLLECTIVITES))
+    assert rows.empty and classes.loc[0, "categorie"] == categorie
+
+
+def test_a_collectivite_named_like_a_body_word_is_still_a_collectivite():
+    bus = siren("21620195")
+    colls = pd.concat([COLLECTIVITES, pd.DataFrame(
+        [(bus, "Bus", "COM", "62", "32")], columns=COLLECTIVITES.columns)])
+    df = match_publishers(pubs(("datagouv", "o", "Mairie de Bus", siret(bus))), colls)
+    assert one(df, "o")["siren"] == bus and counted(df).all()
 
 
 def _decisions(*rows: tuple) -> pd.DataFrame:

@@ -130,12 +130,14 @@ def test_ods_shared_portal_attributes_datasets_to_publishers(server, session):
     assert [(o.source_key, o.ok, o.items) for o in outs] == [("portal:data-rennes", True, 250)]
     assert outs[0].item_errors == []
     by_name = {p.name: p for p in pubs}
-    assert set(by_name) == {"Rennes Métropole", "Commune d'Acigné", "INSEE", "Data Rennes Métropole"}
+    assert set(by_name) == {"Rennes Métropole", "Commune d'Acigné", "INSEE", ""}
     assert by_name["Commune d'Acigné"].publisher_id == "data-rennes:Commune d'Acigné"
     assert by_name["Commune d'Acigné"].nb_datasets == 63
-    # on a shared portal the publisher text is matched later; only datasets naming no
-    # publisher go to the portal's owner
-    assert {p.name: p.siret for p in pubs if p.siret} == {"Data Rennes Métropole": "243500139"}
+    # on a shared portal the publisher text is matched later, and datasets naming no
+    # publisher are nobody's: not the owner's either
+    assert {p.name: p.siret for p in pubs if p.siret} == {}
+    assert by_name[""].publisher_id == "data-rennes:" and by_name[""].nb_datasets == 62
+    assert {d.siren_hint for d in dss} == {None}
     state = [d for d in dss if d.state_data]
     assert {d.publisher_id for d in state} == {"data-rennes:INSEE"} and len(state) == 62
     ds = next(d for d in dss if d.dataset_id == "data-rennes:jeu-00001")
@@ -146,13 +148,21 @@ def test_ods_shared_portal_attributes_datasets_to_publishers(server, session):
     assert len(limits) == 3 and max(limits) <= 100
 
 
-def test_ods_dedicated_portal_gives_owner_siren(server, session):
-    serve_ods(server, [ods_dataset(i, "Ville d'Agen" if i else "IGN") for i in range(5)])
-    agen = portal("data-agen", server.url, "opendatasoft", owner_siren="214700015")
+def test_ods_dedicated_portal_gives_owner_only_datasets_naming_nobody(server, session):
+    names = ["IGN", "Ville d'Agen", None, "SDIS 47", None]
+    serve_ods(server, [ods_dataset(i, names[i]) for i in range(5)])
+    agen = portal("data-agen", server.url, "opendatasoft", owner_siren="214700015",
+                  name="Data Agen")
     pubs, dss, _ = harvest_portals([agen], session)
-    agen_pub = next(p for p in pubs if p.name == "Ville d'Agen")
-    assert agen_pub.siret == "214700015"
-    assert {d.siren_hint for d in dss if not d.state_data} == {"214700015"}
+    sirets = {p.name: p.siret for p in pubs}
+    # named publishers, the owner included, are matched by name later (the owner's own
+    # name will match it); only the datasets that name nobody go to the owner
+    assert sirets == {"IGN": None, "Ville d'Agen": None, "SDIS 47": None,
+                      "Data Agen": "214700015"}
+    hints = {d.dataset_id: d.siren_hint for d in dss}
+    assert hints == {"data-agen:jeu-00000": None, "data-agen:jeu-00001": None,
+                     "data-agen:jeu-00002": "214700015", "data-agen:jeu-00003": None,
+                     "data-agen:jeu-00004": "214700015"}
     ign = next(d for d in dss if d.state_data)
     assert ign.siren_hint is None
 
@@ -229,7 +239,8 @@ def test_dcat_arcgis_and_dcat_us_feeds(server, session):
     indice = next(d for d in atmo_ds if not d.state_data)
     assert indice.last_update == "2025-10-01T06:00:00.000Z"
     assert indice.url == "https://data-atmoaura.opendata.arcgis.com/datasets/indice-atmo"
-    assert indice.siren_hint == "534194451"
+    # the publisher the feed names is matched later, never given the owner's SIREN
+    assert indice.siren_hint is None
     boissy_pub = next(p for p in pubs if p.platform_id == "boissy")
     assert boissy_pub.name == "Commune de Boissy-Saint-Léger" and boissy_pub.nb_datasets == 2
 

@@ -9,6 +9,7 @@ import json
 from odlab_compliance import db
 from odlab_compliance.cli import main
 from odlab_compliance.ingest.harvest.run import run_harvest
+from odlab_compliance.model import evidence
 from tests.conftest import FIXTURES
 from tests.fixtures.harvest.world import COLOMIERS, load_collectivites
 from tests.httpserver import LocalServer, Reply
@@ -18,10 +19,13 @@ CKAN = FIXTURES / "portals" / "ckan-package_search.json"
 
 
 def _matches(settings, run_id: int) -> dict[str, tuple]:
+    """Portal matches of a snapshot as read (current decisions applied)."""
     with db.connect(settings) as con:
-        rows = con.execute("SELECT publisher_id, siren, method, decision FROM harvest_match"
-                           " WHERE run_id = ? AND source = 'portal'", [run_id]).fetchall()
-    return {r[0].split(":", 1)[1]: r[1:] for r in rows}
+        rows = evidence.snapshot_matches(con, run_id)
+    rows = rows[rows["source"] == "portal"]
+    return {p.split(":", 1)[1]: (s, m, d) for p, s, m, d in
+            zip(rows["publisher_id"], rows["siren"], rows["method"], rows["decision"],
+                strict=True)}
 
 
 def test_user_portal_and_decisions_through_harvests(world):  # noqa: F811 - fixture
@@ -37,10 +41,14 @@ def test_user_portal_and_decisions_through_harvests(world):  # noqa: F811 - fixt
         found = _matches(world.settings, first.run_id)
         assert found["Mairie de Colomiers"][:2] == (COLOMIERS, "nom")
 
-        # a human says otherwise; the decision is stored apart and applied at the next run
+        # a human says otherwise; the decision is stored apart and applied whenever a
+        # snapshot is read: the first one at once, the next one too
         assert main(["match", "reject", "--publisher",
                      next(p for p in _ids(world.settings, first.run_id) if p.endswith("Mairie de Colomiers")),
                      "--siren", COLOMIERS, "--note", "homonyme", "--auteur", "test"]) == 0
+        assert _matches(world.settings, first.run_id)["Mairie de Colomiers"][2] == "rejete"
+        with db.connect(world.settings) as con:
+            assert COLOMIERS not in set(evidence.effective_matches(con, first.run_id)["siren"])
         with db.connect(world.settings) as con:   # a reference update reloads the tables
             con.execute("DELETE FROM ref_collectivite")
         load_collectivites(world.settings)

@@ -27,6 +27,9 @@ def mirror(tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     d = tmp_path / "mirror"
     shutil.copytree(FIXTURES / "reference" / "mirror", d)
     monkeypatch.setenv("ODLAB_MIRROR_DIR", str(d))
+    # cog-2022/ept.json is left out of this mirror (an older mirror): its download must
+    # fail here, not reach the real site
+    monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", "http://127.0.0.1:9")
     return d
 
 
@@ -73,7 +76,8 @@ def test_reloading_a_vintage_replaces_only_that_vintage(msettings, mirror):
     with db.connect(msettings) as con:
         con.execute("INSERT INTO agents (siren, source, agents_min, annee) "
                     "VALUES ('217500016', 'prefecture', 50000, 2025)")
-        load.load_vintage(con, 2022, msettings)
+        report = load.load_vintage(con, 2022, msettings)
+        assert any("Source cog-ept indisponible" in w for w in report.warnings)
         load.load_vintage(con, 2026, msettings)
         before_2022 = _rows(con, 2022)
         assert _counts(con, 2022)["ref_collectivite"] == 33 - 1 + 1   # no EPT, one more commune

@@ -56,7 +56,7 @@ def test_build_2026_from_mirror(mirror_dir, env, monkeypatch):
 def test_build_2022_from_mirror(mirror_dir, env, monkeypatch):
     r = _load(2022, mirror_dir, env, monkeypatch)
     t = r["types"]
-    assert t["COM"] == 34_955 and "EPT" not in t
+    assert t["COM"] == 34_955 and t["EPT"] == 11     # EPT file of the 3.1.1 package
     assert t["CC"] + t["CA"] + t["CU"] + t["MET"] == 1_255
     assert {k: v for k, v in r["special"].items() if k in EXPECTED_SPECIAL} == EXPECTED_SPECIAL
     assert r["no_point"] < 100

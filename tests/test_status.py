@@ -80,10 +80,18 @@ def test_observatoire_edition_without_counts_leaves_them_empty():
     snap = Snapshot(3, date(2022, 6, 1), "observatoire")
     with db.connect(path=":memory:") as con:
         con.executemany(
-            "INSERT INTO harvest_observatoire (run_id, siren, statut, nb_jeux_ptf,"
-            " nb_jeux_datagouv) VALUES (?, ?, ?, ?, ?)",
-            [[3, "111111111", "publie", None, None], [3, "222222222", "publie", 4, None]])
-        ev = evidence.observatoire_evidence(con, snap)
+            "INSERT INTO harvest_observatoire (run_id, siren, nom, statut, nb_jeux_ptf,"
+            " nb_jeux_datagouv) VALUES (?, ?, ?, ?, ?, ?)",
+            [[3, "111111111", "LABEGE", "publie", None, None],
+             [3, "222222222", "CC DES COTEAUX", "publie", 4, None]])
+        # the edition's rows go through the matcher: the reference must know them
+        con.executemany(
+            "INSERT INTO ref_collectivite (vintage, siren, code_insee, nom, type) "
+            "VALUES (2022, ?, ?, ?, ?)",
+            [["111111111", "31254", "Labège", "COM"],
+             ["222222222", "222222222", "CC des Coteaux", "CC"],
+             ["333333333", "31555", "Toulouse", "COM"]])
+        ev = evidence.observatoire_evidence(con, snap, 2022)
     base = pd.DataFrame({"siren": ["111111111", "222222222", "333333333"]})
     out = status.apply_status(base, ev, snap).set_index("siren")
     # 2022 editions give no counts: empty, not 0; a partial count is what it says.

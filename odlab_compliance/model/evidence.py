@@ -4,8 +4,11 @@ collectivité, which count, and which sources a collectivité depends on failed.
 Rules (``model.status.STATUS_RULES``): a dataset counts unless archived, deleted, or State
 data re-published by a portal; a dataset harvested by data.gouv.fr from a portal already
 counted (``harvest.domain``) is counted once in ``nb_jeux``. A dataset goes to the
-collectivité its publisher is matched to (human decisions applied at read time), or to the
-SIREN the source itself gives (Observatoire, DCAT).
+collectivité its publisher is matched to (human decisions applied at read time; an
+automatic match counts only at the review threshold and without a review flag), or to the
+SIREN the source itself gives (a portal's owner for a dataset that names no publisher,
+DCAT). An Observatoire edition is matched at read time by the same matcher, row by row,
+with the same decisions (``edition_matching``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import pandas as pd
 
 from odlab_compliance import db, vocab
 from odlab_compliance.ingest import matching
-from odlab_compliance.model.snapshots import Snapshot
+from odlab_compliance.ingest.harvest import observatoire
+from odlab_compliance.model.obligation import loaded_vintages
+from odlab_compliance.model.snapshots import Snapshot, vintage_for
 
 # Where an Observatoire edition says an organisation publishes (its ``merge`` column).
 VIA_LABELS = {"ptf": "sur une plateforme locale", "datagouv": "sur data.gouv.fr",
@@ -39,20 +44,31 @@ class Evidence:
     per_siren: dict[str, str] = field(default_factory=dict)
 
 
-def effective_matches(con: duckdb.DuckDBPyConnection, run_id: int) -> pd.DataFrame:
-    """The snapshot's matches with the CURRENT human decisions applied (a decision taken
-    after the harvest shows at once, without harvesting again)."""
+def snapshot_matches(con: duckdb.DuckDBPyConnection, run_id: int) -> pd.DataFrame:
+    """Every match of a harvest snapshot with the CURRENT human decisions applied (a
+    decision taken after the harvest shows at once, without harvesting again)."""
     matches = con.execute(
         "SELECT source, publisher_id, siren, method, confidence, decision, flags"
         " FROM harvest_match WHERE run_id = ?", [run_id]).df()
+    matches["flags"] = matches["flags"].fillna("").astype(str)
     decisions = matching.load_decisions(con)
-    if not decisions.empty:
-        pubs = con.execute("SELECT DISTINCT source, publisher_id FROM harvest_publisher"
-                           " WHERE run_id = ?", [run_id]).df()
-        rows = matching.apply_decisions(matches.to_dict("records"), pubs, decisions)
-        matches = pd.DataFrame(rows, columns=matches.columns)
-    accepted = matches[matches["decision"].isin(matching.ACCEPTED)]
-    return accepted[["source", "publisher_id", "siren"]].drop_duplicates()
+    if decisions.empty:
+        return matches
+    pubs = con.execute("SELECT DISTINCT source, publisher_id FROM harvest_publisher"
+                       " WHERE run_id = ?", [run_id]).df()
+    return matching.apply_to_frame(matches, pubs, decisions)
+
+
+def _accepted(matches: pd.DataFrame) -> pd.DataFrame:
+    """The (source, publisher, SIREN) pairs that count: confirmed or added by a human, or
+    automatic at or above the review threshold without a review flag."""
+    keep = matches[matching.counted(matches)] if not matches.empty else matches
+    return keep[["source", "publisher_id", "siren"]].drop_duplicates()
+
+
+def effective_matches(con: duckdb.DuckDBPyConnection, run_id: int) -> pd.DataFrame:
+    """The pairs of a harvest snapshot that attribute datasets (decisions applied)."""
+    return _accepted(snapshot_matches(con, run_id))
 
 
 def attributed_datasets(datasets: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
@@ -194,28 +210,128 @@ def harvest_evidence(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> Evidence
     return Evidence(summary.drop(columns=["own"]), everyone, per)
 
 
-def observatoire_evidence(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> Evidence:
-    """One row per SIREN listed in an Observatoire edition (no failed dependency: the
-    edition is a file, read whole or not at all)."""
-    df = con.execute(
-        "SELECT siren, statut, nb_jeux_ptf, nb_jeux_datagouv, url_plateforme, plateforme"
-        " FROM harvest_observatoire WHERE run_id = ?", [snap.id]).df()
-    df = df.drop_duplicates("siren")
-    ptf = pd.to_numeric(df["nb_jeux_ptf"]).astype("Int64")
-    dg = pd.to_numeric(df["nb_jeux_datagouv"]).astype("Int64")
+def _judging_vintage(con: duckdb.DuckDBPyConnection, snap: Snapshot,
+                     vintage: int | None) -> int | None:
+    if vintage is not None:
+        return int(vintage)
+    loaded = loaded_vintages(con)
+    return vintage_for(snap.date, loaded).vintage if loaded else None
+
+
+@dataclass
+class EditionMatching:
+    """An Observatoire edition read through the matcher: its rows as publishers, their
+    matches (current decisions applied) and what the matcher said of each."""
+
+    rows: pd.DataFrame          # harvest_observatoire rows + publisher_id
+    publishers: pd.DataFrame    # source, publisher_id, name, siret
+    matches: pd.DataFrame       # MATCH_COLUMNS, decisions applied
+    classes: pd.DataFrame       # CLASS_COLUMNS
+    reference: matching.MatchReference
+
+
+def edition_publisher_id(siren: object) -> str:
+    """An edition row as a publisher: « observatoire:<SIREN as listed> », the same in
+    every edition, so that one decision serves them all."""
+    return f"{vocab.SOURCE_OBSERVATOIRE}:{siren}"
+
+
+def edition_matching(con: duckdb.DuckDBPyConnection, snap: Snapshot,
+                     vintage: int | None = None) -> EditionMatching:
+    """Match an edition's rows at read time, against the reference vintage that judges the
+    snapshot (with the history of the older ones), with the current decisions."""
+    rows = con.execute(
+        "SELECT siren, nom, type, statut, via, plateforme, url_plateforme, nb_jeux_ptf,"
+        " nb_jeux_datagouv FROM harvest_observatoire WHERE run_id = ?", [snap.id]).df()
+    rows = rows.drop_duplicates("siren").reset_index(drop=True)
+    rows["publisher_id"] = rows["siren"].map(edition_publisher_id)
+    # The 2022 file gives no organisation type: the one another edition gives the same
+    # SIREN tells a syndicat or an operator apart (AGCT, OACT, DSPT).
+    known = dict(con.execute(
+        "SELECT siren, min(type) FROM harvest_observatoire WHERE type IN (SELECT unnest(?))"
+        " GROUP BY siren", [list(observatoire.BODY_TYPES)]).fetchall())
+    rows["type"] = rows["type"].where(rows["type"].notna(), rows["siren"].map(known))
+    pubs = pd.DataFrame({"source": vocab.SOURCE_OBSERVATOIRE,
+                         "publisher_id": rows["publisher_id"], "name": rows["nom"],
+                         "siret": rows["siren"],
+                         "categorie": rows["type"].map(observatoire.BODY_TYPES)})
+    ref = matching.cached_reference(con, _judging_vintage(con, snap, vintage))
+    auto, classes = matching.match_all(pubs, ref)
+    matches = matching.apply_to_frame(auto, pubs, matching.load_decisions(con))
+    return EditionMatching(rows, pubs, matches, classes, ref)
+
+
+def observatoire_evidence(con: duckdb.DuckDBPyConnection, snap: Snapshot,
+                          vintage: int | None = None) -> Evidence:
+    """One row per collectivité an edition's rows are matched to (no failed dependency:
+    the edition is a file, read whole or not at all). An edition row is credited like
+    any publisher: through the matcher (SIREN, succession, name) and the decisions."""
+    em = edition_matching(con, snap, vintage)
+    pairs = _accepted(em.matches)
+    df = em.rows.merge(pairs[["publisher_id", "siren"]].rename(columns={"siren": "credited"}),
+                       on="publisher_id", how="inner")
+    cols = ["siren", "nb_jeux", "nb_jeux_datagouv", "nb_jeux_portails", "derniere_mise_a_jour",
+            "plateformes", "schemas_scdl", "statut", "statut_detail"]
+    if df.empty:
+        return Evidence(pd.DataFrame(columns=cols))
+    df["ptf"] = pd.to_numeric(df["nb_jeux_ptf"]).astype("Int64")
+    df["dg"] = pd.to_numeric(df["nb_jeux_datagouv"]).astype("Int64")
+    df["where"] = df["url_plateforme"].where(df["url_plateforme"].notna(), df["plateforme"])
+    df["own"] = df["statut"] == vocab.PUBLIE
+    g = df.groupby("credited")
+    # An edition without counts (2022) leaves them empty: absent is not zero.
+    ptf = g["ptf"].sum(min_count=1)
+    dg = g["dg"].sum(min_count=1)
     out = pd.DataFrame({
-        "siren": df["siren"],
-        # An edition without counts (2022) leaves them empty: absent is not zero.
-        "nb_jeux": ptf.add(dg, fill_value=0),
-        "nb_jeux_datagouv": dg,
-        "nb_jeux_portails": ptf,
+        "nb_jeux": ptf.add(dg, fill_value=0).astype("Int64"),
+        "nb_jeux_datagouv": dg.astype("Int64"),
+        "nb_jeux_portails": ptf.astype("Int64"),
         "derniere_mise_a_jour": None,
-        "plateformes": df["url_plateforme"].where(df["url_plateforme"].notna(), df["plateforme"]),
+        "plateformes": g["where"].agg(lambda s: " | ".join(sorted(set(s.dropna()))) or None),
         "schemas_scdl": None,
-        "statut": df["statut"],
+        "statut": g["own"].any().map({True: vocab.PUBLIE, False: vocab.VIA_TIERS}),
         "statut_detail": "édition de l'Observatoire open data des territoires",
     })
-    return Evidence(out)
+    return Evidence(out.rename_axis("siren").reset_index()[cols])
+
+
+@dataclass
+class SnapshotMatching:
+    """Every publisher of a snapshot with its matches (current decisions applied), what
+    the matcher said of it, and the names of the collectivités it may go to."""
+
+    publishers: pd.DataFrame    # source, publisher_id, name, siret
+    matches: pd.DataFrame       # MATCH_COLUMNS
+    classes: pd.DataFrame       # CLASS_COLUMNS
+    names: dict[str, str]       # SIREN -> collectivité name
+
+
+def snapshot_matching(con: duckdb.DuckDBPyConnection, snap: Snapshot,
+                      vintage: int | None = None) -> SnapshotMatching:
+    """The matching of any snapshot: an edition's is computed now, a harvest's was
+    stored with it; the decisions are the current ones either way."""
+    if snap.is_observatoire:
+        em = edition_matching(con, snap, vintage)
+        names = {s: str(r["nom"]) for s, r in em.reference.by_siren.items()}
+        return SnapshotMatching(em.publishers, em.matches, em.classes, names)
+    pubs = con.execute("SELECT DISTINCT ON (source, publisher_id) source, publisher_id, name,"
+                       " siret FROM harvest_publisher WHERE run_id = ?", [snap.id]).df()
+    matches = snapshot_matches(con, snap.id)
+    classes = con.execute("SELECT source, publisher_id, categorie, raison"
+                          " FROM harvest_match_class WHERE run_id = ?", [snap.id]).df() \
+        if matching.reference.has_table(con, "harvest_match_class") \
+        else pd.DataFrame(columns=matching.CLASS_COLUMNS)
+    names = dict(con.execute(db.sql("matching_names"),
+                             [_judging_vintage(con, snap, vintage)]).fetchall())
+    return SnapshotMatching(pubs, matches, classes, names)
+
+
+def matching_report(con: duckdb.DuckDBPyConnection, snap: Snapshot,
+                    vintage: int | None = None) -> pd.DataFrame:
+    """What became of each publisher of a snapshot (``matching.report.REPORT_COLUMNS``),
+    current decisions applied."""
+    sm = snapshot_matching(con, snap, vintage)
+    return matching.report.outcomes(sm.publishers, sm.matches, sm.classes, sm.names)
 
 
 def datasets_of(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) -> pd.DataFrame:
@@ -224,14 +340,20 @@ def datasets_of(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) -> p
     cols = ["title", "url", "platform", "last_update", "schemas", "source", "publisher",
             "counted", "reason"]
     if snap.is_observatoire:
-        # An edition lists the organisation and where it publishes, not its datasets.
-        df = con.execute(
-            "SELECT NULL AS title, coalesce(url_plateforme, plateforme) AS platform,"
-            " NULL AS last_update, NULL AS schemas, ? AS source, nom AS publisher,"
-            " true AS counted, via FROM harvest_observatoire"
-            " WHERE run_id = ? AND siren = ?", [vocab.SOURCE_OBSERVATOIRE, snap.id, siren]).df()
-        df["reason"] = df["via"].map(lambda v: VIA_LABELS.get(v, v))
-        return df.reindex(columns=cols)
+        # An edition lists the organisation and where it publishes, not its datasets;
+        # its rows go to a collectivité through the matcher, like any publisher.
+        em = edition_matching(con, snap)
+        mine = _accepted(em.matches)
+        rows = em.rows[em.rows["publisher_id"].isin(mine.loc[mine["siren"] == siren,
+                                                             "publisher_id"])]
+        df = pd.DataFrame({"title": None,
+                           "platform": rows["url_plateforme"].where(
+                               rows["url_plateforme"].notna(), rows["plateforme"]),
+                           "last_update": None, "schemas": None,
+                           "source": vocab.SOURCE_OBSERVATOIRE, "publisher": rows["nom"],
+                           "counted": True,
+                           "reason": rows["via"].map(lambda v: VIA_LABELS.get(v, v))})
+        return df.reindex(columns=cols).reset_index(drop=True)
     datasets = con.execute(db.sql("status_datasets"), {"run": snap.id}).df()
     d = attributed_datasets(datasets, effective_matches(con, snap.id))
     d = d[d["siren"] == siren].copy()

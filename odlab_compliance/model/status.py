@@ -93,11 +93,12 @@ def apply_status(base: pd.DataFrame, evidence: ev.Evidence, snap: Snapshot) -> p
 
 
 def status_for(con: duckdb.DuckDBPyConnection, base: pd.DataFrame,
-               snapshot: object = snaps.LATEST) -> pd.DataFrame:
+               snapshot: object = snaps.LATEST, vintage: int | None = None) -> pd.DataFrame:
     """``apply_status`` on the collectivités of ``base`` (one row each, with ``siren``) for
-    a snapshot (a Snapshot, an id, a date or ``latest``)."""
+    a snapshot (a Snapshot, an id, a date or ``latest``); ``vintage`` is the reference
+    vintage ``base`` comes from (an edition is matched against it)."""
     snap = snaps.resolve(snaps.list_snapshots(con), snapshot)
-    found = ev.observatoire_evidence(con, snap) if snap.is_observatoire \
+    found = ev.observatoire_evidence(con, snap, vintage) if snap.is_observatoire \
         else ev.harvest_evidence(con, snap)
     return apply_status(base, found, snap)
 
@@ -107,7 +108,7 @@ def compute_table(con: duckdb.DuckDBPyConnection, rule: str, snap: Snapshot,
     """The national status table of ``snap`` judged with ``vintage`` under ``rule`` (one row
     per collectivité; ``EXPORT_COLUMNS`` first, then ``EXTRA_COLUMNS``, then the rest).
     Callers go through ``StatusModel``, which chooses the vintage."""
-    out = status_for(con, obligations(con, int(vintage), rule), snap)
+    out = status_for(con, obligations(con, int(vintage), rule), snap, int(vintage))
     first = [c for c in (*EXPORT_COLUMNS, *EXTRA_COLUMNS) if c in out.columns]
     return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
 

@@ -18,7 +18,7 @@ import streamlit as st
 
 from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.ingest.harvest import journal as run_journal
-from odlab_compliance.model import obligation
+from odlab_compliance.model import obligation, review
 from odlab_compliance.model import snapshots as snapshot_layer
 from odlab_compliance.model import status as status_layer
 from odlab_compliance.model.snapshots import Snapshot
@@ -165,3 +165,28 @@ def reference_loads(sig: DbSig) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=4)
 def source_fetches(sig: DbSig) -> pd.DataFrame:
     return _table(sig, "source_fetch", queries.source_fetches)
+
+
+# -- matching: review queue, report, comparison with the Observatoire ----------------------
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def matching_queue(sig: DbSig) -> pd.DataFrame:
+    """The review queue (``review.queue``): every source, current decisions."""
+    return _table(sig, "match_decision", review.queue)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def matching_report(sig: DbSig, snapshot: Snapshot) -> pd.DataFrame:
+    """What became of each publisher of a snapshot (``review.report``)."""
+    return _table(sig, "match_decision", lambda con: review.report(con, snapshot))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def edition_comparison(sig: DbSig, rule: str, snapshot: Snapshot) -> review.Comparison | None:
+    """An edition's figures next to OpenDataFrance's (``review.edition_comparison``)."""
+    m = model(sig)
+    at = m.status_at(Territory(), rule, snapshot)
+    with _read(sig) as con:
+        if con is None:
+            return None
+        return review.edition_comparison(con, at.whole, snapshot, rule, at.vintage.vintage)

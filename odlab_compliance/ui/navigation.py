@@ -50,6 +50,8 @@ PAGES: list[PageSpec] = [
              section="Suivi"),
     PageSpec("methode.py", "Méthode et sources", ":material/menu_book:", "methode",
              section="À propos", needs_data=False),
+    PageSpec("rapprochements.py", "Rapprochements", ":material/rule:", "rapprochements",
+             section="À propos"),
     PageSpec("premier_lancement.py", "Premier lancement", ":material/build:", "installation",
              section="À propos", needs_data=False, setup=True),
 ]

@@ -38,6 +38,12 @@ _REQUIRED = {"2021": ("siren", "nom", "type", "merge"),
 # Organisation type from its name or SIREN when the edition does not give it (2022).
 _NAME_TYPES = {"CC": "CC", "CA": "CA", "CU": "CU", "EPT": "EPT", "METROPOLE": "MET"}
 _SIREN_TYPES = {"21": "COM", "22": "DEP", "23": "REG"}
+# The Observatoire's organisation types that are not collectivités (its data dictionary:
+# AGCT « autre groupement de collectivités : SMI, GIP… », OACT « organisme associé :
+# office de tourisme, régie de transport… », DSPT « délégataire de service public :
+# opérateurs privés, SEM… », SDE syndicat d'énergie) -> vocab.ORGANISME.
+BODY_TYPES = {"AGCT": vocab.ORG_SYNDICAT, "OACT": vocab.ORG_ETABLISSEMENT,
+              "DSPT": vocab.ORG_OPERATEUR, "SDE": vocab.ORG_SYNDICAT}
 
 
 def _text(value: object) -> str:

@@ -4,7 +4,8 @@ The registry is seeded from the Observatoire's platform list (read through
 ``sources.fetch``, never copied into the repository) and extended by users
 (``portals add``, table ``portal_user``). Harvesting asks each portal for its catalogue
 with the API of its technology (Opendatasoft, CKAN, DCAT feeds) and attributes each
-dataset to the body named by its ``publisher`` metadata, not to the portal owner; State
+dataset to the body named by its ``publisher`` metadata, not to the portal owner (see
+``attribute``); State
 data re-published by a portal (INSEE, IGN, ...: ``reference/state_publishers.csv``) is
 flagged ``state_data``. Fetching never writes to the database.
 """
@@ -27,12 +28,12 @@ import duckdb
 import pandas as pd
 import requests
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.config import PROJECT_ROOT, Settings
 from odlab_compliance.http import describe_error as http_error
 from odlab_compliance.ingest.harvest import ckan, dcat, opendatasoft
 from odlab_compliance.ingest.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
-from odlab_compliance.ingest.matching import normalize_name
+from odlab_compliance.ingest.matching.names import normalize_name
 from odlab_compliance.ingest.sources import fetch, get_source
 
 STATE_PUBLISHERS_PATH = PROJECT_ROOT / "reference" / "state_publishers.csv"
@@ -347,9 +348,13 @@ def attribute(portal: Portal, entries: Sequence[dict]
               ) -> tuple[list[PublisherRecord], list[DatasetRecord]]:
     """Records for a portal's entries, each dataset given to the body that published it.
 
-    A dedicated portal's publishers are its owner (they get its SIREN as SIRET); on a
-    shared portal the ``publisher`` text is matched later (``matching``). An entry with no
-    publisher belongs to the portal's owner. State publishers get no SIREN.
+    A dataset goes to the body its ``publisher`` text names, on a shared portal and on a
+    dedicated one alike: the text is matched later (``matching``), with the portal's
+    owner and hosted SIRENs as clues, so a département's portal does not credit the
+    département with its SDIS's or its communes' datasets. Only the datasets that name no
+    publisher go to the owner, and only on a dedicated portal (its SIREN as SIRET and as
+    the datasets' SIREN hint); on a shared portal they stay unattributed. State
+    publishers get no SIREN.
     """
     datasets: list[DatasetRecord] = []
     counts: dict[str, int] = {}
@@ -357,26 +362,26 @@ def attribute(portal: Portal, entries: Sequence[dict]
     owned: dict[str, str | None] = {}   # publisher id -> owner SIREN given to it
     for e in entries:
         text = str(e.get("publisher") or "").strip()
-        name = text or portal.name
-        pid = f"{portal.id}:{name}"
+        if text:
+            pid, name, owner = f"{portal.id}:{text}", text, None
+        elif not portal.shared:
+            pid, name, owner = f"{portal.id}:{portal.name}", portal.name, portal.owner_siren
+        else:
+            pid, name, owner = f"{portal.id}:", "", None
         if pid not in names:
             names[pid] = name
-            state = is_state_publisher(name)
-            # The owner's SIREN goes to every publisher of a dedicated portal, and to the
-            # datasets that name no publisher at all.
-            owned[pid] = (portal.owner_siren if not state and (not portal.shared or not text)
-                          else None)
+            owned[pid] = owner if not is_state_publisher(name) else None
         counts[pid] = counts.get(pid, 0) + 1
         datasets.append(DatasetRecord(
-            source="portal", dataset_id=f"{portal.id}:{e['dataset_id']}", publisher_id=pid,
-            title=str(e.get("title") or e["dataset_id"]), url=e.get("url"),
+            source=vocab.SOURCE_PORTAL, dataset_id=f"{portal.id}:{e['dataset_id']}",
+            publisher_id=pid, title=str(e.get("title") or e["dataset_id"]), url=e.get("url"),
             platform_id=portal.id, platform_url=portal.url,
             last_update=e.get("modified"), deleted=bool(e.get("deleted")),
             schemas=list(e.get("schemas") or []), state_data=is_state_publisher(name),
             siren_hint=owned[pid]))
     publishers = [
-        PublisherRecord(source="portal", publisher_id=pid, name=names[pid], siret=owned[pid],
-                        url=portal.url, platform_id=portal.id, nb_datasets=n)
+        PublisherRecord(source=vocab.SOURCE_PORTAL, publisher_id=pid, name=names[pid],
+                        siret=owned[pid], url=portal.url, platform_id=portal.id, nb_datasets=n)
         for pid, n in counts.items()
     ]
     return publishers, datasets

@@ -32,7 +32,6 @@ from odlab_compliance.territory import Territory, filter_frame
 SOURCES = ("datagouv", "portals", "observatoire")
 OBSERVATOIRE_SOURCE_ID = "odf-organisations"
 SCDL_SOURCE_ID = "scdl-schemas"
-ACCEPTED_DECISIONS = ("auto", "confirme", "ajoute")
 
 Progress = Callable[[str, int | None], Callable[[int], None]]
 
@@ -97,11 +96,13 @@ def scdl_schema_names(settings: Settings) -> tuple[list[str], str | None]:
 
 # --- matching --------------------------------------------------------------------------------
 
-def match(con_decisions: pd.DataFrame | None, publishers: pd.DataFrame,
-          colls: pd.DataFrame, portals: list[Any] | None = None) -> pd.DataFrame:
-    decisions = con_decisions if con_decisions is not None else pd.DataFrame()
-    out = matching.match_publishers(publishers, colls, decisions, portals=portals)
-    return out.reindex(columns=save.MATCH_COLUMNS)
+def match(publishers: pd.DataFrame, ref: matching.MatchReference,
+          portals: list[Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The automatic matches of every publisher of the snapshot, and what the matcher
+    said of each (body category, reason). Human decisions are not stored with the
+    snapshot: they are applied whenever it is read, so a later decision counts too."""
+    rows, classes = matching.match_all(publishers, ref, portals=portals)
+    return rows.reindex(columns=save.MATCH_COLUMNS), classes
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -115,6 +116,7 @@ class _Context:
     base_matches: pd.DataFrame
     decisions: pd.DataFrame | None
     portals: list[Any]
+    reference: matching.MatchReference | None = None
     portals_error: str | None = None
 
 
@@ -135,7 +137,8 @@ def _read_context(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
         base_publishers=snapshot_publishers(con, base) if base else empty_pubs,
         base_matches=snapshot_matches(con, base) if base else empty_matches,
         decisions=matching.load_decisions(con),
-        portals=portals, portals_error=portals_error)
+        portals=portals, portals_error=portals_error,
+        reference=matching.load_reference(con))
     # Opened last: an error while reading the context leaves no "running" row behind.
     run_id = journal.start_run(con, vocab.KIND_HARVEST, sources,
                                territory=str(territory) if territory else None)
@@ -233,7 +236,8 @@ def _run(settings: Settings, ctx: _Context, result: RunResult, live: list[str],
     pub_df = save.publishers_frame(publishers)
     ds_df = save.datasets_frame(datasets)
     all_pubs = _union_publishers(pub_df, ctx, carry)
-    matches = match(ctx.decisions, all_pubs, ctx.colls, ctx.portals)
+    ref = ctx.reference if ctx.reference is not None else matching.build_reference(ctx.colls)
+    matches, classes = match(all_pubs, ref, ctx.portals)
     result.counts = {"organisations": len(all_pubs), "jeux_moissonnes": len(ds_df),
                      "correspondances": int(len(matches))}
     platforms = _portal_frame(ctx.portals) if "portals" in live else None
@@ -244,8 +248,8 @@ def _run(settings: Settings, ctx: _Context, result: RunResult, live: list[str],
                 [ctx.base_run_id]).df()
         result.status = save.save_snapshot(
             con, ctx.run_id, publishers=pub_df, datasets=ds_df, outcomes=outcomes,
-            matches=matches, platforms=platforms, scdl_schemas=scdl, carry=carry,
-            counts=result.counts)
+            matches=matches, classes=classes, platforms=platforms, scdl_schemas=scdl,
+            carry=carry, counts=result.counts)
 
 
 def _union_publishers(new: pd.DataFrame, ctx: _Context, carry: save.Carry) -> pd.DataFrame:

@@ -23,6 +23,7 @@ DATASET_COLUMNS = ["source", "source_key", "dataset_id", "publisher_id", "title"
                    "platform_id", "platform_url", "last_update", "archived", "deleted",
                    "schemas", "harvest_domain", "state_data", "siren_hint"]
 MATCH_COLUMNS = ["source", "publisher_id", "siren", "method", "confidence", "decision", "flags"]
+CLASS_COLUMNS = ["source", "publisher_id", "categorie", "raison"]
 PLATFORM_COLUMNS = ["platform_id", "url", "name", "owner_siren", "hosted"]
 OBSERVATOIRE_COLUMNS = ["siren", "nom", "type", "statut", "via", "plateforme", "url_plateforme",
                         "nb_jeux_ptf", "nb_jeux_datagouv", "date_edition"]
@@ -117,7 +118,7 @@ def _carry_forward(con: duckdb.DuckDBPyConnection, run_id: int, carry: Carry,
 def save_snapshot(con: duckdb.DuckDBPyConnection, run_id: int, *,
                   publishers: pd.DataFrame, datasets: pd.DataFrame,
                   outcomes: list[SourceOutcome], matches: pd.DataFrame | None = None,
-                  platforms: pd.DataFrame | None = None, scdl_schemas: Iterable[str] = (),
+                  classes: pd.DataFrame | None = None, platforms: pd.DataFrame | None = None, scdl_schemas: Iterable[str] = (),
                   carry: Carry | None = None, counts: dict | None = None) -> str:
     """Write the snapshot and close the run, all or nothing; return the run status."""
     carry = carry or Carry()
@@ -129,6 +130,7 @@ def save_snapshot(con: duckdb.DuckDBPyConnection, run_id: int, *,
         _insert(con, "harvest_dataset", DATASET_COLUMNS, run_id, datasets)
         _carry_forward(con, run_id, carry, [o.source_key for o in outcomes])
         _insert(con, "harvest_match", MATCH_COLUMNS, run_id, matches)
+        _insert(con, "harvest_match_class", CLASS_COLUMNS, run_id, classes)
         _insert(con, "harvest_platform", PLATFORM_COLUMNS, run_id, platforms)
         _insert(con, "harvest_scdl_schema", ["schema_name"], run_id,
                 pd.DataFrame({"schema_name": sorted(set(scdl_schemas))}))

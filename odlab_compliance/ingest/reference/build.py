@@ -60,6 +60,9 @@ class Built:
     territoires: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # ref_commune_ancienne rows (communes déléguées/associées, former codes)
+    anciennes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["vintage", "code", "nom", "nature", "commune"]))
 
 
 def codes_text(values: list[str], limit: int = 10) -> str:

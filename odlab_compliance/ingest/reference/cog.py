@@ -95,6 +95,23 @@ def parse_former_codes(data: list) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["ancien_code", "code"]).drop_duplicates("ancien_code")
 
 
+FORMER_COLUMNS = ["code", "nom", "nature", "commune"]
+# COG entry type -> nature stored in ref_commune_ancienne
+_FORMER_TYPES = {"commune-deleguee": "deleguee", "commune-associee": "associee"}
+
+
+def parse_former_communes(data: list) -> pd.DataFrame:
+    """Communes déléguées and associées (name, the current commune: ``chefLieu``) and the
+    former codes of merged communes (``anciensCodes``): one row per (code, nature)."""
+    rows = [(e["code"], e.get("nom"), _FORMER_TYPES[e["type"]], e["chefLieu"])
+            for e in data if isinstance(e, dict) and e.get("type") in _FORMER_TYPES
+            and e.get("chefLieu")]
+    rows += [(old, None, "ancien_code", e["code"]) for e in data
+             if isinstance(e, dict) and e.get("type") == CURRENT
+             for old in e.get("anciensCodes") or [] if old != e["code"]]
+    return pd.DataFrame(rows, columns=FORMER_COLUMNS).drop_duplicates(["code", "nature"])
+
+
 def parse_groups(data: list, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """EPCI or EPT file -> (groups, members). A group's ``code`` is its SIREN."""
     problems = _check_entries(data, path, ("code", "nom", "type"))

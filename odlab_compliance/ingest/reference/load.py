@@ -48,11 +48,13 @@ DELETES = (
     "DELETE FROM ref_territoire WHERE vintage = ?",
     "DELETE FROM ref_geometry WHERE vintage = ?",
     "DELETE FROM ref_load WHERE vintage = ?",
+    "DELETE FROM ref_commune_ancienne WHERE vintage = ?",
 )
 INSERTS = {
     "new_collectivite": "INSERT INTO ref_collectivite BY NAME SELECT * FROM new_collectivite",
     "new_territoire": "INSERT INTO ref_territoire BY NAME SELECT * FROM new_territoire",
     "new_geometry": "INSERT INTO ref_geometry BY NAME SELECT * FROM new_geometry",
+    "new_ancienne": "INSERT INTO ref_commune_ancienne BY NAME SELECT * FROM new_ancienne",
 }
 INSERT_FETCH = ("INSERT INTO source_fetch (source_id, vintage, url, origin, path, size, sha256,"
                 " retrieved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
@@ -94,6 +96,11 @@ def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None
         try:
             files[source_id] = fetch(source, settings, progress=progress)
         except SourceUnavailable as exc:
+            if source_id in OPTIONAL:
+                # registered but unobtainable (an older mirror without it): build() says
+                # the file is missing, as when no source is registered
+                warnings.append(f"Source {source_id} indisponible : {exc}")
+                continue
             if source_id not in SOFT:
                 raise
             warnings.append(f"SIREN des départements et régions non chargés : {exc} Un dossier "
@@ -210,6 +217,7 @@ def prepare(vintage: int, files: dict[str, FetchResult], report: LoadReport,
               else pd.DataFrame(columns=siren.COLUMNS))
     built = B.build(vintage, communes, groups["cog-epci"], groups.get("cog-ept"),
                     territoires, sirens)
+    built.anciennes = cog.parse_former_communes(raw_communes).assign(vintage=vintage)
     report.warnings.extend(built.warnings)
     report.counts.update(built.counts)
     geoms = _geometries(vintage, files, built, former, report, step)
@@ -222,7 +230,7 @@ def save(con: duckdb.DuckDBPyConnection, vintage: int, built: B.Built, geoms: pd
          files: dict[str, FetchResult], report: LoadReport) -> None:
     """Replace the vintage's reference rows, all or nothing."""
     frames = {"new_collectivite": built.collectivites, "new_territoire": built.territoires,
-              "new_geometry": geoms}
+              "new_geometry": geoms, "new_ancienne": built.anciennes}
     # DuckDB draws its own progress bar on long statements: it would garble the CLI's.
     con.execute("SET enable_progress_bar = false")
     with db.transaction(con):
