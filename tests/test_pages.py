@@ -275,7 +275,7 @@ def test_failed_harvest_banner(settings, monkeypatch):
     assert not any("datent du" in w.value for w in at.warning)
 
 
-@pytest.mark.parametrize("page", ["pages/vue_ensemble.py", "pages/carte.py", "pages/fiche.py"])
+@pytest.mark.parametrize("page", ["pages/vue-ensemble.py", "pages/carte.py", "pages/fiche.py"])
 def test_reference_without_any_snapshot(settings, monkeypatch, page):
     build_db.build(settings, harvest=False, observatoire=False)
     at = run_app({"t": "dep:31"}, page=page)
@@ -290,7 +290,7 @@ def test_empty_database_opens_the_setup_page(settings):
     assert at.title[0].value == "Premier lancement"
     assert "vide" in at.info[0].value
     labels = [p.file for p in navigation.PAGES if not p.needs_data]
-    assert "premier_lancement.py" in labels
+    assert "installation.py" in labels
 
 
 GROUPS = ("UNPKG", "ETALAB_GEO", "DATAGOUV", "DATAGOUV_FILES", "SCHEMA_DATAGOUV", "GITHUB_RAW")
@@ -371,3 +371,11 @@ def test_sheet_at_france_level_waits_for_a_choice(dash):
     assert_clean(at)
     assert at.title[0].value == "Toulouse"
     assert at.subheader and any("prochaines étapes" in h.value for h in at.subheader)
+
+
+def test_each_page_file_is_named_like_its_url():
+    """On a server's first visit Streamlit may look for the URL's page among the files of
+    pages/ before app.py declares the menu: /vue-ensemble must find pages/vue-ensemble.py,
+    or the visitor sees « Page not found »."""
+    for spec in navigation.PAGES:
+        assert spec.file == f"{spec.url_path}.py", spec

@@ -26,7 +26,7 @@ PAGES_DIR = PROJECT_ROOT / "pages"
 
 @dataclass(frozen=True)
 class PageSpec:
-    file: str            # file name in pages/
+    file: str            # file name in pages/: the URL path + ".py" (see test_pages)
     title: str
     icon: str            # material icon
     url_path: str
@@ -36,7 +36,7 @@ class PageSpec:
 
 
 PAGES: list[PageSpec] = [
-    PageSpec("vue_ensemble.py", "Vue d'ensemble", ":material/dashboard:", "vue-ensemble"),
+    PageSpec("vue-ensemble.py", "Vue d'ensemble", ":material/dashboard:", "vue-ensemble"),
     PageSpec("carte.py", "Carte", ":material/map:", "carte"),
     PageSpec("fiche.py", "Fiche collectivité", ":material/description:", "fiche"),
     # Pages of the follow-up area (prefecture staff, workshop organisers).
@@ -52,7 +52,7 @@ PAGES: list[PageSpec] = [
              section="À propos", needs_data=False),
     PageSpec("rapprochements.py", "Rapprochements", ":material/rule:", "rapprochements",
              section="À propos"),
-    PageSpec("premier_lancement.py", "Premier lancement", ":material/build:", "installation",
+    PageSpec("installation.py", "Premier lancement", ":material/build:", "installation",
              section="À propos", needs_data=False, setup=True),
 ]
 
