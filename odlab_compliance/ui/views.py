@@ -143,8 +143,10 @@ def rate_map_figure(ctx: Context, frame: pd.DataFrame, level: str, basemap: bool
         else None
     fig = maps.rate_map(areas, rates, points, outlines=outline, basemap=basemap,
                         fit=ctx.territory.level != "FR", area_column=terr.CHILD_COLUMN[level],
-                        # a hundred départements' names at France level would be a blur
-                        names=not (level == "DEP" and ctx.territory.level == "FR"))
+                        # Names within a région (its départements); at France level the
+                        # régions are known by their shape and named on hover: writing
+                        # names costs the browser about half a second (bench_dashboard).
+                        names=ctx.territory.level != "FR")
     return fig, rates
 
 
