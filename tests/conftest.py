@@ -124,7 +124,11 @@ def env(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         if k.startswith("ODLAB_"):
             monkeypatch.delenv(k)
     values = {"ODLAB_HOME": str(home), "ODLAB_HTTP_BACKOFF": "0.01", "ODLAB_HTTP_TIMEOUT": "5",
-              "ODLAB_HTTP_RETRIES": "3"}
+              "ODLAB_HTTP_RETRIES": "3",
+              # INSEE's populations légales are optional and absent from every mirror: a
+              # test never reaches www.insee.fr (a closed local port refuses at once);
+              # the tests of that path serve INSEE's format from a local server.
+              "ODLAB_BASE_URL_INSEE": "http://127.0.0.1:9"}
     for k, v in values.items():
         monkeypatch.setenv(k, v)
     return values

@@ -42,6 +42,8 @@ class Source:
     format: str
     licence: str
     notes: str = ""
+    millesime: int | None = None   # population millésime stated by the producer
+    page: str = ""                 # the producer's page describing the file
 
     def url(self, settings: Settings) -> str:
         """Official URL, with the base group overridable by settings ("" when none)."""

@@ -158,10 +158,12 @@ AREA_COLUMNS = ("code", "nom", "obligees", "publiant", "n_inconnu", "taux", "cou
 def rates(df: pd.DataFrame, level: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """Figures per area of ``level`` (REG, DEP, EPCI or COM): each collectivité counts in
     the area its own column points to (a commune in its EPCI, a département in its
-    région...); areas without obliged collectivités are left out."""
+    région...) and in every area whose powers it exerts (the CEA in 67 and 68), so an
+    area's row agrees with that area's own view; areas without obliged collectivités are
+    left out. Not a partition: do not add the rows up."""
     if df.empty:
         return pd.DataFrame(columns=AREA_COLUMNS)
-    part = df[df["type"].eq("COM")] if level == "COM" else df
+    part = df[df["type"].eq("COM")] if level == "COM" else terr.with_governed_areas(df, level)
     column = terr.CHILD_COLUMN[level]
     table = figures_by(part, column)
     table = table[table["obligees"] > 0]

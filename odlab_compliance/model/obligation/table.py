@@ -22,10 +22,13 @@ OUTPUT_COLUMNS = (
 )
 EXTRA_COLUMNS = (
     "agents_max", "agents_source_detail", "statut_particulier", "ept_siren",
-    "population_note", "vintage",
+    "population_note", "vintage", "population_municipale_autre", "annee_population_autre",
+    "annee_population_vigueur", "territoires",
 )
 _INT_COLUMNS = ("population_totale", "population_municipale", "annee_population",
-                "agents_min", "agents_max", "agents_annee", "vintage")
+                "population_municipale_autre", "annee_population_autre",
+                "annee_population_vigueur", "agents_min", "agents_max", "agents_annee",
+                "vintage")
 _AGENT_COLUMNS = ("agents_tranche", "agents_min", "agents_max", "agents_annee",
                   "agents_source", "agents_source_detail")
 
