@@ -110,7 +110,6 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ODLAB_HOME"] = tmp
-        os.environ["ODLAB_BASE_URL_INSEE"] = "http://127.0.0.1:9"
         ref, deps = reference(Path(tmp))
         if args.departements:
             deps = deps[: args.departements]

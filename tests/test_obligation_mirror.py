@@ -21,7 +21,6 @@ def mirror_home(mirror_dir, tmp_path_factory):
     mp.setenv("ODLAB_HOME", str(home))
     mp.delenv("ODLAB_DB", raising=False)
     mp.setenv("ODLAB_MIRROR_DIR", str(mirror_dir))
-    mp.setenv("ODLAB_BASE_URL_INSEE", "http://127.0.0.1:9")   # never www.insee.fr in tests
     assert main(["reference", "update", "--vintage", "2026"]) == 0
     yield home
     mp.undo()

@@ -307,3 +307,18 @@ def test_load_without_insee_s_file_falls_back_and_says_so(fixture_mirror, server
     assert "insee-populations-legales" not in info["fetched"]
     by_key = {f["cle"]: f["millesime"] for f in info["pops"]["fichiers"]}
     assert by_key == {"communes": 2023, "membres-epci": 2022, "membres-ept": 2023}
+
+
+def test_offline_an_optional_source_missing_from_the_mirror_is_not_downloaded(
+        fixture_mirror, monkeypatch):
+    from odlab_compliance.config import load_settings
+    from odlab_compliance.ingest.sources import OptionalSourceOffline, fetch, get_source
+
+    monkeypatch.delenv("ODLAB_BASE_URL_INSEE", raising=False)   # the official address
+    source = get_source("insee-populations-legales", 2026)
+    with pytest.raises(OptionalSourceOffline, match="hors ligne, il n'est pas téléchargé"):
+        fetch(source, load_settings(), optional=True)
+    rows, warnings, _ = _load(fixture_mirror)
+    assert any("Populations légales de l'Insee non obtenues" in w and "dossier miroir" in w
+               for w in warnings)
+    assert rows["01015"]["annee_population"] == 2022

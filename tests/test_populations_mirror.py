@@ -25,7 +25,6 @@ def national(mirror_dir, tmp_path_factory):
     mp.setenv("ODLAB_HOME", str(home))
     mp.delenv("ODLAB_DB", raising=False)
     mp.setenv("ODLAB_MIRROR_DIR", str(mirror_dir))
-    mp.setenv("ODLAB_BASE_URL_INSEE", "http://127.0.0.1:9")   # never www.insee.fr in tests
     for vintage in ("2026", "2022"):
         assert main(["reference", "update", "--vintage", vintage, "--quiet"]) == 0
     with connect() as con:

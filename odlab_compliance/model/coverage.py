@@ -18,8 +18,10 @@ Pure functions on the obligation frame (``obligation.obligations``).
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
+from odlab_compliance import db
 from odlab_compliance.model.obligation.registry import Rule, get_rule
 
 COMPLETE = 0.95                       # share of candidates known to trust the law alone
@@ -53,3 +55,23 @@ def default_rule(share: float | None) -> str:
     """The first screen's rule: the law alone once ``COMPLETE`` of the candidates have a
     known count, else the law with missing counts presumed (and said)."""
     return RULE_LAW if share is not None and share >= COMPLETE else RULE_LAW_PRESUMED
+
+
+def latest_candidates(con: duckdb.DuckDBPyConnection) -> tuple[int | None, list[str]]:
+    """(vintage, candidate SIRENs) of the newest loaded reference vintage, the one whose
+    collectivités exist today: an agent fetch fills their counts. (None, []) when no
+    vintage is loaded."""
+    from odlab_compliance.model.obligation import loaded_vintages
+
+    vintages = loaded_vintages(con)
+    if not vintages:
+        return None, []
+    ref = con.execute(db.sql("obligation_collectivites"), [vintages[0]]).df()
+    return vintages[0], sorted(set(ref.loc[candidates(ref) & ref["siren"].notna(), "siren"]))
+
+
+def newest_vintage(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The newest loaded reference vintage (a watch list or a fetch looks at today)."""
+    from odlab_compliance.model.obligation import loaded_vintages
+
+    return next(iter(loaded_vintages(con)), None)

@@ -46,7 +46,7 @@ from odlab_compliance.fmt import nombre
 from odlab_compliance.http import RateLimiter
 from odlab_compliance.ingest.agents import recherche_entreprises as api
 from odlab_compliance.ingest.agents import store
-from odlab_compliance.model import coverage
+from odlab_compliance.model import coverage, figures
 
 # Natures juridiques of the candidates: communes, départements, collectivités d'outre-mer
 # and other collectivités territoriales (Métropole de Lyon, CEA, Corse...), régions, CU,
@@ -143,7 +143,7 @@ class Progress:
         return not self.stopped
 
     def summary(self) -> str:
-        share = self.known_after / self.candidates if self.candidates else None
+        share = figures.rate(self.known_after, self.candidates)
         lines = [
             f"Effectifs par l'API Recherche d'entreprises{' (reprise)' if self.resumed else ''} : "
             f"{nombre(self.requests)} requête(s) en {nombre(self.seconds, 1)} s "
@@ -175,17 +175,13 @@ class Progress:
 
 def targets(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
     """(candidate SIRENs, département codes) of the latest reference vintage."""
-    from odlab_compliance.model.obligation import loaded_vintages
-
-    vintages = loaded_vintages(con)
-    if not vintages:
+    vintage, sirens = coverage.latest_candidates(con)
+    if vintage is None:
         raise UserError("aucun référentiel chargé : les candidates (communes proches du seuil, "
                         "intercommunalités, départements, régions) en viennent. Lancez : "
                         "python -m odlab_compliance reference update --vintage 2026")
-    ref = con.execute(db.sql("obligation_collectivites"), [vintages[0]]).df()
-    cand = ref[coverage.candidates(ref) & ref["siren"].notna()]
-    deps = [r[0] for r in con.execute(_DEPARTEMENTS, [vintages[0]]).fetchall()]
-    return sorted(set(cand["siren"])), deps
+    deps = [r[0] for r in con.execute(_DEPARTEMENTS, [vintage]).fetchall()]
+    return sirens, deps
 
 
 def known_candidates(con: duckdb.DuckDBPyConnection, sirens: list[str]) -> int:

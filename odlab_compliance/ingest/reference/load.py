@@ -106,7 +106,8 @@ def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None
         if step:
             step(f"source {source_id}")
         try:
-            files[source_id] = fetch(source, settings, progress=progress)
+            files[source_id] = fetch(source, settings, progress=progress,
+                                     optional=source_id in OPTIONAL)
         except SourceUnavailable as exc:
             # An optional source registered but unobtainable (an older mirror without it,
             # offline) is a warning, not a failure; build() says what is missing.

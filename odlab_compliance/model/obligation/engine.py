@@ -370,3 +370,17 @@ def evaluate(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     out["hypothese"] = pd.Series(assumption, index=df.index, dtype="bool")
     out["regle"] = rule.id
     return out
+
+
+def test_states(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
+    """Per row, the outcome of each test under ``rule`` (``GE``, ``LT``, ``UNKNOWN_STATE``
+    or ``NOT_APPLICABLE``): columns ``population`` and ``effectif``. Pure; for comparing
+    two vintages (who crossed a threshold) without parsing motifs."""
+    rule = get_rule(rule) if isinstance(rule, str) else rule
+    params = Params.of(rule)
+    present = [c for c in INPUT_COLUMNS if c in df.columns]
+    columns = [_plain_values(df[c], c in _INT_INPUTS) for c in present]
+    rows = [dict(zip(present, values, strict=True)) for values in zip(*columns, strict=True)]
+    return pd.DataFrame({"population": [population_test(r, params).state for r in rows],
+                         "effectif": [agents_test(r, params).state for r in rows]},
+                        index=df.index, dtype="object")
