@@ -86,7 +86,7 @@ def test_methode_page_numbers_come_from_the_data(fresh):
     assert "cinquantaine" not in text
     assert "millésime **2023**" in text and "7 octobre 2018" in text
     files = [t for t in at.dataframe if "Millésime établi" in t.value.columns][0].value
-    assert set(files["Millésime établi"]) == {2022, 2023}
+    assert set(files["Millésime établi"]) == {"2022", "2023"}
     assert files["Preuve"].str.contains("Paris").any()
     coverage = [t for t in at.dataframe if "Part connue" in t.value.columns]
     assert coverage, "la couverture des effectifs par région est affichée"

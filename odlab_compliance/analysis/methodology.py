@@ -26,7 +26,8 @@ class Facts:
     en_vigueur: int | None
     communes: int
     entre_mesures: int            # municipale < 3,500 ≤ totale, one millésime
-    entre_millesimes: int         # figures of two millésimes on both sides, not the pair
+    de_part_et_d_autre: int       # any two figures (measures or millésimes) on both sides
+    totale_en_vigueur_manquante: int   # municipale in force < 3,500 ≤ an older totale
     proche_seuil: int             # legal rule
     veille: dict[str, int]        # per vocab.VEILLE code
     obligees: dict[str, int]      # per rule
@@ -57,6 +58,11 @@ def facts(tables: dict[str, pd.DataFrame], loads: pd.DataFrame, vintage: int) ->
         (pd.to_numeric(com["population_totale"]) >= seuil)
     values = com[list(FIGURES)].apply(pd.to_numeric)
     straddle = (values >= seuil).any(axis=1) & (values < seuil).any(axis=1)
+    in_force = pd.to_numeric(com["annee_population_vigueur"])
+    undecided = (pd.to_numeric(com["annee_population_autre"]).eq(in_force)
+                 & pd.to_numeric(com["annee_population"]).ne(in_force)
+                 & (values["population_municipale_autre"] < seuil)
+                 & (values["population_totale"] >= seuil))
     flags = watchlist.reasons(legal)
     presumed = figures(tables.get(coverage.RULE_LAW_PRESUMED, legal))
     f = figures(legal)
@@ -64,7 +70,8 @@ def facts(tables: dict[str, pd.DataFrame], loads: pd.DataFrame, vintage: int) ->
     return Facts(
         vintage=vintage, en_vigueur=pops.get("en_vigueur"), communes=len(com),
         entre_mesures=int(pair.fillna(False).sum()),
-        entre_millesimes=int((straddle & ~pair.fillna(False)).sum()),
+        de_part_et_d_autre=int(straddle.sum()),
+        totale_en_vigueur_manquante=int(undecided.fillna(False).sum()),
         proche_seuil=int(legal["proche_seuil"].sum()),
         veille={c: int(flags[c].sum()) for c in vocab.VEILLES},
         obligees={r: int(t["obligation"].eq(vocab.OBLIGEE).sum()) for r, t in tables.items()},
@@ -78,14 +85,17 @@ def facts(tables: dict[str, pd.DataFrame], loads: pd.DataFrame, vintage: int) ->
 
 def population_files(loads: pd.DataFrame) -> pd.DataFrame:
     """One row per loaded vintage and population file: its millésime and the proof."""
+    def year(value: object) -> str:   # a year is a label, not a quantity: no « 2 026 »
+        return "" if value is None else str(value)
+
     rows = []
     for vintage in sorted(loads["vintage"].tolist() if not loads.empty else [], reverse=True):
         pops = populations_of(loads, vintage)
         for f in pops.get("fichiers", []):
-            rows.append({"Référentiel": vintage, "En vigueur": pops.get("en_vigueur"),
+            rows.append({"Référentiel": year(vintage), "En vigueur": year(pops.get("en_vigueur")),
                          "Fichier": f["fichier"][:1].upper() + f["fichier"][1:],
-                         "Millésime établi": f.get("millesime"),
-                         "Millésime annoncé": f.get("millesime_declare"),
+                         "Millésime établi": year(f.get("millesime")) or "inconnu",
+                         "Millésime annoncé": year(f.get("millesime_declare")),
                          "Preuve": f.get("preuve")})
     return pd.DataFrame(rows, columns=["Référentiel", "En vigueur", "Fichier",
                                        "Millésime établi", "Millésime annoncé", "Preuve"])

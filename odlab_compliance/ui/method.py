@@ -37,13 +37,16 @@ def section(ctx: Context, f: methodology.Facts | None) -> None:
     st.markdown(
         f"- **{nombre(f.entre_mesures)} commune(s)** ont une population municipale sous 3 500 et "
         "une population totale (du même millésime) au-dessus : la loi retient la totale.\n"
-        f"- **{nombre(f.entre_millesimes)} autres** ont des chiffres de deux millésimes de part "
-        "et d'autre de 3 500 ; quand la totale du millésime en vigueur manque, elles sont "
-        "« à vérifier ».\n"
+        f"- **{nombre(f.de_part_et_d_autre)} commune(s)** ont des chiffres (mesures ou "
+        "millésimes) de part et d'autre de 3 500.\n"
+        f"- **{nombre(f.totale_en_vigueur_manquante)} commune(s)** ont une population "
+        f"municipale {f.en_vigueur or ''} sous 3 500 et une population totale plus ancienne "
+        "au-dessus : sans la population totale du millésime en vigueur (fichier de l'Insee), "
+        "elles sont « à vérifier ».\n"
         f"- **{nombre(f.proche_seuil)} collectivité(s)** sont proches d'un seuil selon la règle "
         "légale (liste de veille) : "
-        + " ; ".join(f"{vocab.VEILLE[c].label.lower()} : {nombre(n)}"
-                     for c, n in f.veille.items()) + ".\n"
+        + " ; ".join(f"{vocab.VEILLE[c].label[:1].lower()}{vocab.VEILLE[c].label[1:]} : "
+                     f"{nombre(n)}" for c, n in f.veille.items()) + ".\n"
         f"- **{nombre(f.candidats)} collectivité(s)** ont un effectif qui peut décider de leur "
         f"obligation ; {nombre(f.effectifs_connus)} ont un effectif connu "
         f"({pourcentage(f.couverture_effectifs, 1, vide='—')}). Règle affichée par défaut : "
@@ -74,5 +77,7 @@ def population_limit(f: methodology.Facts | None) -> str:
             "EPCI, d'un autre millésime que le fichier des communes : la municipale la plus "
             "récente sert de plancher, et les désaccords autour de 3 500 sont « à vérifier ». "
             f"{nombre(f.entre_mesures)} communes sont de part et d'autre de 3 500 selon la "
-            f"mesure, {nombre(f.entre_millesimes)} selon le millésime.")
+            f"mesure (même millésime), {nombre(f.de_part_et_d_autre)} selon la mesure ou le "
+            f"millésime ; {nombre(f.totale_en_vigueur_manquante)} sont « à vérifier » faute de "
+            "population totale du millésime en vigueur.")
 

@@ -184,8 +184,14 @@ def watch_table(local: pd.DataFrame, reasons: list[str], display: bool = True) -
     out["obligation"] = vocab.OBLIGATION.labelled(out["obligation"])
     out["type"] = vocab.TYPE.labelled(out["type"])
     out = out.drop(columns=["veille"], errors="ignore").sort_values(["departement", "nom"])
-    return out.rename(columns=WATCH_LABELS).reset_index(drop=True) if display \
-        else out.reset_index(drop=True)
+    if not display:
+        return out.reset_index(drop=True)
+    shown = out[[c for c in WATCH_LABELS if c in out.columns]].copy()
+    for c in ("annee_population", "annee_population_autre"):   # years: labels, no « 2 023 »
+        if c in shown.columns:
+            shown[c] = shown[c].astype("Int64").astype("object").map(
+                lambda v: "" if pd.isna(v) else str(v))
+    return shown.rename(columns=WATCH_LABELS).reset_index(drop=True)
 
 
 def obliged_list(local: pd.DataFrame, *obligations: str) -> pd.DataFrame:
