@@ -94,7 +94,7 @@ def population_files(loads: pd.DataFrame) -> pd.DataFrame:
         for f in pops.get("fichiers", []):
             rows.append({"Référentiel": year(vintage), "En vigueur": year(pops.get("en_vigueur")),
                          "Fichier": f["fichier"][:1].upper() + f["fichier"][1:],
-                         "Millésime établi": year(f.get("millesime")) or "inconnu",
+                         "Millésime établi": year(f.get("millesime")) or "non établi",
                          "Millésime annoncé": year(f.get("millesime_declare")),
                          "Preuve": f.get("preuve")})
     return pd.DataFrame(rows, columns=["Référentiel", "En vigueur", "Fichier",
