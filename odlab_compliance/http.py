@@ -37,10 +37,16 @@ class TimeoutSession(requests.Session):
         return super().request(method, url, **kwargs)
 
 
-def make_session(settings: Settings | None = None) -> requests.Session:
-    """Build the project's session from the settings (timeout, retries, backoff)."""
+def make_session(settings: Settings | None = None, *,
+                 retry_statuses: tuple[int, ...] = RETRY_STATUSES) -> requests.Session:
+    """Build the project's session from the settings (timeout, retries, backoff).
+
+    ``retry_statuses``: the statuses urllib3 retries by itself. A client that paces its
+    requests with a ``RateLimiter`` leaves 429 out and retries it through the limiter:
+    a retry outside it would add to the very burst that earned the 429."""
     settings = settings or load_settings()
-    retry = Retry(
+    retry_class = Retry if 429 in retry_statuses else _RetryWithout429
+    retry = retry_class(
         total=settings.http_retries,
         # A host that cannot be reached is usually down or gone (or we are offline):
         # one more try, not the full series, or a harvest of 200 portals offline crawls.
@@ -49,7 +55,7 @@ def make_session(settings: Settings | None = None) -> requests.Session:
         status=settings.http_retries,
         backoff_factor=settings.http_backoff,
         backoff_max=60,
-        status_forcelist=RETRY_STATUSES,
+        status_forcelist=retry_statuses,
         allowed_methods=frozenset({"GET", "HEAD"}),
         respect_retry_after_header=True,
         raise_on_status=False,
@@ -62,12 +68,25 @@ def make_session(settings: Settings | None = None) -> requests.Session:
     return session
 
 
+class _RetryWithout429(Retry):
+    """urllib3 retries a 429 carrying ``Retry-After`` even outside ``status_forcelist``:
+    not this one (the caller retries it through its rate limiter)."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset({413, 503})
+
+
 class RateLimiter:
-    """At most ``rate`` calls per second, shared by threads."""
+    """At most ``rate`` calls per second, shared by threads.
+
+    Calls get evenly spaced slots; then, since a thread can wake up late (another thread
+    holding the interpreter lock) and its slot be close to the next one's, a release also
+    waits until ``interval`` has passed since the previous *actual* release: releases are
+    never closer than ``interval``, so a burst cannot form on the service's side."""
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self._next = 0.0
+        self._last = float("-inf")
         self._lock = threading.Lock()
 
     def wait(self) -> None:
@@ -77,6 +96,29 @@ class RateLimiter:
             self._next = max(now, self._next) + self.interval
         if delay > 0:
             time.sleep(delay)
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                gap = self._last + self.interval - now
+                if gap <= 0:
+                    self._last = now
+                    return
+            time.sleep(gap)
+
+    def hold(self, seconds: float) -> None:
+        """No call passes for ``seconds`` from now (after a 429: every thread waits)."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + max(0.0, seconds))
+
+
+def retry_after(resp: requests.Response, default: float = 1.0) -> float:
+    """Seconds a ``Retry-After`` header asks to wait (a number of seconds; ``default``
+    when absent or given as a date)."""
+    value = resp.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return default
 
 
 def paginate(session: requests.Session, url: str, params: dict[str, Any] | None = None,

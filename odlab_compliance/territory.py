@@ -96,11 +96,14 @@ def filter_frame(df: pd.DataFrame, t: Territory) -> pd.DataFrame:
     if t.level == "FR" or df.empty:
         return df
     if t.level == "REG":
-        mask = df["region"].eq(t.code)
+        mask = df["region"].eq(t.code) | governs(df, t)
     elif t.level == "DEP":
         mask = df["departement"].eq(t.code)
         # A département's own row may carry no département code of its own.
         mask |= df["type"].eq("DEP") & df["code_insee"].eq(t.code)
+        # The collectivité exerting its powers (CEA for 68, Corse for 2B, Paris for 75,
+        # the Métropole de Lyon for part of 69), whatever its own seat.
+        mask |= governs(df, t)
     elif t.level == "EPCI":
         mask = df["epci_siren"].eq(t.code) | df["siren"].eq(t.code)
         if "ept_siren" in df.columns:
@@ -121,6 +124,36 @@ def sirens_within(ref: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> set[s
             continue
         found |= set(filter_frame(ref, t)["siren"].dropna().astype(str))
     return found
+def governs(df: pd.DataFrame, t: Territory) -> pd.Series:
+    """Rows of the collectivités exerting the powers of territory ``t`` (column
+    ``territoires``: space-separated keys such as « dep:67 dep:68 »)."""
+    if "territoires" not in df.columns or t.level == "FR":
+        return pd.Series(False, index=df.index)
+    padded = " " + df["territoires"].astype("object").fillna("").astype(str) + " "
+    return padded.str.contains(f" {t.key} ", regex=False).fillna(False).astype(bool)
+
+
+def with_governed_areas(df: pd.DataFrame, level: str) -> pd.DataFrame:
+    """``df`` plus one more row per territory of ``level`` (REG, DEP) that a collectivité
+    governs besides its own (the CEA again under 68, Corse under 2A and 2B), with that
+    territory in the level's column: for per-area figures that agree with each area's
+    view. Totals above the areas must use ``df`` itself (each collectivité once)."""
+    column = CHILD_COLUMN.get(level)
+    if level not in ("REG", "DEP") or "territoires" not in df.columns or df.empty:
+        return df
+    prefix = f"{level.lower()}:"
+    keys = df["territoires"].astype("object").fillna("").astype(str).str.split()
+    extra = []
+    for idx, items in keys.items():
+        own = df.at[idx, column]
+        for key in items:
+            if key.startswith(prefix) and key[len(prefix):] != own:
+                extra.append((idx, key[len(prefix):]))
+    if not extra:
+        return df
+    rows = df.loc[[i for i, _ in extra]].copy()
+    rows[column] = [code for _, code in extra]
+    return pd.concat([df, rows], ignore_index=True)
 
 
 def size_band(population: float | int | None) -> str | None:

@@ -190,6 +190,27 @@ SOURCE = Vocabulary("source", [
     Term(SOURCE_OBSERVATOIRE, "Observatoire open data des territoires"),
 ])
 
+# -- watch list: why a collectivité is near a threshold --------------------------------------
+VEILLE_POPULATION, VEILLE_MILLESIMES, VEILLE_TRANCHE, VEILLE_DECOMPTE = (
+    "population_proche", "mesures_divergentes", "tranche_proche", "decompte_proche")
+VEILLE = Vocabulary("veille", [
+    Term(VEILLE_POPULATION, "Population proche de 3 500",
+         "Une population (municipale ou totale, d'un millésime chargé) à ±10 % du seuil : "
+         "le prochain millésime des populations légales peut changer la réponse.", "#E69F00",
+         "Population"),
+    Term(VEILLE_MILLESIMES, "Mesures de part et d'autre de 3 500",
+         "Les populations municipale et totale, ou deux millésimes, sont de part et d'autre "
+         "du seuil : la population totale du millésime en vigueur tranche.", "#CC79A7",
+         "Mesures divergentes"),
+    Term(VEILLE_TRANCHE, "Tranche Sirene voisine de 50",
+         "Tranche 12 (20 à 49 salariés) ou 21 (50 à 99) : un décompte exact des agents en "
+         "équivalents temps plein tranche.", "#56B4E9", "Tranche"),
+    Term(VEILLE_DECOMPTE, "Décompte entre 40 et 60 agents",
+         "Un décompte exact proche de 50 : le décompte de l'année suivante peut changer la "
+         "réponse.", "#009E73", "Décompte"),
+])
+VEILLES = VEILLE.codes
+
 # -- collectivité types ---------------------------------------------------------------------
 TYPE = Vocabulary("type", [
     Term("COM", "Commune"),
@@ -302,7 +323,7 @@ ORGANISME = Vocabulary("organisme", [
 
 ALL: tuple[Vocabulary, ...] = (OBLIGATION, STATUT, ETAPE, TRAVAIL, MOTIF_TRAVAIL, RUN_STATUS,
                                SNAPSHOT_KIND, SNAPSHOT_SCOPE, SOURCE, TYPE, MATCH_DECISION,
-                               MATCH_METHOD, MATCH_FLAG, MATCH_OUTCOME, ORGANISME)
+                               MATCH_METHOD, MATCH_FLAG, MATCH_OUTCOME, ORGANISME, VEILLE)
 
 
 def yes_no(value: object) -> str:

@@ -15,7 +15,8 @@ LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
           "libelle": "Changement", "obligation_avant": "Obligation avant",
           "obligation_apres": "Obligation après", "statut_avant": "Statut avant",
           "statut_apres": "Statut après", "nb_jeux_avant": "Jeux avant",
-          "nb_jeux_apres": "Jeux après", "derniere_mise_a_jour": "Dernière mise à jour"}
+          "nb_jeux_apres": "Jeux après", "derniere_mise_a_jour": "Dernière mise à jour",
+          "seuil_franchi": "Seuil franchi"}
 
 ctx = shell.context()
 st.title(f"Changements · {ctx.territory_name}")

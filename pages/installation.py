@@ -28,6 +28,14 @@ chosen = st.multiselect("Millésimes du référentiel", known, default=known[:1]
                         key="setup_vintages")
 history = st.checkbox("Importer l'historique de l'Observatoire (éditions 2021 et 2022)",
                       value=True, key="setup_observatoire")
+online = not ctx.settings.mirror_dir
+agents = st.checkbox("Lire les effectifs des collectivités (API Recherche d'entreprises : "
+                     "tranche Sirene de chaque collectivité dont l'effectif peut décider)",
+                     value=online, disabled=not online, key="setup_agents",
+                     help="Sans effectifs, la loi (3 500 habitants ET 50 agents) ne peut pas "
+                          "conclure : les effectifs manquants sont alors présumés, et les "
+                          "pages le disent." + ("" if online else " Indisponible hors ligne : "
+                          "importez un stock Sirene avec `agents import`."))
 if st.session_state.pop("setup_done", False):
     st.success("C'est prêt : la base est construite. Le menu de gauche donne maintenant "
                "accès à toutes les pages.", icon=":material/check_circle:")
@@ -35,7 +43,7 @@ if st.session_state.pop("setup_done", False):
                  label="Ouvrir la vue d'ensemble", icon=":material/dashboard:",
                  query_params=shell.shared_params(ctx))
 if st.button("Construire la base", type="primary", key="setup_go", disabled=not chosen):
-    if setup.build(ctx.settings, sorted(chosen, reverse=True), history):
+    if setup.build(ctx.settings, sorted(chosen, reverse=True), history, agents and online):
         # Run the app again: the menu then lists every page and the notices of an empty
         # base disappear, without the person having to reload.
         st.session_state["setup_done"] = True

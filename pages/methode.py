@@ -6,8 +6,8 @@ import streamlit as st
 
 from odlab_compliance import vocab
 from odlab_compliance.fmt import nombre
-from odlab_compliance.model.status import STATUS_RULES
-from odlab_compliance.ui import cache, render, shell, views
+from odlab_compliance.model.status import FRESH_DAYS, STATUS_RULES
+from odlab_compliance.ui import cache, method, render, shell, views
 
 ctx = shell.context()
 st.title("Méthode et sources")
@@ -40,6 +40,10 @@ for rule in cache.rules():
             st.markdown(f"- `{name}` = **{render.md_escape(shown)}** : "
                         f"{render.md_escape(docs.get(name, ''))}")
 
+st.header("Les chiffres de ce référentiel")
+facts = method.facts(ctx)
+method.section(ctx, facts)
+
 st.header("Statut de publication")
 for code, text in STATUS_RULES.items():
     st.markdown(f"- **{vocab.STATUT.label(code)}** : {render.md_escape(text)}")
@@ -50,7 +54,8 @@ st.markdown(
     "part de la population des communes obligées vivant dans une commune qui publie (communes "
     "seules, pour ne pas compter deux fois un habitant par sa commune, son intercommunalité, "
     "son département et sa région). Les jeux prioritaires sont ceux du Socle commun des "
-    "données locales ; un jeu est « ancien » s'il n'a pas été mis à jour depuis 12 mois.")
+    "données locales ; un jeu est « ancien » s'il n'a pas été mis à jour depuis "
+    f"{nombre(FRESH_DAYS)} jours.")
 
 st.header("Sources")
 from odlab_compliance.ingest.sources import all_sources  # noqa: E402
@@ -104,14 +109,12 @@ st.subheader("Rapport de rapprochement")
 matching_view.report_section(ctx)
 
 st.header("Limites connues")
+st.markdown(f"- {method.population_limit(facts)}")
 st.markdown("""
 - **Effectifs.** Aucun fichier officiel ne donne les agents en équivalents temps plein de
   chaque collectivité. Les tranches Sirene comptent des salariés (pas des ETP) et peuvent
   dater de plusieurs années ; sans donnée, la règle légale classe la collectivité « à
   vérifier ». Un décompte de la préfecture remplace la tranche.
-- **Population.** La loi se réfère à la population totale ; le fichier des communes ne
-  donne que la municipale, la totale vient des listes de membres des EPCI. Une
-  cinquantaine de communes sont de part et d'autre de 3 500 selon la mesure.
 - **Détection de la publication.** Une collectivité est comptée comme publiant dès un jeu
   de données (règle de l'Observatoire). Les données de l'État republiées par un portail
   local ne comptent pas. Une source injoignable rend le statut « inconnu », jamais

@@ -27,7 +27,8 @@ render.metric(c[1], "Publient", s.publiant,
                    "plateforme partagée.")
 render.metric(c[2], "dont via une plateforme partagée", s.n_via_tiers)
 render.metric(c[3], "Taux de publication", s.taux, kind="pct",
-              help="Collectivités qui publient / obligées dont le statut est connu.")
+              help=views.rate_help(s, "Collectivités qui publient / obligées dont le statut "
+                                      "est connu."))
 render.metric(c[4], "Population couverte", s.couverture, kind="pct",
               help="Part de la population des communes obligées vivant dans une commune "
                    "qui publie.")
@@ -35,9 +36,7 @@ render.metric(c[5], "Statut inconnu", s.n_inconnu,
               help="Une source n'a pas pu être lue : ni conforme ni non conforme. "
                    "Exclues du taux.")
 views.no_agents_notice(s)
-if s.n_a_verifier and s.obligees:
-    st.caption(f"{nombre(s.n_a_verifier)} collectivité(s) à vérifier (nombre d'agents inconnu) "
-               "ne sont pas comptées parmi les obligées.")
+views.figures_notes(s)
 
 if at.has_status:
     rule = next((r for r in cache.rules() if r["id"] == ctx.rule), {"label": ctx.rule,
@@ -77,11 +76,22 @@ if child:
     render.table(views.ranking_table(rank), key="ve_rank_table")
     render.downloads(views.ranking_table(rank, display=False), ctx.file_stem("classement"), key="ve_rank_dl")
 
-st.subheader(f"Collectivités obligées du territoire ({nombre(s.obligees)})")
-st.caption("Les plus peuplées d'abord.")
-obliged = views.obliged_list(local, vocab.OBLIGEE)
-render.table(obliged, key="ve_list", height=400)
-render.downloads(obliged, ctx.file_stem("obligees"), key="ve_list_dl")
+views.coverage_section(ctx, frame, key="ve_coverage")
+
+veille = views.watch_filter("ve")
+if veille is None:
+    st.subheader(f"Collectivités obligées du territoire ({nombre(s.obligees)})")
+    st.caption("Les plus peuplées d'abord.")
+    obliged = views.obliged_list(local, vocab.OBLIGEE)
+    render.table(obliged, key="ve_list", height=400)
+    render.downloads(obliged, ctx.file_stem("obligees"), key="ve_list_dl")
+else:
+    watched = views.watch_table(local, veille)
+    st.subheader(f"Liste de veille : collectivités proches d'un seuil ({nombre(len(watched))})")
+    st.caption("Obligées ou non : celles qu'une révision de population ou d'effectif peut "
+               "faire changer de réponse, avec ce qui la changerait.")
+    render.table(watched, key="ve_list", height=400)
+    render.downloads(watched, ctx.file_stem("veille"), key="ve_list_dl")
 if s.n_a_verifier:
     with st.expander(f"Collectivités à vérifier ({nombre(s.n_a_verifier)})",
                      icon=":material/help:"):

@@ -23,8 +23,15 @@ from tests.fixtures.dashboard.browser import CHROMIUM
 from tests.httpserver import LocalServer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# Mirror files no test reads (the multi-GB Sirene stock is never in shared/data).
-MIRROR_OPTIONAL = {"sirene-stock-unite-legale"}
+# INSEE's populations légales are optional and absent from every mirror (with a mirror,
+# they are not downloaded); without a mirror, a test never reaches www.insee.fr either: a
+# closed local port refuses at once. The tests of that path serve INSEE's format from a
+# local server.
+NO_INSEE = "http://127.0.0.1:9"
+# Mirror files no test reads (the multi-GB Sirene stock is never in shared/data; INSEE's
+# populations légales are not in it either: the loader does without them, and their
+# tests serve INSEE's format from a local server).
+MIRROR_OPTIONAL = {"sirene-stock-unite-legale", "insee-populations-legales"}
 
 
 def in_ci() -> bool:
@@ -124,7 +131,8 @@ def env(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         if k.startswith("ODLAB_"):
             monkeypatch.delenv(k)
     values = {"ODLAB_HOME": str(home), "ODLAB_HTTP_BACKOFF": "0.01", "ODLAB_HTTP_TIMEOUT": "5",
-              "ODLAB_HTTP_RETRIES": "3"}
+              "ODLAB_HTTP_RETRIES": "3",
+              "ODLAB_BASE_URL_INSEE": NO_INSEE}
     for k, v in values.items():
         monkeypatch.setenv(k, v)
     return values

@@ -249,7 +249,11 @@ def test_sheet_pdf_download(page, app_url, tmp_path):
     assert text.count("\f") == 1, "une seule page"
     assert text.lstrip().startswith("Toulouse")
     assert "SIREN 213105554" in text
-    # No agent count in this database: the legal rule says "to check", as the page does.
-    assert "Obligation d'ouverture des données : À vérifier" in text
+    assert "habitants (population totale 2022)" in text     # the figure names its millésime
+    # No agent count in this database: the default rule presumes the missing counts
+    # (issue 9: no first screen reads « 0 obligées ») and the sheet says it is a
+    # presumption, not the law, as the page does.
+    assert "Obligation d'ouverture des données : Obligée" in text
+    assert "hypothèse de l'Observatoire, qui n'est pas la loi" in text
     assert "Délibérations" in text and "Collectivités comparables" in text
     assert browser.errors_on(page) == []

@@ -88,3 +88,24 @@ def test_rates_match_territory_figures():
     for dep in ("31", "32"):
         assert rates[dep] == (figures(before[before["departement"] == dep]).taux,
                               figures(after[after["departement"] == dep]).taux)
+
+
+def test_a_threshold_crossed_between_vintages_is_said():
+    before, after = before_after()
+    # Saint-Cyprien: 3,480 inhabitants in the older vintage, 3,560 in the newer one;
+    # Blagnac: a band under 50, then above, its obligation unchanged (counts unknown first)
+    before.loc[before["siren"] == STCYP, ["population_totale", "population_municipale"]] = [
+        3480, 3440]
+    after.loc[after["siren"] == STCYP, ["population_totale", "population_municipale"]] = [
+        3560, 3520]
+    before.loc[before["siren"] == BLAGNAC, ["agents_tranche", "agents_min", "agents_max"]] = [
+        "12", 20, 49]
+    after.loc[after["siren"] == BLAGNAC, ["agents_tranche", "agents_min", "agents_max"]] = [
+        "21", 50, 99]
+    out = changes.diff(before, after)
+    stcyp = out[(out["siren"] == STCYP) & (out["changement"] == "devenu_oblige")].iloc[0]
+    assert stcyp["seuil_franchi"].startswith("3\u202f480 habitants (population totale)")
+    assert "passe au-dessus de 3\u202f500 habitants" in stcyp["seuil_franchi"]
+    blagnac = out[(out["siren"] == BLAGNAC) & (out["changement"] == "seuil_franchi")]
+    assert blagnac["seuil_franchi"].tolist() == ["effectif : passe à au moins 50 agents"]
+    assert changes.counts(out)["seuil_franchi"] == 1

@@ -80,9 +80,9 @@ def test_exports_judge_each_snapshot_with_the_vintage_in_force(exports):
     for rule in RULES:
         assert set(exports[(rule, 2)]["vintage"]) == {"2022"}    # 31/12/2022 -> 2022
         assert set(exports[(rule, 1)]["vintage"]) == {"2022"}    # older than all: the oldest
-    # The published comparison point of the issue: 4 605 obliged under the Observatoire
-    # rule with the 2022 vintage (4 681 with 2026's, which the overview used to mix in),
-    # plus the 11 EPT of the Grand Paris, loaded for 2022 too since the 3.1.1 file.
+    # The comparison point: 4 605 obliged under the Observatoire rule with the 2022
+    # vintage, plus the 11 EPT of the Grand Paris, loaded for 2022 too since the 3.1.1 file
+    # (4 632 with 2026's, which the overview used to mix in).
     assert expected(exports, "odf", 2, "fr")["obligees"] == 4605 + 11
 
 

@@ -95,7 +95,8 @@ def test_prefecture_count_overrides_the_band(results):
 def test_motif_obligee_gives_figures_sources_and_years(results):
     motif = _row(results["legal"], "01003", "COM")["motif"]
     assert motif == (f"Obligée : 3{NNBSP}520 habitants (population totale 2023, INSEE) "
-                     f"≥ 3{NNBSP}500 et 100 à 199 salariés (tranche Sirene 22, 2023) ≥ 50.")
+                     f"≥ 3{NNBSP}500 et 100 à 199 salariés (tranche Sirene 22, 2023 : effectif salarié, pas en équivalent temps plein) "
+                     "≥ 50.")
 
 
 def test_motif_below_population_threshold_explains_and(results):
@@ -107,7 +108,8 @@ def test_motif_below_population_threshold_explains_and(results):
 
 def test_motif_few_agents_explains_and_not_or(results):
     motif = _row(results["legal"], "01007", "COM")["motif"]
-    assert "mais 20 à 49 salariés (tranche Sirene 12, 2023), sous le seuil de 50" in motif
+    assert ("mais 20 à 49 salariés (tranche Sirene 12, 2023 : effectif salarié, pas en équivalent temps plein), sous le seuil "
+            "de 50") in motif
     assert "il faut les deux conditions (3 500 habitants et 50 agents)" in motif.replace(NNBSP, " ")
 
 
@@ -127,7 +129,8 @@ def test_motif_municipale_used_only_when_totale_missing(results):
 
 def test_near_threshold_says_why(results):
     row = _row(results["legal"], "01003", "COM")
-    assert "population municipale (3\u202f480) sous le seuil" in row["proche_seuil_motif"]
+    assert ("population municipale 2023 (3\u202f480) sous le seuil, population totale 2023 "
+            "(3\u202f520) au-dessus") in row["proche_seuil_motif"]
     assert "tranche Sirene 21" in _row(results["legal"], "2A004", "COM")["proche_seuil_motif"]
 
 
@@ -138,8 +141,13 @@ def test_grouping_wording_and_assumption_said(results):
     odf = _row(results["odf"], "200000180", "CC")["motif"]
     assert "hypothèse de l'Observatoire, qui n'est pas la loi" in odf
     dep = _row(results["legal"], "01", "DEP")["motif"]
-    assert dep.startswith("Obligée : département (comme tout département, au-delà de 3\u202f500")
-    assert "1\u202f000 à 1\u202f999 salariés (tranche Sirene 42, 2023)" in dep
+    assert dep.startswith("Obligée : département, au-delà de 3\u202f500 habitants comme tout "
+                          "département")
+    assert "1\u202f000 à 1\u202f999 salariés (tranche Sirene 42, 2023" in dep
+    # An intercommunality is not a collectivité territoriale: the population threshold
+    # is not what lets it in (issue 9: "comme toute intercommunalité" was the wrong reason).
+    assert "ne vise que les collectivités territoriales, pas les intercommunalités" in cc
+    assert "comme toute intercommunalité" not in cc
 
 
 def test_odf_assumption_is_flagged_in_every_obliged_motif(results):
@@ -191,15 +199,21 @@ def test_collectivites_with_special_status_are_named():
                        "agents_tranche": ["53", "NN"], "agents_annee": [2023, 2023],
                        "agents_source": ["sirene", "sirene"]})
     lyon, idf = evaluate(df, "legal")["motif"]
-    assert lyon == ("Obligée : Métropole de Lyon de 1\u202f400\u202f000 habitants (comme toute "
-                    "collectivité à statut particulier, au-delà de 3\u202f500) et 10\u202f000 "
-                    "salariés ou plus (tranche Sirene 53, 2023) ≥ 50.")
-    assert idf.startswith("À vérifier : région de 12\u202f463\u202f067 habitants (comme toute région")
+    assert lyon == ("Obligée : Métropole de Lyon de 1\u202f400\u202f000 habitants (population "
+                    "totale), au-delà de 3\u202f500 habitants comme toute collectivité à statut "
+                    "particulier et 10\u202f000 salariés ou plus (tranche Sirene 53, 2023 : effectif salarié, pas en équivalent temps plein) "
+                    "≥ 50.")
+    assert idf.startswith("À vérifier : région de 12\u202f463\u202f067 habitants (population "
+                          "municipale, somme de ses communes), au-delà de 3\u202f500 habitants "
+                          "comme toute région")
 
 
 @pytest.mark.parametrize(("tranche", "source", "obligation", "words"), [
-    ("00", "sirene", "non_obligee", "aucun salarié (tranche Sirene 00, 2023)"),
-    ("21", "recherche_entreprises", "obligee", "50 à 99 salariés (tranche Sirene 21, 2023)"),
+    # 0 to 2 salariés for 9,000 inhabitants: more likely a gap in Sirene than a fact.
+    ("00", "sirene", "a_verifier", "aucun salarié déclaré (tranche Sirene 00, 2023 : effectif salarié, pas en équivalent temps plein), "
+                                   "improbable"),
+    ("01", "sirene", "a_verifier", "1 à 2 salariés (tranche Sirene 01, 2023 : effectif salarié, pas en équivalent temps plein), improbable"),
+    ("21", "recherche_entreprises", "obligee", "50 à 99 salariés (tranche Sirene 21, 2023 : effectif salarié, pas en équivalent temps plein)"),
     ("99", "sirene", "a_verifier", "effectif inconnu (tranche Sirene « 99 » non reconnue)"),
     (None, "sirene", "a_verifier", "effectif inconnu (tranche Sirene vide, 2023)"),
     ("NN", "sirene", "a_verifier", "effectif inconnu (tranche Sirene NN, 2023)"),
@@ -218,5 +232,19 @@ def test_unknown_population_but_few_agents_is_not_obliged():
                        "agents_source": ["sirene"]})
     row = evaluate(df, "legal").iloc[0]
     assert row["obligation"] == "non_obligee"
-    assert row["motif"] == ("Non obligée : 10 à 19 salariés (tranche Sirene 11, 2023), sous le "
-                            "seuil de 50 (population inconnue).")
+    assert row["motif"] == ("Non obligée : 10 à 19 salariés (tranche Sirene 11, 2023 : effectif salarié, pas en équivalent temps plein), "
+                            "sous le seuil de 50 (population inconnue).")
+
+
+def test_improbable_band_is_checked_not_presumed_and_only_above_the_threshold():
+    df = pd.DataFrame({"type": ["COM", "COM", "CC"], "population_totale": [9000, 2000, 15000],
+                       "annee_population": [2023] * 3, "agents_tranche": ["00", "00", "01"],
+                       "agents_annee": [2023] * 3, "agents_source": ["sirene"] * 3})
+    for rule in ("legal", "legal_hypothese_odf"):
+        out = evaluate(df, rule)
+        assert out["obligation"].tolist() == ["a_verifier", "non_obligee", "a_verifier"], rule
+        assert not out["hypothese"].any()
+    assert "un décompte de la préfecture ou de la collectivité tranchera" in \
+        evaluate(df, "legal")["motif"].iloc[0]
+    # the Observatoire's rule does not look at counts at all
+    assert evaluate(df, "odf")["obligation"].tolist() == ["obligee", "non_obligee", "obligee"]

@@ -87,3 +87,19 @@ def test_unwritable_output_is_a_french_error(loaded, tmp_path, capsys):
     code = main(["export", "obligations", "--vintage", "2026", "--output", str(folder)])
     assert code == 2
     assert "impossible d'écrire" in capsys.readouterr().err
+
+
+def test_export_veille_lists_those_near_a_threshold(loaded, tmp_path, capsys):
+    out = tmp_path / "veille.csv"
+    assert main(["export", "veille", "--territory", "dep:01", "--output", str(out)]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig")),
+                               delimiter=";"))
+    by_code = {r["code_insee"]: r for r in rows}
+    # 01001 (3 499 inhabitants) is near; 01003 (municipale 3 480, totale 3 520) too
+    assert {"01001", "01003"} <= set(by_code)
+    assert "population_proche" in by_code["01001"]["veille"]
+    assert "mesures_divergentes" in by_code["01003"]["veille"]
+    assert by_code["01001"]["ce_qui_changerait"].startswith("le millésime")
+    assert all(r["departement"] == "01" for r in rows)
+    assert "référentiel 2026, dep:01" in capsys.readouterr().out
+    assert main(["export", "veille", "--territory", "canton:12", "--output", str(out)]) == 2

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from odlab_compliance.config import PROJECT_ROOT, load_settings
-from odlab_compliance.ui import navigation
+from odlab_compliance.ui import navigation, views
 from tests.fixtures.dashboard import build_db
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -379,3 +379,21 @@ def test_each_page_file_is_named_like_its_url():
     or the visitor sees « Page not found »."""
     for spec in navigation.PAGES:
         assert spec.file == f"{spec.url_path}.py", spec
+
+
+def test_overview_watch_list_filter(dash):
+    at = run_app()
+    at.toggle(key="ve_veille").set_value(True).run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "Pourquoi en veille" in d.value.columns)
+    # Montastruc-Test (3 480 / 3 550 inhabitants, 55 agents counted by the prefecture) and
+    # the CC des Coteaux du Girou (60 agents) are near a threshold; Toulouse is not
+    assert "Montastruc-Test" in set(table["Nom"]) and "Toulouse" not in set(table["Nom"])
+    assert set(table.columns) <= set(views.WATCH_LABELS.values())   # no raw column name
+    row = table[table["Nom"].eq("Montastruc-Test")].iloc[0]
+    assert "Population proche de 3 500" in row["Pourquoi en veille"]
+    assert "Décompte entre 40 et 60 agents" in row["Pourquoi en veille"]
+    assert "populations légales" in row["Ce qui changerait la réponse"]
+    at.multiselect(key="ve_veille_raisons").select("decompte_proche").run()
+    table = next(d.value for d in at.dataframe if "Pourquoi en veille" in d.value.columns)
+    assert set(table["Nom"]) == {"Montastruc-Test", "CC des Coteaux du Girou"}

@@ -336,3 +336,20 @@ def test_weekly_actions_known_answers(dbpath, listen):
     assert table["Détail"].iloc[3] == "dernière mise à jour le 15/01/2024"
     assert any("statut devenu inconnu" in i.value for i in at.info)
     assert at.get("download_button")
+
+
+def test_suivi_watch_list_filter_keeps_those_near_a_threshold(dbpath, listen):
+    listen(False)
+    with db.connect(path=dbpath) as con:   # Colomiers: an exact count of 52 agents
+        con.execute("DELETE FROM agents WHERE siren = ?", [COLOMIERS])
+        con.execute("INSERT INTO agents (siren, source, agents_min, agents_max, annee, "
+                    "source_detail) VALUES (?, 'prefecture', 52, 52, 2025, 'test')",
+                    [COLOMIERS])
+    at = run("suivi.py")
+    assert len(at.dataframe[0].value) > 1
+    at.toggle(key="suivi_veille").set_value(True).run()
+    assert not at.exception
+    # Colomiers (52 agents) and Saint-Cyprien (3 600 inhabitants) are near a threshold
+    assert set(at.dataframe[0].value["siren"]) == {COLOMIERS, "213100555"}
+    at.multiselect(key="suivi_veille_raisons").select("decompte_proche").run()
+    assert list(at.dataframe[0].value["siren"]) == [COLOMIERS]

@@ -58,7 +58,11 @@ def test_counts_and_types():
     counts = b.collectivites["type"].value_counts().to_dict()
     assert counts == {"COM": 12, "CA": 4, "CC": 1, "MET": 3, "EPT": 1, "DEP": 6, "REG": 6}
     assert b.collectivites.set_index(["type", "code_insee"]).index.is_unique
-    assert set(b.collectivites["annee_population"]) == {2023}
+    # Figures of two millésimes (the EPCI member lists are a year older than the commune
+    # list): each row's pair is of one millésime, the one it says.
+    com = b.collectivites[b.collectivites["type"].eq("COM")]
+    assert set(com["annee_population"]) == {2022, 2023}
+    assert set(b.collectivites["annee_population_vigueur"]) == {2023}
     assert any("1 communes des collectivités d'outre-mer" in w for w in b.warnings)
     assert "97502" not in set(b.collectivites["code_insee"])
     # the fixture's Arboys-en-Bugey carries a SIREN failing the Luhn key: said, not fatal
@@ -114,11 +118,20 @@ def test_populations_and_memberships():
     assert cc["departement"] == "01" and cc["population_totale"] == 16321 + 3512 + 875
 
 
-def test_2022_without_ept_file_warns():
+def test_2022_has_its_ept_and_warns_without_an_ept_file():
     b = _parsed(2022)
-    assert "EPT" not in set(b.collectivites["type"])
-    assert any("Pas de fichier des EPT" in w for w in b.warnings)
-    assert set(b.collectivites["annee_population"]) == {2019}
+    assert set(b.collectivites.loc[b.collectivites["type"].eq("EPT"), "code_insee"]) == {
+        "200057974"}
+    assert set(b.collectivites["annee_population_vigueur"]) == {2019}
+    d = MIRROR / "cog-2022"
+    communes = cog.parse_communes(load_json(d / "communes.json"), d / "communes.json")
+    epci = cog.parse_groups(load_json(d / "epci.json"), d / "epci.json")
+    terr = cog.parse_territoires(load_json(d / "departements.json"), d / "departements.json",
+                                 load_json(d / "regions.json"), d / "regions.json")
+    sirens = siren.parse_siren_table(MIRROR / "siren" / "departements-regions-siren.csv")
+    without = build.build(2022, communes, epci, None, terr, sirens)
+    assert "EPT" not in set(without.collectivites["type"])
+    assert any("Pas de fichier des EPT" in w for w in without.warnings)
 
 
 def test_numeric_commune_code_is_refused_with_file_and_line(tmp_path):

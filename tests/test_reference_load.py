@@ -27,8 +27,8 @@ def mirror(tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     d = tmp_path / "mirror"
     shutil.copytree(FIXTURES / "reference" / "mirror", d)
     monkeypatch.setenv("ODLAB_MIRROR_DIR", str(d))
-    # cog-2022/ept.json is left out of this mirror (an older mirror): its download must
-    # fail here, not reach the real site
+    # a file left out of this mirror (an older mirror) must fail to download here, not
+    # reach the real site
     monkeypatch.setenv("ODLAB_BASE_URL_UNPKG", "http://127.0.0.1:9")
     return d
 
@@ -76,11 +76,10 @@ def test_reloading_a_vintage_replaces_only_that_vintage(msettings, mirror):
     with db.connect(msettings) as con:
         con.execute("INSERT INTO agents (siren, source, agents_min, annee) "
                     "VALUES ('217500016', 'prefecture', 50000, 2025)")
-        report = load.load_vintage(con, 2022, msettings)
-        assert any("Source cog-ept indisponible" in w for w in report.warnings)
+        load.load_vintage(con, 2022, msettings)
         load.load_vintage(con, 2026, msettings)
         before_2022 = _rows(con, 2022)
-        assert _counts(con, 2022)["ref_collectivite"] == 33 - 1 + 1   # no EPT, one more commune
+        assert _counts(con, 2022)["ref_collectivite"] == 33 + 1   # one more commune
     path = mirror / "cog-2026" / "communes.json"
     path.write_text(path.read_text(encoding="utf-8").replace("Ajaccio", "Aiacciu"),
                     encoding="utf-8")
@@ -94,6 +93,14 @@ def test_reloading_a_vintage_replaces_only_that_vintage(msettings, mirror):
         assert con.execute("SELECT count(*) FROM agents").fetchall()[0][0] == 1
 
 
+def test_an_optional_source_missing_from_an_older_mirror_is_a_warning(msettings, mirror):
+    (mirror / "cog-2022" / "ept.json").unlink()       # an older mirror: no EPT file
+    with db.connect(msettings) as con:
+        report = load.load_vintage(con, 2022, msettings)
+        assert any("Source cog-ept indisponible" in w for w in report.warnings)
+        assert _counts(con, 2022)["ref_collectivite"] == 33 - 1 + 1   # no EPT, one commune more
+
+
 def test_a_failure_while_writing_leaves_the_database_as_it_was(msettings, monkeypatch):
     with db.connect(msettings) as con:
         load.load_vintage(con, 2026, msettings)
@@ -101,7 +108,7 @@ def test_a_failure_while_writing_leaves_the_database_as_it_was(msettings, monkey
         fetches = con.execute("SELECT count(*) FROM source_fetch").fetchall()
         # the last insert of the transaction fails: everything before it must be undone
         monkeypatch.setattr(load, "INSERT_LOAD", "INSERT INTO ref_load VALUES "
-                            "(?, CASE WHEN ? IS NULL THEN now() END, ?, ?)")
+                            "(?, CASE WHEN ? IS NULL THEN now() END, ?, ?, ?)")
         with pytest.raises(Exception, match="(?i)null|constraint"):
             load.load_vintage(con, 2026, msettings)
         assert (_rows(con, 2026), _counts(con, 2026)) == before
@@ -129,7 +136,13 @@ def test_cli_update_and_status(msettings, mirror, capsys):
     out = capsys.readouterr().out
     assert "Référentiel 2026 chargé" in out and "12 communes" in out and "alerte" in out
     assert main(["reference", "status"]) == 0
-    assert "2026\tchargé le" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2026\tchargé le" in out
+    # each population file's millésime, established from its figures, is shown
+    assert "populations légales en vigueur : millésime 2023" in out
+    assert ("Le fichier des communes (découpage administratif) : millésime 2023 (chiffres "
+            "publiés par l'Insee") in out
+    assert "membres des EPCI (découpage administratif) : millésime 2022" in out
     (mirror / "cog-2022" / "communes.json").write_text("[{", encoding="utf-8")
     assert main(["reference", "update", "--all", "--quiet"]) == 2
     err = capsys.readouterr().err

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import fmt, vocab
+from odlab_compliance.analysis import watchlist
 from odlab_compliance.errors import InputError
 from odlab_compliance.model import snapshots as snaps
 from odlab_compliance.model.figures import figures_by
@@ -31,11 +32,12 @@ CHANGES: dict[str, str] = {
     "de_nouveau_connu": "Statut de nouveau connu",
     "devenu_oblige": "Devenues obligées (nouveau millésime)",
     "plus_oblige": "Ne sont plus obligées (nouveau millésime)",
+    "seuil_franchi": "Ont franchi un seuil (habitants ou agents) sans changer d'obligation",
 }
 KEY_COLUMNS = ["siren", "code_insee", "nom", "type", "departement", "region"]
 OUT_COLUMNS = KEY_COLUMNS + ["changement", "libelle", "obligation_avant", "obligation_apres",
                              "statut_avant", "statut_apres", "nb_jeux_avant", "nb_jeux_apres",
-                             "derniere_mise_a_jour"]
+                             "derniere_mise_a_jour", "seuil_franchi"]
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -69,6 +71,13 @@ def diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         "devenu_oblige": oa.eq(vocab.OBLIGEE) & ob.ne(vocab.OBLIGEE),
         "plus_oblige": ob.eq(vocab.OBLIGEE) & oa.ne(vocab.OBLIGEE),
     }
+    # Who crossed the population or the agent threshold (a new vintage, a new count):
+    # said on their obligation change, or as a change of its own when the answer stayed.
+    crossed = watchlist.crossings(before, after)
+    crossed = crossed.groupby("siren")["seuil_franchi"].agg(" ; ".join)
+    m["seuil_franchi"] = m["siren"].map(crossed)
+    rules["seuil_franchi"] = (m["seuil_franchi"].notna() & ~rules["devenu_oblige"]
+                              & ~rules["plus_oblige"])
     parts = []
     for code, mask in rules.items():
         part = m[mask.fillna(False).astype(bool)].copy()

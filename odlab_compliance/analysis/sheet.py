@@ -176,10 +176,14 @@ def build_sheet(row: Mapping[str, object], evidence: pd.DataFrame, peers: pd.Dat
     grid = scdl_grid(evidence, today, known=row.get("kind") != vocab.KIND_OBSERVATOIRE)
     type_label = vocab.TYPE.label(row.get("type"))
     where = f", département {row['departement']}" if not is_missing(row.get("departement")) else ""
-    pop = row.get("population_totale")
+    pop, measure = row.get("population_totale"), "population totale"
+    if is_missing(pop):   # départements, régions: a sum of municipales (the note says so)
+        pop, measure = row.get("population_municipale"), "population municipale"
+    year = row.get("annee_population")
+    measure += "" if is_missing(year) else f" {int(year)}"    # every figure names its millésime
     sous_titre = f"{type_label}{where} · SIREN {_text(row.get('siren'))}"
     if not is_missing(pop):
-        sous_titre += f" · {nombre(pop)} habitants (population totale)"
+        sous_titre += f" · {nombre(pop)} habitants ({measure})"
     faits = [
         # No count (an Observatoire edition without counts, an unknown status): say so.
         ("Jeux de données publiés",

@@ -39,14 +39,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     fetch = s.add_parser(
         "fetch", help="Interroge l'API Recherche d'entreprises (7 requêtes/s au plus).",
         description="Lit les tranches d'effectifs dans l'API Recherche d'entreprises, pour "
-                    "des SIREN donnés ou pour les collectivités d'un département (leurs SIREN "
-                    "viennent du référentiel chargé, sinon des filtres de l'API). Un SIREN "
-                    "que l'API n'a pas pu donner est signalé « non récupéré », jamais compté "
-                    "comme zéro agent.")
+                    "des SIREN donnés, pour les collectivités d'un département (leurs SIREN "
+                    "viennent du référentiel chargé, sinon des filtres de l'API) ou pour "
+                    "toute la France (--all, à moins de 7 requêtes par seconde, reprise "
+                    "possible après une interruption). Un SIREN que l'API n'a pas pu donner "
+                    "est signalé « non récupéré », jamais compté comme zéro agent.")
     target = fetch.add_mutually_exclusive_group(required=True)
     target.add_argument("--siren", nargs="+", metavar="SIREN",
                         help="un ou plusieurs SIREN (9 chiffres), séparés par des espaces")
     target.add_argument("--departement", metavar="CODE", help="code du département, ex. 31")
+    target.add_argument("--all", action="store_true", dest="all_candidates",
+                        help="toute la France : chaque candidate (commune proche ou au-dessus "
+                             "du seuil d'habitants, intercommunalité, EPT, département, région) "
+                             "par des listes par département et nature juridique (une requête "
+                             "par page de 25), puis par SIREN pour ce que les listes n'ont pas "
+                             "donné ; reprend là où une collecte interrompue s'est arrêtée")
+    fetch.add_argument("--nouveau", action="store_true",
+                       help="avec --all : recommence tout au lieu de reprendre la dernière "
+                            "collecte inachevée")
     fetch.add_argument("--par-api", action="store_true",
                        help="avec --departement : liste les organismes publics par l'API "
                             "même si le référentiel est chargé (inclut syndicats, CCAS, SDIS)")
@@ -87,7 +97,30 @@ def _check_sirens(values: list[str]) -> list[str]:
     return [v.strip() for v in values]
 
 
+def _fetch_all(args: argparse.Namespace) -> int:
+    from odlab_compliance.ingest.agents import national
+
+    bar = tqdm(desc="API Recherche d'entreprises", unit="requête", file=sys.stderr,
+               leave=False, total=0)
+
+    def progress(done: int, planned: int) -> None:
+        bar.total = planned
+        bar.n = done
+        bar.refresh()
+
+    try:
+        outcome = national.fetch_all(load_settings(), new=args.nouveau, progress=progress)
+    finally:
+        bar.close()
+    print(outcome.summary())
+    return 0 if outcome.complete and not outcome.failures else EXIT_FAILED
+
+
 def _fetch(args: argparse.Namespace) -> int:
+    if args.all_candidates:
+        return _fetch_all(args)
+    if args.nouveau:
+        raise InputError(COMMAND_LINE, "--nouveau ne vaut qu'avec --all")
     settings = load_settings()
     if args.siren:
         sirens = _check_sirens(args.siren)

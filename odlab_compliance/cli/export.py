@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = p.add_subparsers(dest="export", required=True, metavar="TABLE")
     _add_obligations(s)
     _add_status(s)
+    _add_veille(s)
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
@@ -155,3 +156,48 @@ def _export_status(args: argparse.Namespace) -> int:
                                   ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     print(f"{package} : description des colonnes (Table Schema)")
     return code
+
+
+# -- export veille (the watch list) --------------------------------------------------------
+
+def _add_veille(s: argparse._SubParsersAction) -> None:
+    p = s.add_parser(
+        "veille", help="Liste de veille : collectivités proches d'un seuil.",
+        description="Les collectivités proches d'un seuil (population à ±10 % de 3 500 selon "
+                    "une mesure ou un millésime, mesures de part et d'autre de 3 500, tranche "
+                    "Sirene 12 ou 21, décompte exact de 40 à 60 agents), avec la raison, "
+                    "leur obligation et ce qui changerait leur réponse.")
+    p.add_argument("--vintage", type=int, default=None, metavar="ANNÉE",
+                   help="millésime du référentiel (défaut : le plus récent chargé)")
+    p.add_argument("--territory", default="fr", metavar="TERRITOIRE",
+                   help="fr, reg:76, dep:31, epci:<siren> (défaut : fr)")
+    add_rule_option(p)
+    add_output_options(p)
+    p.set_defaults(func=_veille)
+
+
+def _veille(args: argparse.Namespace) -> int:
+    from odlab_compliance.analysis import watchlist
+    from odlab_compliance.model.coverage import newest_vintage
+    from odlab_compliance.territory import Territory, filter_frame
+
+    output_format(args)
+    try:
+        territory = Territory.from_cli(args.territory, ("FR", "REG", "DEP", "EPCI"))
+    except ValueError as exc:
+        raise InputError("--territory", str(exc)) from None
+    settings = load_settings()
+    if not settings.db_path.exists():
+        raise VintageNotLoaded(args.vintage or 0, [])
+    with db.connect(settings, read_only=True) as con:
+        vintage = args.vintage or newest_vintage(con)
+        if vintage is None:
+            raise VintageNotLoaded(0, [])
+        df = filter_frame(obligations(con, vintage, args.rule), territory)
+    out = watchlist.watch_list(df, args.rule)
+    counts = (out["veille"].astype(str).str.split().explode().value_counts() if len(out)
+              else pd.Series(dtype="int64"))
+    summary = ", ".join(f"{nombre(counts.get(c, 0))} {vocab.VEILLE.short(c).lower()}"
+                        for c in vocab.VEILLES)
+    return write_export(out, args, sheet_name=f"veille {vintage}",
+                        what=f"référentiel {vintage}, {territory.key} : {summary}")

@@ -50,9 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _update(args: argparse.Namespace) -> int:
     # Imported here: the loader pulls in geopandas, which no other command needs at start-up.
-    from odlab_compliance.ingest.reference.load import REQUIRED, load_vintage
+    from odlab_compliance.ingest.reference.load import OPTIONAL, REQUIRED, load_vintage
 
-    steps = len(REQUIRED) + 1 + 1 + 4 + 1  # fetch of each source + parse + 4 geometry levels + write
+    # fetch of each source + parse + populations + 4 geometry levels + write
+    steps = len(REQUIRED) + len(OPTIONAL) + 1 + 1 + 4 + 1
     settings = load_settings()
     todo = vintages() if args.all else [args.vintage]
     for vintage in todo:
@@ -104,9 +105,26 @@ def _status(args: argparse.Namespace) -> int:
         print("Aucun référentiel chargé. Lancez : "
               "python -m odlab_compliance reference update --vintage 2026")
         return 0
-    for vintage, loaded_at, _counts, warnings, n_coll, n_terr, n_geo in rows:
+    for vintage, loaded_at, _counts, warnings, pops, n_coll, n_terr, n_geo in rows:
         n_warn = len(json.loads(warnings or "[]"))
         print(f"{vintage}\tchargé le {loaded_at:%d/%m/%Y %H:%M} UTC\t{_nombre(n_coll)} "
               f"collectivités\t{_nombre(n_terr)} territoires\t{_nombre(n_geo)} contours\t"
               f"{n_warn} alerte(s)")
+        for line in population_lines(pops):
+            print(f"\t{line}")
     return 0
+
+
+def population_lines(populations: str | None) -> list[str]:
+    """French lines: the millésime in force, then each population file's millésime and
+    how it was established (``ref_load.populations``)."""
+    if not populations:
+        return ["populations : millésimes non établis (référentiel chargé par une version "
+                "antérieure : rechargez-le)"]
+    data = json.loads(populations)
+    lines = [f"populations légales en vigueur : millésime {data.get('en_vigueur')}"]
+    for f in data.get("fichiers", []):
+        year = f"millésime {f['millesime']}" if f.get("millesime") else "millésime inconnu"
+        label = f["fichier"][:1].upper() + f["fichier"][1:]
+        lines.append(f"  {label} : {year} ({f['preuve']})")
+    return lines

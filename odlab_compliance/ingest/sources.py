@@ -42,6 +42,8 @@ class Source:
     format: str
     licence: str
     notes: str = ""
+    millesime: int | None = None   # population millésime stated by the producer
+    page: str = ""                 # the producer's page describing the file
 
     def url(self, settings: Settings) -> str:
         """Official URL, with the base group overridable by settings ("" when none)."""
@@ -133,14 +135,21 @@ def _meta_path(path: Path) -> Path:
 ProgressFactory = Callable[[str, int | None], Callable[[int], None]]
 
 
+class OptionalSourceOffline(SourceUnavailable):
+    """An optional source absent from the mirror: offline, it is not downloaded."""
+
+
 def fetch(source: Source, settings: Settings | None = None, *,
           session: requests.Session | None = None,
           progress: ProgressFactory | None = None,
-          refresh: bool = False) -> FetchResult:
+          refresh: bool = False, optional: bool = False) -> FetchResult:
     """Return a local copy of ``source`` (mirror, cache or download, in that order).
 
     ``progress(label, total_bytes)`` may return a callback taking the bytes just written;
     the CLI passes a tqdm bar. ``refresh`` ignores the cache (not the mirror).
+    ``optional``: a source the caller can do without. With a mirror directory (offline),
+    one that the mirror and the cache lack is not downloaded — unless its base URL is set
+    on purpose (``ODLAB_BASE_URL_<GROUPE>``) — and ``OptionalSourceOffline`` says so.
     """
     settings = settings or load_settings()
     url = source.url(settings)
@@ -155,6 +164,12 @@ def fetch(source: Source, settings: Settings | None = None, *,
         info = json.loads(meta.read_text(encoding="utf-8"))
         return FetchResult(source.id, source.vintage, target, "cache", info.get("url", url),
                            int(info["size"]), info["sha256"], info["retrieved_at"])
+    if optional and settings.mirror_dir is not None and \
+            source.base.upper() not in settings.base_url_overrides:
+        raise OptionalSourceOffline(
+            f"« {source.title} » ({source.id}, millésime {source.vintage}) n'est pas dans le "
+            f"dossier miroir ({source.mirror}) : hors ligne, il n'est pas téléchargé (en "
+            f"ligne, sans ODLAB_MIRROR_DIR : {source.url(settings) or 'aucune adresse'}).")
     if not url:
         raise SourceUnavailable(_unavailable_message(
             source, settings, "aucune adresse de téléchargement officielle n'est connue pour "

@@ -8,6 +8,10 @@ publishing rate and the population covered. The only place where a rate is compu
 - **couverture** = population of obliged *communes* that publish / population of obliged
   communes (communes only, so nobody is counted twice through their EPCI, département and
   région). None when there is no obliged commune or no status.
+- **couverture_effectifs** = candidates (``model.coverage``) whose agent count is known /
+  candidates. None without candidates. ``presumees`` counts the obliged collectivités
+  whose obligation rests on a presumed count (the rule's assumption): a rate computed
+  while ``couverture_effectifs`` < 1 rests partly on them, and pages say so beside it.
 
 Counts of a group are computed in one vectorised pass (``figures_by``), so a table of a
 hundred départements costs what one territory costs; ``figures`` is its one-group case.
@@ -24,8 +28,10 @@ from odlab_compliance import vocab
 
 # Columns of ``figures_by`` (and fields of ``Figures``), in display order.
 COUNT_COLUMNS = ("collectivites", "obligees", "n_a_verifier", "n_publie", "n_via_tiers",
-                 "n_non_publie", "n_inconnu", "population_obligee", "population_couverte")
-FIGURE_COLUMNS = (*COUNT_COLUMNS, "publiant", "connus", "taux", "couverture")
+                 "n_non_publie", "n_inconnu", "population_obligee", "population_couverte",
+                 "presumees", "candidats", "effectifs_connus")
+FIGURE_COLUMNS = (*COUNT_COLUMNS, "publiant", "connus", "taux", "couverture",
+                  "couverture_effectifs")
 
 
 def rate(part: float | int | None, whole: float | int | None) -> float | None:
@@ -46,6 +52,9 @@ class Figures:
     n_inconnu: int = 0
     population_obligee: int = 0
     population_couverte: int = 0
+    presumees: int = 0
+    candidats: int = 0
+    effectifs_connus: int = 0
     has_status: bool = True
 
     @property
@@ -65,12 +74,29 @@ class Figures:
         return rate(self.population_couverte, self.population_obligee) \
             if self.has_status else None
 
+    @property
+    def couverture_effectifs(self) -> float | None:
+        return rate(self.effectifs_connus, self.candidats)
+
+    @property
+    def effectifs_partiels(self) -> bool:
+        """True when some candidates have no known count (figures rest partly on the
+        rule's presumption, or on « à vérifier »)."""
+        return self.effectifs_connus < self.candidats
+
     def as_dict(self) -> dict[str, object]:
         out = asdict(self)
         out.pop("has_status")
         out.update(publiant=self.publiant, connus=self.connus, taux=self.taux,
-                   couverture=self.couverture)
+                   couverture=self.couverture,
+                   couverture_effectifs=self.couverture_effectifs)
         return out
+
+
+def _bool(df: pd.DataFrame, column: str) -> pd.Series:
+    if column not in df.columns:
+        return pd.Series(False, index=df.index)
+    return df[column].astype("boolean").fillna(False).astype(bool)
 
 
 def _flags(df: pd.DataFrame) -> pd.DataFrame:
@@ -94,6 +120,9 @@ def _flags(df: pd.DataFrame) -> pd.DataFrame:
         "n_via_tiers": obliged & statut.eq(vocab.VIA_TIERS).fillna(False),
         "n_non_publie": obliged & statut.eq(vocab.NON_PUBLIE).fillna(False),
         "n_inconnu": obliged & statut.eq(vocab.INCONNU).fillna(False),
+        "presumees": obliged & _bool(df, "hypothese"),
+        "candidats": _bool(df, "candidat"),
+        "effectifs_connus": _bool(df, "candidat") & _bool(df, "effectif_connu"),
     }, index=df.index).astype("int64")
     commune_pop = pop.where(obliged & is_commune, 0.0)
     out["population_obligee"] = commune_pop
@@ -112,8 +141,11 @@ def _finish(counts: pd.DataFrame, has_status: bool) -> pd.DataFrame:
     counts["couverture"] = [rate(p, k) if has_status else None for p, k in
                             zip(counts["population_couverte"], counts["population_obligee"],
                                 strict=True)]
-    counts["taux"] = counts["taux"].astype("Float64")
-    counts["couverture"] = counts["couverture"].astype("Float64")
+    counts["couverture_effectifs"] = [rate(k, c) for k, c in
+                                      zip(counts["effectifs_connus"], counts["candidats"],
+                                          strict=True)]
+    for c in ("taux", "couverture", "couverture_effectifs"):
+        counts[c] = counts[c].astype("Float64")
     return counts
 
 
@@ -158,10 +190,12 @@ AREA_COLUMNS = ("code", "nom", "obligees", "publiant", "n_inconnu", "taux", "cou
 def rates(df: pd.DataFrame, level: str, names: dict[str, str] | None = None) -> pd.DataFrame:
     """Figures per area of ``level`` (REG, DEP, EPCI or COM): each collectivité counts in
     the area its own column points to (a commune in its EPCI, a département in its
-    région...); areas without obliged collectivités are left out."""
+    région...) and in every area whose powers it exerts (the CEA in 67 and 68), so an
+    area's row agrees with that area's own view; areas without obliged collectivités are
+    left out. Not a partition: do not add the rows up."""
     if df.empty:
         return pd.DataFrame(columns=AREA_COLUMNS)
-    part = df[df["type"].eq("COM")] if level == "COM" else df
+    part = df[df["type"].eq("COM")] if level == "COM" else terr.with_governed_areas(df, level)
     column = terr.CHILD_COLUMN[level]
     table = figures_by(part, column)
     table = table[table["obligees"] > 0]
@@ -187,3 +221,24 @@ def ranking(df: pd.DataFrame, t: terr.Territory, names: dict[str, str] | None = 
     order = out.assign(_r=out["taux"].astype("float64").fillna(-1.0))
     order = order.sort_values(["_r", "obligees"], ascending=[False, False])
     return order.drop(columns="_r").reset_index(drop=True)
+
+
+COVERAGE_COLUMNS = ("code", "nom", "candidats", "effectifs_connus", "couverture_effectifs",
+                    "obligees", "presumees", "n_a_verifier")
+
+
+def coverage_by(df: pd.DataFrame, level: str, names: dict[str, str] | None = None
+                ) -> pd.DataFrame:
+    """Coverage of agent counts per area of ``level`` (REG, DEP, EPCI): candidates, how
+    many have a known count and their share, obliged collectivités and how many of them
+    rest on a presumed count, à vérifier. Like ``rates``, a collectivité counts in every
+    area whose powers it exerts. Areas without candidates are left out."""
+    if df.empty or "candidat" not in df.columns:
+        return pd.DataFrame(columns=COVERAGE_COLUMNS)
+    part = terr.with_governed_areas(df, level)
+    table = figures_by(part, terr.CHILD_COLUMN[level])
+    table = table[table["candidats"] > 0]
+    out = table.reset_index(names="code")
+    out["code"] = out["code"].astype(str)
+    out["nom"] = [(names or {}).get(c) or c for c in out["code"]]
+    return out[list(COVERAGE_COLUMNS)].sort_values("code").reset_index(drop=True)

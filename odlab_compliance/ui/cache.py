@@ -18,9 +18,10 @@ import streamlit as st
 
 from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.ingest.harvest import journal as run_journal
-from odlab_compliance.model import obligation, review
+from odlab_compliance.model import coverage, obligation, review
 from odlab_compliance.model import snapshots as snapshot_layer
 from odlab_compliance.model import status as status_layer
+from odlab_compliance.model.figures import figures
 from odlab_compliance.model.snapshots import Snapshot
 from odlab_compliance.model.status import StatusModel
 from odlab_compliance.present import maps
@@ -117,6 +118,14 @@ def status(sig: DbSig, rule: str, snapshot: Snapshot, vintage: int) -> pd.DataFr
 @st.cache_resource(show_spinner=False, max_entries=8)
 def obligations(sig: DbSig, rule: str, vintage: int) -> pd.DataFrame:
     return _layer(obligation.obligations, sig, vintage, rule)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def agent_coverage(sig: DbSig, vintage: int) -> float | None:
+    """Share of the candidates (``model.coverage``) of the whole country whose agent count
+    is known, in ``vintage`` (None without candidates)."""
+    df = obligations(sig, coverage.RULE_LAW, vintage)
+    return figures(df).couverture_effectifs if not df.empty else None
 
 
 def model(sig: DbSig) -> StatusModel:

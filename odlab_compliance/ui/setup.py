@@ -56,7 +56,28 @@ def progress_factory(area: st.delta_generator.DeltaGenerator
     return make
 
 
-def build(settings: Settings, vintages: list[int], observatoire: bool) -> bool:
+def fetch_agents(settings: Settings) -> bool:
+    """Agent counts of every candidate through the API Recherche d'entreprises (resumable:
+    a second click goes on where the first stopped); True when complete."""
+    from odlab_compliance.ingest.agents import national
+
+    st.write("Effectifs des collectivités (API Recherche d'entreprises, moins de 7 requêtes "
+             "par seconde ; quelques minutes pour toute la France)…")
+    bar = st.progress(0.0, text="Effectifs : préparation")
+
+    def progress(done: int, planned: int) -> None:
+        share = done / planned if planned else 0.0
+        bar.progress(min(1.0, share), text=f"Effectifs : {nombre(done)} requête(s) sur "
+                                           f"{nombre(planned)}")
+
+    outcome = national.fetch_all(settings, progress=progress)
+    for line in outcome.summary().splitlines():
+        st.write(line)
+    return outcome.complete and not outcome.failures
+
+
+def build(settings: Settings, vintages: list[int], observatoire: bool,
+          agents: bool = False) -> bool:
     """Run the first-run steps; show progress and French messages; True when all went well."""
     ok = True
     with st.status("Construction de la base…", expanded=True) as box:
@@ -76,6 +97,8 @@ def build(settings: Settings, vintages: list[int], observatoire: bool) -> bool:
                     else:
                         ok = False
                         st.error(f"{outcome.source_key} : {outcome.error}")
+            if agents:
+                ok = fetch_agents(settings) and ok
         except SourceUnavailable as exc:
             ok = False
             st.error(f"Une source officielle n'a pas pu être obtenue : {exc}")

@@ -20,7 +20,8 @@ from streamlit import runtime
 from odlab_compliance import territory as terr
 from odlab_compliance import vocab
 from odlab_compliance.config import PROJECT_ROOT, Settings, load_settings
-from odlab_compliance.fmt import date_fr, date_heure_fr, nombre
+from odlab_compliance.fmt import date_fr, date_heure_fr, nombre, pourcentage
+from odlab_compliance.model import coverage
 from odlab_compliance.model.snapshots import LATEST, Snapshot
 from odlab_compliance.model.status import StatusAt, StatusModel
 from odlab_compliance.present import exports
@@ -32,7 +33,7 @@ ALL = "__tous__"
 SELECT_LEVELS = ("REG", "DEP", "EPCI", "COM")
 ALL_LABELS = {"REG": "Toute la France", "DEP": "Toute la région", "EPCI": "Tout le département",
               "COM": "Toute l'intercommunalité"}
-DEFAULT_RULE = "legal"
+DEFAULT_RULE = coverage.RULE_LAW   # with every count known; see default_rule()
 CTX_KEY = "shell_context"
 VIA_APP_KEY = "shell_via_app"
 
@@ -108,8 +109,18 @@ def base_context() -> Context:
     sig = cache.signature(settings)
     info = cache.db_info(sig)
     vintages = info["vintages"]
-    return Context(settings=settings, sig=sig, vintage=vintages[0] if vintages else None,
-                   ready=bool(vintages))
+    vintage = vintages[0] if vintages else None
+    return Context(settings=settings, sig=sig, vintage=vintage, ready=bool(vintages),
+                   rule=default_rule(sig, vintage))
+
+
+def default_rule(sig: cache.DbSig, vintage: int | None) -> str:
+    """The rule a new visitor sees: the law alone once 95 % of the collectivités whose
+    count can decide have a known count; before, the law with missing counts presumed
+    (the pages say how many), so that no first screen reads « 0 obligées »."""
+    if vintage is None:
+        return DEFAULT_RULE
+    return coverage.default_rule(cache.agent_coverage(sig, vintage))
 
 
 # -- territory ------------------------------------------------------------------------
@@ -200,17 +211,24 @@ def _from_url(param: str, state_key: str, options: list[str], default: str) -> N
         st.session_state[state_key] = default
 
 
-def rule_selector() -> str:
+def rule_selector(default: str = DEFAULT_RULE, share: float | None = None) -> str:
+    """The rule selector; ``default`` (see ``default_rule``) until the user chooses."""
     rules = cache.rules()
     if not rules:
-        return DEFAULT_RULE
+        return default
     ids = [r["id"] for r in rules]
     labels = {r["id"]: r["label"] for r in rules}
-    _from_url("regle", "shell_rule", ids, DEFAULT_RULE if DEFAULT_RULE in ids else ids[0])
+    _from_url("regle", "shell_rule", ids, default if default in ids else ids[0])
+    known = ("" if share is None else
+             f" Effectifs connus pour {pourcentage(share, 1)} des collectivités dont "
+             "l'effectif peut décider.")
     rule = st.selectbox("Règle d'obligation", ids, key="shell_rule",
                         format_func=lambda i: labels[i],
                         help="La loi (3 500 habitants ET 50 agents) ou l'hypothèse de travail "
-                             "de l'Observatoire open data des territoires.")
+                             "de l'Observatoire open data des territoires. Par défaut, la loi "
+                             "seule dès que 95 % des effectifs utiles sont connus ; avant, la "
+                             "loi avec les effectifs manquants présumés (les pages disent "
+                             "combien)." + known)
     return rule
 
 
@@ -269,7 +287,7 @@ def sidebar(sections: dict[str, list[st.Page]] | None = None) -> Context:
             ctx.territory = territory_selector(ctx.ref, ctx.territories)
             ctx.territory_name = terr.name_of(ctx.ref, ctx.territories, ctx.territory)
             st.markdown("**Règle et date**")
-            ctx.rule = rule_selector()
+            ctx.rule = rule_selector(ctx.rule, cache.agent_coverage(ctx.sig, ctx.vintage))
             ctx.snapshot = snapshot_selector(ctx.snapshots)
     if ctx.ready:
         _sync_url(ctx)

@@ -94,6 +94,106 @@ def no_agents_notice(figures: figs.Figures) -> None:
                 "la règle de l'Observatoire dans le menu de gauche.", icon=":material/info:")
 
 
+def figures_notes(figures: figs.Figures) -> None:
+    """Beside the key figures: how many obliged collectivités are presumed, how complete
+    the agent counts are, and what a rate computed on partial counts rests on."""
+    from odlab_compliance.analysis import coverage as cov
+
+    presumed = cov.presumed_sentence(figures)
+    partial = cov.partial_rate_note(figures)
+    lines = [x for x in (presumed, cov.coverage_sentence(figures), partial) if x]
+    if figures.n_a_verifier and figures.obligees:
+        lines.append(f"{nombre(figures.n_a_verifier)} collectivité(s) à vérifier (effectif "
+                     "inconnu ou improbable, ou populations de part et d'autre de 3 500) ne "
+                     "sont comptées ni parmi les obligées ni parmi les non obligées : voir leur "
+                     "liste et la liste de veille ci-dessous.")
+    if lines and (presumed or partial):
+        st.info("\n\n".join(lines), icon=":material/groups:")
+    elif lines:
+        st.caption(" ".join(lines))
+
+
+def rate_help(figures: figs.Figures, text: str) -> str:
+    """A rate's help text, with what it rests on when agent counts are partial."""
+    from odlab_compliance.analysis import coverage as cov
+
+    note = cov.partial_rate_note(figures)
+    return f"{text} {note}" if note else text
+
+
+def coverage_section(ctx: Context, frame: pd.DataFrame, key: str) -> None:
+    """Coverage of agent counts per sub-territory of the selected one (or for it alone)."""
+    from odlab_compliance.analysis import coverage as cov
+
+    child = terr.CHILD_LEVEL.get(ctx.territory.level)
+    if child not in ("REG", "DEP", "EPCI"):
+        return
+    local = terr.filter_frame(frame, ctx.territory)
+    table = figs.coverage_by(local, child, child_names(ctx, child))
+    if table.empty:
+        return
+    st.subheader(f"Effectifs connus par {terr.LEVEL_LABELS[child].lower()}")
+    st.caption("Collectivités dont l'effectif peut décider de l'obligation (communes proches "
+               "ou au-dessus de 3 500 habitants, intercommunalités, départements, régions) et "
+               "part dont l'effectif est connu (tranche Sirene ou décompte de la préfecture). "
+               "Pour compléter : `python -m odlab_compliance agents fetch --all`.")
+    render.table(cov.coverage_table(table), key=f"{key}_table")
+    render.downloads(cov.coverage_table(table, display=False),
+                     f"effectifs-connus-{ctx.territory.key.replace(':', '-')}", key=f"{key}_dl")
+
+
+WATCH_LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
+                "departement": "Dép.", "obligation": "Obligation",
+                "population_totale": "Population totale",
+                "population_municipale": "Population municipale",
+                "annee_population": "Millésime",
+                "population_municipale_autre": "Municipale (autre millésime)",
+                "annee_population_autre": "Autre millésime", "agents_tranche": "Tranche Sirene",
+                "agents_min": "Agents (min.)", "agents_max": "Agents (max.)",
+                "veille_libelle": "Pourquoi en veille",
+                "ce_qui_changerait": "Ce qui changerait la réponse", "motif": "Motif"}
+
+
+def watch_filter(key: str) -> list[str] | None:
+    """The watch-list filter: None when off, else the reasons kept (all when none chosen)."""
+    a, b = st.columns([1, 3])
+    on = a.toggle("Liste de veille", key=f"{key}_veille",
+                  help="Les collectivités proches d'un seuil : population à ±10 % de 3 500 "
+                       "(selon une mesure ou un millésime), mesures de part et d'autre de "
+                       "3 500, tranche Sirene 12 ou 21, décompte exact de 40 à 60 agents. Une "
+                       "révision de population ou d'effectif peut changer leur réponse.")
+    if not on:
+        return None
+    chosen = b.multiselect("Raisons", list(vocab.VEILLE), format_func=vocab.VEILLE.label,
+                           key=f"{key}_veille_raisons", placeholder="Toutes")
+    return list(chosen) or list(vocab.VEILLES)
+
+
+def on_watch(frame: pd.DataFrame, reasons: list[str]) -> pd.Series:
+    from odlab_compliance.analysis import watchlist
+
+    return watchlist.on_watch_list(frame, only=reasons)
+
+
+def watch_table(local: pd.DataFrame, reasons: list[str], display: bool = True) -> pd.DataFrame:
+    """The watch list of the territory (every obligation: near a threshold either way),
+    restricted to ``reasons``, with French labels."""
+    from odlab_compliance.analysis import watchlist
+
+    out = watchlist.watch_list(local[on_watch(local, reasons)])
+    out["obligation"] = vocab.OBLIGATION.labelled(out["obligation"])
+    out["type"] = vocab.TYPE.labelled(out["type"])
+    out = out.drop(columns=["veille"], errors="ignore").sort_values(["departement", "nom"])
+    if not display:
+        return out.reset_index(drop=True)
+    shown = out[[c for c in WATCH_LABELS if c in out.columns]].copy()
+    for c in ("annee_population", "annee_population_autre"):   # years: labels, no « 2 023 »
+        if c in shown.columns:
+            shown[c] = shown[c].astype("Int64").astype("object").map(
+                lambda v: "" if pd.isna(v) else str(v))
+    return shown.rename(columns=WATCH_LABELS).reset_index(drop=True)
+
+
 def obliged_list(local: pd.DataFrame, *obligations: str) -> pd.DataFrame:
     """The collectivités of the territory under the given obligations (default: obliged
     and to check), in French, the most populated first."""
@@ -244,6 +344,9 @@ def default_siren(ctx: Context, frame: pd.DataFrame) -> str | None:
     else:
         rows = frame[frame["type"].eq({"REG": "REG", "DEP": "DEP", "COM": "COM"}[t.level])
                      & frame["code_insee"].eq(t.code)]
+        if rows.empty and t.level in ("REG", "DEP"):
+            # the collectivité exerting its powers (CEA for 68, Corse for 2B, Paris for 75)
+            rows = frame[terr.governs(frame, t)]
     return str(rows["siren"].iloc[0]) if len(rows) and pd.notna(rows["siren"].iloc[0]) else None
 
 

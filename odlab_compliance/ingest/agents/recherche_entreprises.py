@@ -17,6 +17,7 @@ Fetching returns rows; ``save`` writes them (fetching is separate from saving).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,13 @@ import requests
 
 from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.fmt import nombre
-from odlab_compliance.http import RateLimiter, describe_error, http_reason, make_session
+from odlab_compliance.http import (
+    RateLimiter,
+    describe_error,
+    http_reason,
+    make_session,
+    retry_after,
+)
 from odlab_compliance.ingest.agents import store
 from odlab_compliance.ingest.agents.bands import band_bounds, normalize_band
 from odlab_compliance.ingest.agents.validate import year_problem
@@ -38,6 +45,7 @@ SEARCH_PATH = "/search"
 RATE_PER_SECOND = 7.0
 PER_PAGE = 25
 MAX_CONSECUTIVE_FAILURES = 3
+SERVER_ERRORS = (500, 502, 503, 504)   # retried by the session; 429 by the client
 # Catégories juridiques of the public bodies of a territory (INSEE, nomenclature des
 # catégories juridiques, niveau III: 72xx collectivités, 73xx établissements publics locaux).
 NATURES_PUBLIQUES = ("7210", "7220", "7225", "7229", "7230", "7343", "7344", "7345", "7346",
@@ -103,19 +111,33 @@ class _Client:
     def __init__(self, settings: Settings | None, session: requests.Session | None,
                  limiter: RateLimiter | None) -> None:
         self.settings = settings or load_settings()
-        self.session = session or make_session(self.settings)
+        # 429 is retried here, through the limiter (see http.make_session).
+        self.session = session or make_session(self.settings, retry_statuses=SERVER_ERRORS)
         self.limiter = limiter or RateLimiter(RATE_PER_SECOND)
         self.url = self.settings.base_url("RECHERCHE_ENTREPRISES", DEFAULT_URL) + SEARCH_PATH
         self.requests = 0
+        self.too_many = 0                # 429 answers received
+        self._count = threading.Lock()   # several threads may share one client
 
     def search(self, params: dict[str, Any]) -> dict[str, Any]:
-        """One page; raises ``RuntimeError`` with a French reason when unusable."""
-        self.limiter.wait()
-        self.requests += 1
-        try:
-            resp = self.session.get(self.url, params=params)
-        except requests.RequestException as exc:
-            raise RuntimeError(f"service injoignable : {describe_error(exc)}") from exc
+        """One page; raises ``RuntimeError`` with a French reason when unusable.
+
+        A 429 holds every thread of this client for the time the service asks
+        (``Retry-After``, else one second) and the request is tried again through the
+        limiter, ``http_retries`` times at most."""
+        for attempt in range(self.settings.http_retries + 1):
+            self.limiter.wait()
+            with self._count:
+                self.requests += 1
+            try:
+                resp = self.session.get(self.url, params=params)
+            except requests.RequestException as exc:
+                raise RuntimeError(f"service injoignable : {describe_error(exc)}") from exc
+            if resp.status_code != 429 or attempt == self.settings.http_retries:
+                break
+            with self._count:
+                self.too_many += 1
+            self.limiter.hold(retry_after(resp))
         if resp.status_code != 200:
             raise RuntimeError(f"réponse HTTP {resp.status_code} après "
                                f"{self.settings.http_retries} nouvelle(s) tentative(s) "

@@ -38,14 +38,18 @@ def normalize_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: str,
-           delete_sql: str) -> int:
+           delete_sql: str, *, in_transaction: bool = False) -> int:
     if source not in SOURCES:
         raise ValueError(f"source inconnue : {source}")
     con.register(_VIEW, normalize_rows(rows))
     try:
-        with db.transaction(con):
+        if in_transaction:
             con.execute(delete_sql, [source])
             con.execute(_INSERT, [source])
+        else:
+            with db.transaction(con):
+                con.execute(delete_sql, [source])
+                con.execute(_INSERT, [source])
     finally:
         con.unregister(_VIEW)
     return len(rows)
@@ -56,9 +60,11 @@ def replace_source(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: s
     return _write(con, rows, source, _DELETE_SOURCE)
 
 
-def upsert(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: str) -> int:
-    """Replace the rows of ``source`` for the SIRENs of ``rows`` only (one transaction)."""
-    return _write(con, rows, source, _DELETE_SIRENS)
+def upsert(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: str, *,
+           in_transaction: bool = False) -> int:
+    """Replace the rows of ``source`` for the SIRENs of ``rows`` only (one transaction, or
+    the caller's when ``in_transaction``)."""
+    return _write(con, rows, source, _DELETE_SIRENS, in_transaction=in_transaction)
 
 
 def count_source(con: duckdb.DuckDBPyConnection, source: str,

@@ -21,7 +21,7 @@ import pandas as pd
 from odlab_compliance import db
 from odlab_compliance.config import Settings
 from odlab_compliance.ingest.reference import build as B
-from odlab_compliance.ingest.reference import cog, geometry, siren
+from odlab_compliance.ingest.reference import cog, geometry, populations, siren
 from odlab_compliance.ingest.reference.jsonfile import load_json
 from odlab_compliance.ingest.sources import (
     FetchResult,
@@ -35,10 +35,21 @@ from odlab_compliance.ingest.sources import (
 REQUIRED = ("cog-communes", "cog-epci", "cog-departements", "cog-regions",
             "siren-departements-regions", "geo-communes", "geo-epci", "geo-departements",
             "geo-regions")
-OPTIONAL = ("cog-ept",)
-# No official download exists for this compiled table (see sources.toml): without it the
-# load goes on, with the SIREN of départements and régions left empty and a warning.
-SOFT = ("siren-departements-regions",)
+OPTIONAL = ("cog-ept", "insee-populations-legales")
+# Sources the load can do without, saying so: the compiled SIREN table has no official
+# download (without it the SIREN of départements and régions stay empty); without INSEE's
+# populations légales the découpage files' populations are used, one millésime at a time;
+# without an EPT file the EPT are not loaded.
+SOFT = ("siren-departements-regions", "cog-ept", "insee-populations-legales")
+SOFT_LABELS = {
+    "siren-departements-regions": ("SIREN des départements et régions non chargés", " Un "
+                                   "dossier miroir ne contenant que ce fichier suffit."),
+    "cog-ept": ("EPT du Grand Paris non chargés", ""),
+    "insee-populations-legales": (
+        "Populations légales de l'Insee non obtenues : les populations du découpage "
+        "administratif sont utilisées, sans jamais mélanger deux millésimes (voir le motif "
+        "de chaque commune)", ""),
+}
 GEO_LEVELS = {"COM": "geo-communes", "EPCI": "geo-epci", "DEP": "geo-departements",
               "REG": "geo-regions"}
 
@@ -58,7 +69,8 @@ INSERTS = {
 }
 INSERT_FETCH = ("INSERT INTO source_fetch (source_id, vintage, url, origin, path, size, sha256,"
                 " retrieved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-INSERT_LOAD = "INSERT INTO ref_load (vintage, loaded_at, counts, warnings) VALUES (?, ?, ?, ?)"
+INSERT_LOAD = ("INSERT INTO ref_load (vintage, loaded_at, counts, warnings, populations) "
+               "VALUES (?, ?, ?, ?, ?)")
 
 Step = Callable[[str], None]
 
@@ -94,17 +106,15 @@ def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None
         if step:
             step(f"source {source_id}")
         try:
-            files[source_id] = fetch(source, settings, progress=progress)
+            files[source_id] = fetch(source, settings, progress=progress,
+                                     optional=source_id in OPTIONAL)
         except SourceUnavailable as exc:
-            if source_id in OPTIONAL:
-                # registered but unobtainable (an older mirror without it): build() says
-                # the file is missing, as when no source is registered
-                warnings.append(f"Source {source_id} indisponible : {exc}")
-                continue
+            # An optional source registered but unobtainable (an older mirror without it,
+            # offline) is a warning, not a failure; build() says what is missing.
             if source_id not in SOFT:
                 raise
-            warnings.append(f"SIREN des départements et régions non chargés : {exc} Un dossier "
-                            f"miroir ne contenant que ce fichier suffit.")
+            what, tip = SOFT_LABELS[source_id]
+            warnings.append(f"Source {source_id} indisponible — {what} : {exc}{tip}")
             continue
         if source.vintage != vintage:
             warnings.append(f"Source {source_id} : millésime {source.vintage} utilisé faute de "
@@ -189,6 +199,12 @@ def _fill_centroids(built: B.Built, cents: dict[str, pd.DataFrame]) -> None:
         groups = own[["collectivite_code", "code"]].set_axis(["groupe", "code"], axis=1)
         for r in geometry.combine_centroids(cents[niveau], groups).itertuples():
             points[(niveau, r.groupe)] = (r.lon, r.lat)
+    # A collectivité whose territory is a set of communes (the Rhône without the
+    # Métropole de Lyon): the centroid of those communes, not of the geographic area.
+    for (kind, code), codes in built.commune_sets.items():
+        members = pd.DataFrame({"groupe": code, "code": codes})
+        for r in geometry.combine_centroids(com, members).itertuples():
+            points[(kind, r.groupe)] = (r.lon, r.lat)
     keys = [(t if t in ("COM", "DEP", "REG") else "GRP", c)
             for t, c in zip(coll["type"], coll["code_insee"], strict=True)]
     coords = [points.get(k, (np.nan, np.nan)) for k in keys]
@@ -215,8 +231,16 @@ def prepare(vintage: int, files: dict[str, FetchResult], report: LoadReport,
     sirens = (siren.parse_siren_table(files["siren-departements-regions"].path)
               if "siren-departements-regions" in files
               else pd.DataFrame(columns=siren.COLUMNS))
+    insee, declared = None, None
+    if "insee-populations-legales" in files:
+        if step:
+            step("lecture des populations légales")
+        got = files["insee-populations-legales"]
+        current = communes.loc[communes["zone"].ne(B.COM_ZONE), "code"].tolist()
+        insee = populations.for_cog(populations.parse_insee(got.path), current, former)
+        declared = pick_source("insee-populations-legales", vintage).millesime
     built = B.build(vintage, communes, groups["cog-epci"], groups.get("cog-ept"),
-                    territoires, sirens)
+                    territoires, sirens, insee=insee, insee_declared=declared)
     built.anciennes = cog.parse_former_communes(raw_communes).assign(vintage=vintage)
     report.warnings.extend(built.warnings)
     report.counts.update(built.counts)
@@ -247,7 +271,8 @@ def save(con: duckdb.DuckDBPyConnection, vintage: int, built: B.Built, geoms: pd
                                        f.size, f.sha256, f.retrieved_at])
         con.execute(INSERT_LOAD, [vintage, datetime.now(UTC).replace(tzinfo=None),
                                   json.dumps(report.counts, ensure_ascii=False),
-                                  json.dumps(report.warnings, ensure_ascii=False)])
+                                  json.dumps(report.warnings, ensure_ascii=False),
+                                  json.dumps(built.millesimes, ensure_ascii=False)])
 
 
 def load_vintage(con: duckdb.DuckDBPyConnection, vintage: int, settings: Settings, *,

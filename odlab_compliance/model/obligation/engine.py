@@ -1,10 +1,22 @@
 """The obligation test: one pure function, ``evaluate(df, rule)``.
 
-The law (CRPA art. L312-1-1 and D312-1-1-1; docs/obligation.md): obliged when ≥ 3,500 inhabitants AND ≥ 50 agents. Each row is
-judged on two tests, each giving "at or above", "below", "unknown" or (population of a
-grouping, département, région) "not applicable"; the rule's ``effectif`` mode says how
-an unknown agent count is treated. The motif is written for a mayor: the figures, their
-source and year, in French formatting, and the reason in one sentence.
+The law (CRPA art. L312-1-1 and D312-1-1-1; docs/obligation.md): a collectivité
+territoriale is obliged when it has ≥ 3,500 inhabitants AND ≥ 50 agents; any other
+administration (an EPCI, an EPT) when it has ≥ 50 agents. Each row is judged on two
+tests, each giving "at or above", "below", "unknown" or (population of a grouping,
+département, région) "not applicable"; the rule's ``effectif`` mode says how an unknown
+agent count is treated. The motif is written for a mayor: the figures, their source and
+millésime, in French formatting, and the reason in one sentence.
+
+Populations (see ingest/reference/populations.py): the pair (population_totale,
+population_municipale) is of ONE millésime, ``annee_population``; ``population_municipale_
+autre`` is the municipale of another millésime (``annee_population_autre``); the millésime
+in force in the vintage's year is ``annee_population_vigueur``. When the pair is older than
+the millésime in force and the other municipale is of that millésime, the newest
+municipale is a floor of the totale (a totale is at least its municipale): at or above
+3,500 it passes whatever the totale; under it, the older totale decides, and when that
+older totale is at or above 3,500 the answer is "à vérifier" (the totale in force is not
+known). Two millésimes are never combined into one figure.
 """
 
 from __future__ import annotations
@@ -25,14 +37,17 @@ from odlab_compliance.model.obligation.registry import (
 )
 
 _INT_INPUTS = frozenset({"population_totale", "population_municipale", "annee_population",
-                         "agents_min", "agents_max", "agents_annee"})
+                         "population_municipale_autre", "annee_population_autre",
+                         "annee_population_vigueur", "agents_min", "agents_max",
+                         "agents_annee"})
 
 OBLIGEE, NON_OBLIGEE, A_VERIFIER = vocab.OBLIGEE, vocab.NON_OBLIGEE, vocab.A_VERIFIER
 OBLIGATIONS = vocab.OBLIGATIONS
 
 # Columns read by evaluate(); absent ones count as empty (only ``type`` is required).
 INPUT_COLUMNS = ("type", "statut_particulier", "population_totale", "population_municipale",
-                 "annee_population", "agents_tranche", "agents_min", "agents_max",
+                 "annee_population", "population_municipale_autre", "annee_population_autre",
+                 "annee_population_vigueur", "agents_tranche", "agents_min", "agents_max",
                  "agents_annee", "agents_source", "agents_source_detail")
 # Columns added by evaluate().
 RESULT_COLUMNS = ("obligation", "motif", "proche_seuil", "proche_seuil_motif", "hypothese",
@@ -41,16 +56,20 @@ RESULT_COLUMNS = ("obligation", "motif", "proche_seuil", "proche_seuil_motif", "
 # Test outcomes.
 GE, LT, UNKNOWN_STATE, NOT_APPLICABLE = "ge", "lt", "unknown", "na"
 
-# Wording per type for collectivités not subject to the population threshold.
-_GROUP_WORDING = {
-    "CC": ("communauté de communes", "toute intercommunalité"),
-    "CA": ("communauté d'agglomération", "toute intercommunalité"),
-    "CU": ("communauté urbaine", "toute intercommunalité"),
-    "MET": ("métropole", "toute intercommunalité"),
-    "EPT": ("établissement public territorial", "toute intercommunalité"),
-    "DEP": ("département", "tout département"),
-    "REG": ("région", "toute région"),
+# Collectivités not tested on their population. Intercommunalities (EPCI, EPT) are not
+# collectivités territoriales: the 3,500-inhabitant exemption does not concern them, only
+# the 50-agent one does. Départements and régions are collectivités territoriales, all far
+# above 3,500 inhabitants.
+_INTERCO = ("CC", "CA", "CU", "MET", "EPT")
+_GROUP_NOUN = {
+    "CC": "communauté de communes", "CA": "communauté d'agglomération",
+    "CU": "communauté urbaine", "MET": "métropole", "EPT": "établissement public territorial",
+    "DEP": "département", "REG": "région",
 }
+_EVERY = {"DEP": "tout département", "REG": "toute région"}
+_NOT_COLTER = ("le seuil de {sp} habitants ne vise que les collectivités territoriales, pas "
+               "les intercommunalités")
+_SALARIES = "effectif salarié, pas en équivalent temps plein"
 _ODF = "selon l'hypothèse de l'Observatoire, qui n'est pas la loi"
 _BOTH = "il faut les deux conditions ({sp} habitants et {sa} agents), pas l'une ou l'autre"
 
@@ -60,6 +79,7 @@ class Test:
     state: str          # GE | LT | UNKNOWN_STATE | NOT_APPLICABLE
     text: str           # the figure with its source, e.g. "12 345 habitants (population ...)"
     near: str = ""      # why it is near the threshold ("" when it is not)
+    doubtful: bool = False   # a known figure too improbable to conclude on (band 00/01)
 
 
 @dataclass(frozen=True)
@@ -74,6 +94,7 @@ class Params:
     pop_low: int
     pop_high: int
     near_bands: frozenset[str]
+    doubtful_bands: frozenset[str]
     marge_ag: int
     sp: str             # "3 500"
     sa: str             # "50"
@@ -91,6 +112,7 @@ class Params:
                    pop_low=round(seuil_pop * (1 - margin)),
                    pop_high=round(seuil_pop * (1 + margin)),
                    near_bands=frozenset(rule["tranches_proches"]),
+                   doubtful_bands=frozenset(rule["tranches_improbables"]),
                    marge_ag=int(rule["marge_agents"]), sp=sp, sa=sa,
                    both=_BOTH.format(sp=sp, sa=sa))
 
@@ -125,36 +147,93 @@ def _band_source(code: str, year: str) -> str:
     return _with_year(f"tranche Sirene {code}", year)
 
 
+def _not_applicable(row: dict, kind: str, p: Params) -> Test:
+    """Groupings, départements, régions: not tested on population; say why, with the
+    figure and its millésime."""
+    noun = _GROUP_NOUN.get(kind, "collectivité")
+    special = _text(row.get("statut_particulier"))
+    pop = _int(row.get("population_totale"))
+    measure = "population totale"
+    if pop is None:   # départements and régions: a sum of municipales
+        pop, measure = _int(row.get("population_municipale")), "population municipale"
+    year = _year(row.get("annee_population"))
+    if kind in ("DEP", "REG") and measure == "population municipale":
+        measure += f"{year}, somme de ses communes"
+    else:
+        measure += year
+    figure = f" de {nombre(pop)} habitants ({measure})" if pop is not None else ""
+    if special:   # Métropole de Lyon, Corse...: named, and not "like any grouping"
+        like = "" if "statut particulier" in special \
+            else " comme toute collectivité à statut particulier"
+        return Test(NOT_APPLICABLE, f"{special}{figure}, au-delà de {p.sp} habitants{like}")
+    if kind in _INTERCO:
+        return Test(NOT_APPLICABLE, f"{noun}{figure} : {_NOT_COLTER.format(sp=p.sp)}")
+    every = _EVERY.get(kind, "toute collectivité de ce type")
+    return Test(NOT_APPLICABLE, f"{noun}{figure}, au-delà de {p.sp} habitants comme {every}")
+
+
+def _near_population(figures: list[tuple[int, str]], p: Params) -> str:
+    """Why the population is near the threshold: a figure within the margin, or figures
+    (measures or millésimes) on both sides of it; "" when none."""
+    reasons = []
+    if any(p.pop_low <= v <= p.pop_high for v, _ in figures):
+        reasons.append(f"population entre {nombre(p.pop_low)} et {nombre(p.pop_high)} "
+                       "habitants")
+    above = [w for v, w in figures if v >= p.seuil_pop]
+    below = [w for v, w in figures if v < p.seuil_pop]
+    if above and below:
+        reasons.append(f"{', '.join(below)} sous le seuil, {', '.join(above)} au-dessus")
+    return " ; ".join(reasons)
+
+
 def population_test(row: dict, p: Params) -> Test:
     kind = _text(row.get("type")) or ""
     if kind not in p.types_pop:
-        noun, every = _GROUP_WORDING.get(kind, ("collectivité", "toute collectivité de ce type"))
-        special = _text(row.get("statut_particulier"))
-        if special:   # Métropole de Lyon, Corse...: named, and not "like any grouping"
-            noun, every = special, "toute collectivité à statut particulier"
-        pop = _int(row.get("population_totale"))
-        if pop is None:   # départements and régions often only have the municipale
-            pop = _int(row.get("population_municipale"))
-        if pop is not None:
-            return Test(NOT_APPLICABLE, f"{noun} de {nombre(pop)} habitants "
-                                        f"(comme {every}, au-delà de {p.sp})")
-        return Test(NOT_APPLICABLE, f"{noun} (comme {every}, au-delà de {p.sp} habitants)")
+        return _not_applicable(row, kind, p)
     totale = _int(row.get("population_totale"))
     municipale = _int(row.get("population_municipale"))
-    annee = _year(row.get("annee_population"))
+    year = _int(row.get("annee_population"))
+    autre = _int(row.get("population_municipale_autre"))
+    year_autre = _int(row.get("annee_population_autre")) if autre is not None else None
+    in_force = _int(row.get("annee_population_vigueur"))
+    y, ya = _year(year), _year(year_autre)
+    figures = [(v, f"{w} ({nombre(v)})") for v, w in (
+        (totale, f"population totale{y}"), (municipale, f"population municipale{y}"),
+        (autre, f"population municipale{ya}")) if v is not None]
+    near = _near_population(figures, p)
+    pair_in_force = in_force is None or year == in_force
+    if not pair_in_force and year_autre is not None and year_autre == in_force:
+        # The newest municipale is of the millésime in force, the pair is older.
+        if autre >= p.seuil_pop:
+            return Test(GE, f"{nombre(autre)} habitants (population municipale{ya}, INSEE ; "
+                            f"la population totale{ya}, au moins égale, n'est pas dans les "
+                            "fichiers chargés)", near)
+        if totale is not None and totale >= p.seuil_pop:
+            return Test(UNKNOWN_STATE, f"population municipale{ya} de {nombre(autre)} "
+                                       f"habitants, sous {p.sp}, mais population totale{y} de "
+                                       f"{nombre(totale)} habitants : la population totale"
+                                       f"{ya}, celle qui compte, n'est pas dans les fichiers "
+                                       "chargés", near)
+        if totale is not None:
+            return Test(LT, f"{nombre(totale)} habitants (population totale{y}, INSEE ; "
+                            f"population municipale{ya} : {nombre(autre)})", near)
+        if p.repli_municipale:
+            return Test(LT, f"{nombre(autre)} habitants (population municipale{ya}, Insee, "
+                            "faute de population totale)", near)
+        return Test(UNKNOWN_STATE, "population totale inconnue", near)
     if totale is not None:
-        pop, source = totale, f"population totale{annee}, INSEE"
+        pop, source = totale, f"population totale{y}, INSEE"
     elif municipale is not None and p.repli_municipale:
-        pop, source = municipale, f"population municipale{annee}, INSEE, faute de population totale"
+        pop, source = municipale, f"population municipale{y}, INSEE, faute de population totale"
     else:
-        return Test(UNKNOWN_STATE, "population inconnue")
-    near = ""
-    if p.pop_low <= pop <= p.pop_high:
-        near = f"population entre {nombre(p.pop_low)} et {nombre(p.pop_high)} habitants"
-    if totale is not None and municipale is not None and municipale < p.seuil_pop <= totale:
-        near = (f"population municipale ({nombre(municipale)}) sous le seuil, "
-                f"population totale ({nombre(totale)}) au-dessus")
+        return Test(UNKNOWN_STATE, "population inconnue", near)
+    if not pair_in_force:
+        source += f" ; le millésime {in_force}, en vigueur, n'est pas chargé"
     state = GE if pop >= p.seuil_pop else LT
+    if autre is not None and year_autre is not None and year is not None \
+            and year_autre > year and (autre >= p.seuil_pop) != (state == GE):
+        source += (f" ; millésime suivant ({year_autre}, en vigueur au 1er janvier "
+                   f"{year_autre + 3}) : {nombre(autre)} habitants en population municipale")
     return Test(state, f"{nombre(pop)} habitants ({source})", near)
 
 
@@ -164,8 +243,14 @@ def _band_words(code: str) -> str:
     if high is None:
         return f"{nombre(low)} salariés ou plus"
     if high == 0:
-        return "aucun salarié"
+        return "aucun salarié déclaré"
     return f"{nombre(low)} à {nombre(high)} salariés"
+
+
+def band_text(code: str, year: str) -> str:
+    """« 50 à 99 salariés (tranche Sirene 21, 2023 : effectif salarié, pas en équivalent
+    temps plein) »."""
+    return f"{_band_words(code)} ({_band_source(code, year)} : {_SALARIES})"
 
 
 def agents_test(row: dict, p: Params) -> Test:
@@ -204,7 +289,7 @@ def agents_test(row: dict, p: Params) -> Test:
     near = ""
     if tranche in p.near_bands:
         near = f"tranche Sirene {tranche} ({_band_words(tranche)}), voisine du seuil de {p.sa}"
-    return Test(state, f"{_band_words(tranche)} ({_band_source(tranche, annee)})", near)
+    return Test(state, band_text(tranche, annee), near, doubtful=tranche in p.doubtful_bands)
 
 
 def decide(row: dict, p: Params) -> tuple[str, str, bool, str, bool]:
@@ -224,15 +309,21 @@ def decide(row: dict, p: Params) -> tuple[str, str, bool, str, bool]:
         return (NON_OBLIGEE, f"Non obligée : {pop.text}, sous le seuil de {sp}{extra}.",
                 near, near_text, False)
     if pop.state == UNKNOWN_STATE:
-        if uses_agents and ag.state == LT:
+        if uses_agents and ag.state == LT and not ag.doubtful:
             return (NON_OBLIGEE, f"Non obligée : {ag.text}, sous le seuil de {sa} "
-                                 "(population inconnue).", near, near_text, False)
+                                 f"({pop.text}).", near, near_text, False)
         extra = f" ; {ag.text}" if uses_agents else ""
-        return (A_VERIFIER, f"À vérifier : population inconnue{extra}.", near, near_text, False)
+        return (A_VERIFIER, f"À vérifier : {pop.text}{extra}.", near, near_text, False)
     # Population at or above the threshold, or not applicable (groupings, DEP, REG).
     if mode == EFFECTIF_HYPOTHESE:
         return (OBLIGEE, f"Obligée {_ODF} : {pop_ok} ; effectif supposé d'au moins {sa} "
                          "agents, non vérifié.", near, near_text, True)
+    if ag.doubtful:
+        # A band of 0 to 2 salariés for 3,500 inhabitants or more is more likely a gap in
+        # Sirene than a fact: neither a presumption nor a conclusion, a check.
+        return (A_VERIFIER, f"À vérifier : {pop_ok}, mais {ag.text}, improbable pour une "
+                            "collectivité de cette taille : un décompte de la préfecture ou "
+                            "de la collectivité tranchera.", near, near_text, False)
     if ag.state == GE:
         return (OBLIGEE, f"Obligée : {pop_ok} et {ag.text} ≥ {sa}.", near, near_text, False)
     if ag.state == LT:
@@ -279,3 +370,17 @@ def evaluate(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     out["hypothese"] = pd.Series(assumption, index=df.index, dtype="bool")
     out["regle"] = rule.id
     return out
+
+
+def test_states(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
+    """Per row, the outcome of each test under ``rule`` (``GE``, ``LT``, ``UNKNOWN_STATE``
+    or ``NOT_APPLICABLE``): columns ``population`` and ``effectif``. Pure; for comparing
+    two vintages (who crossed a threshold) without parsing motifs."""
+    rule = get_rule(rule) if isinstance(rule, str) else rule
+    params = Params.of(rule)
+    present = [c for c in INPUT_COLUMNS if c in df.columns]
+    columns = [_plain_values(df[c], c in _INT_INPUTS) for c in present]
+    rows = [dict(zip(present, values, strict=True)) for values in zip(*columns, strict=True)]
+    return pd.DataFrame({"population": [population_test(r, params).state for r in rows],
+                         "effectif": [agents_test(r, params).state for r in rows]},
+                        index=df.index, dtype="object")

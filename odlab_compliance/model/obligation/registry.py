@@ -56,6 +56,8 @@ PARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
     "effectif": (lambda v: v in EFFECTIF_MODES, f"l'une des valeurs {', '.join(EFFECTIF_MODES)}"),
     "marge_population": (_ratio, "un nombre entre 0 et 1 (0.10 = ±10 %)"),
     "tranches_proches": (_band_codes, "une liste de codes de tranche Sirene (\"12\", \"21\")"),
+    "tranches_improbables": (_band_codes, "une liste de codes de tranche Sirene (\"00\", "
+                                          "\"01\")"),
     "marge_agents": (_non_negative_int, "un entier positif ou nul"),
 }
 REQUIRED_FIELDS = ("id", "label", "base_legale", "description", "hypothese", "parametres")

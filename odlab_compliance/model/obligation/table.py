@@ -12,6 +12,7 @@ import pandas as pd
 from odlab_compliance import db
 from odlab_compliance.errors import UserError
 from odlab_compliance.ingest.agents.store import effective_agents
+from odlab_compliance.model import coverage
 from odlab_compliance.model.obligation.engine import RESULT_COLUMNS, evaluate
 from odlab_compliance.model.obligation.registry import Rule, get_rule
 
@@ -22,10 +23,13 @@ OUTPUT_COLUMNS = (
 )
 EXTRA_COLUMNS = (
     "agents_max", "agents_source_detail", "statut_particulier", "ept_siren",
-    "population_note", "vintage",
+    "population_note", "vintage", "population_municipale_autre", "annee_population_autre",
+    "annee_population_vigueur", "territoires", "candidat", "effectif_connu",
 )
 _INT_COLUMNS = ("population_totale", "population_municipale", "annee_population",
-                "agents_min", "agents_max", "agents_annee", "vintage")
+                "population_municipale_autre", "annee_population_autre",
+                "annee_population_vigueur", "agents_min", "agents_max", "agents_annee",
+                "vintage")
 _AGENT_COLUMNS = ("agents_tranche", "agents_min", "agents_max", "agents_annee",
                   "agents_source", "agents_source_detail")
 
@@ -82,4 +86,9 @@ def obligations(con: duckdb.DuckDBPyConnection, vintage: int, rule: str | Rule) 
     if ref.empty:
         raise VintageNotLoaded(int(vintage), loaded_vintages(con))
     df = _types(with_agents(ref, effective_agents(con)))
-    return order_columns(evaluate(df, rule)).reset_index(drop=True)
+    out = evaluate(df, rule)
+    # Whose count can decide (the candidates), and whether it is known: the coverage of
+    # agent counts (model.coverage) is counted from these two columns.
+    out["candidat"] = coverage.candidates(out, rule)
+    out["effectif_connu"] = coverage.known_count(out)
+    return order_columns(out).reset_index(drop=True)
