@@ -28,7 +28,7 @@ PAGES = [f"pages/{p.file}" for p in navigation.PAGES]
 RAW_CODES = {c for v in (vocab.OBLIGATION, vocab.STATUT, vocab.ETAPE, vocab.RUN_STATUS,
                          vocab.SNAPSHOT_KIND, vocab.SOURCE)
              for c in v.codes if c != v[c].label.lower()} - {"publie", "inconnu"}
-PLACEHOLDERS = {"None", "nan", "NaN", "NaT", "<NA>", "null", "undefined"}
+PLACEHOLDERS = {"None", "nan", "NaN", "NaT", "<NA>", "null", "undefined", "empty"}
 WORD = re.compile(r"[A-Za-z_<>-]+")
 # Codes that are also the column names of machine exports are checked in cells, not in
 # the column headers of downloads (those are not shown on screen).
@@ -69,6 +69,8 @@ def texts_of(at: AppTest) -> list[tuple[str, str]]:
             out += [(f"{kind} {el.label}", str(o)) for o in el.options]
     for df in at.dataframe:
         value = df.value
+        if value.empty:   # the browser draws Streamlit's English « empty » in the grid
+            out.append(("table", "empty"))
         # A missing value shows as the table's placeholder (Streamlit's default: "None").
         empty = df.proto.placeholder if df.proto.HasField("placeholder") else "None"
         for col in value.columns:

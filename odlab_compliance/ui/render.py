@@ -56,11 +56,16 @@ def safe_links(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def table(df: pd.DataFrame, *, key: str, links: Sequence[str] = (), labels: dict | None = None,
-          height: int | str = "auto", **column_config: object) -> None:
+          height: int | str = "auto", empty: str = "Aucune ligne à afficher.",
+          **column_config: object) -> None:
     """A dataframe with http(s)-only link columns, French column labels, numbers written
     the French way (``localized``: the reader's language, French for a French browser;
     the column stays numeric so it still sorts) and empty cells left empty (Streamlit
-    would write "None")."""
+    would write "None"). A table without rows is a French sentence (``empty``), not
+    Streamlit's grid marked « empty »."""
+    if df.empty:
+        st.caption(empty)
+        return
     cfg: dict[str, object] = dict(column_config)
     labels = labels or {}
     for c in links:
