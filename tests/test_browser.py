@@ -157,23 +157,6 @@ def test_clicking_a_commune_opens_its_sheet(page, app_url):
     assert browser.errors_on(page) == []
 
 
-def _choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the sidebar selectbox labelled ``label``, as a person does."""
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has_text=label)
-    wanted = page.get_by_role("option").filter(has_text=option).first
-    for _ in range(3):   # a rerun that redraws the sidebar may close the list: open again
-        box.get_by_role("combobox").click()
-        try:
-            wanted.wait_for(state="visible", timeout=5_000)
-            break
-        except Exception:  # noqa: BLE001 (Playwright's timeout): try once more
-            browser.wait_drawn(page)
-    wanted.click()
-    page.wait_for_timeout(300)
-    browser.wait_drawn(page)
-
-
 def _shown(page, label: str) -> str:
     box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
         has_text=label)
@@ -184,10 +167,10 @@ def test_choices_stay_chosen_through_the_menu_back_and_forward(page, app_url):
     """A territory, a rule and an older snapshot chosen in the sidebar survive a click on
     every page of the menu; the URL says them; back and forward step through pages."""
     browser.open_page(page, app_url + "/")
-    _choose(page, "Région", "Occitanie")
-    _choose(page, "Département", "Haute-Garonne")
-    _choose(page, "Règle d'obligation", "Observatoire")
-    _choose(page, "Situation au", "31/12/2021")
+    browser.choose(page, "Région", "Occitanie")
+    browser.choose(page, "Département", "Haute-Garonne")
+    browser.choose(page, "Règle d'obligation", "Observatoire")
+    browser.choose(page, "Situation au", "31/12/2021")
     wanted = {"t": "dep:31", "regle": "odf", "au": "1"}
     visited = []
     for link in page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"] a').all():

@@ -218,23 +218,6 @@ def _invitees(sirens):  # noqa: ANN001, ANN202
     return pd.DataFrame({"siren": sirens, "nom": sirens})
 
 
-def _choose(page, label: str, option: str) -> None:  # noqa: ANN001
-    """Pick ``option`` in the page's selectbox labelled ``label``, as a person does."""
-    box = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(
-        has_text=label).first
-    wanted = page.get_by_role("option").filter(has_text=option).first
-    for _ in range(3):   # a rerun may close the list: open again
-        box.get_by_role("combobox").click()
-        try:
-            wanted.wait_for(state="visible", timeout=5_000)
-            break
-        except Exception:  # noqa: BLE001 (Playwright's timeout): try once more
-            browser.wait_drawn(page)
-    wanted.click()
-    page.wait_for_timeout(300)
-    browser.wait_drawn(page)
-
-
 def test_an_editor_limited_to_one_departement_cannot_write_elsewhere(start, page, tmp_path):
     secrets = (f'{auth.PASSWORDS_KEY} = [{{ hash = "{auth.hash_password(PASSWORD_31, iterations=1000)}", '
                'territoires = ["dep:31"] }]\n')
@@ -247,7 +230,7 @@ def test_an_editor_limited_to_one_departement_cannot_write_elsewhere(start, page
     browser.wait_drawn(page)
 
     # Auch is in the Gers (32): read-only, the button disabled
-    _choose(page, "Collectivité", "Auch (Commune)")
+    browser.choose(page, "Collectivité", "Auch (Commune)", area="stMain")
     assert page.get_by_text("Auch (Commune) est hors de votre territoire (dep:31)").count() == 1
     assert page.get_by_role("button", name="Enregistrer", exact=True).is_disabled()
     page.screenshot(path=str(SHOTS / "outreach-suivi-hors-territoire.png"), full_page=True)
@@ -268,7 +251,7 @@ def test_an_editor_limited_to_one_departement_cannot_write_elsewhere(start, page
     assert _log(dbpath).empty
 
     # Blagnac (31): written, and the log says the editor was limited
-    _choose(page, "Collectivité", "Blagnac (Commune)")
+    browser.choose(page, "Collectivité", "Blagnac (Commune)", area="stMain")
     page.get_by_label("Note", exact=True).fill("Rendez-vous pris")
     page.get_by_role("button", name="Enregistrer", exact=True).click()
     page.get_by_text("Enregistré (1 changement(s))").wait_for(timeout=30_000)
