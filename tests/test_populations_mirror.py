@@ -8,7 +8,6 @@ import json
 import pandas as pd
 import pytest
 
-from odlab_compliance.cli import main
 from odlab_compliance.db import connect
 from odlab_compliance.model.figures import figures, rates
 from odlab_compliance.model.obligation import obligations
@@ -19,20 +18,14 @@ RULES = ("legal", "odf", "legal_hypothese_odf")
 
 
 @pytest.fixture(scope="module")
-def national(mirror_dir, tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    home = tmp_path_factory.mktemp("populations_home")
-    mp.setenv("ODLAB_HOME", str(home))
-    mp.delenv("ODLAB_DB", raising=False)
-    mp.setenv("ODLAB_MIRROR_DIR", str(mirror_dir))
-    for vintage in ("2026", "2022"):
-        assert main(["reference", "update", "--vintage", vintage, "--quiet"]) == 0
-    with connect() as con:
+def national(national_home):
+    """The tables of the session's national database (reference 2026 and 2022, built once
+    from the mirror through the command line, see conftest)."""
+    with connect(path=national_home / "odlab.duckdb", read_only=True) as con:
         tables = {(v, r): obligations(con, v, r) for v in (2026, 2022) for r in RULES}
         loads = {int(v): json.loads(p) for v, p in con.execute(
             "SELECT vintage, populations FROM ref_load").fetchall()}
-    yield tables, loads
-    mp.undo()
+    return tables, loads
 
 
 def _newest_municipale(com: pd.DataFrame) -> pd.Series:

@@ -81,7 +81,9 @@ def _home_of(entry: PageSpec) -> st.Page:
     def home() -> None:
         runpy.run_path(str(PAGES_DIR / entry.file), run_name="__main__")
 
-    return st.Page(home, title=entry.title, icon=entry.icon, url_path=HOME, default=True)
+    # Hidden: the overview has its own link in the menu.
+    return st.Page(home, title=entry.title, icon=entry.icon, url_path=HOME, default=True,
+                   visibility="hidden")
 
 
 def build(ready: bool) -> dict[str, list[st.Page]]:
@@ -106,14 +108,11 @@ def menu(sections: dict[str, list[st.Page]], params: dict[str, str]) -> None:
     for section, pages in sections.items():
         st.caption(section)
         for page in pages:
-            if page.url_path == "" and len(pages) > 1 and not _is_setup(page):
-                continue   # the root repeats the overview, which has its own link
+            if page.visibility == "hidden":
+                continue
             st.page_link(page, label=page.title, icon=page.icon, query_params=params,
                          width="stretch")
 
-
-def _is_setup(page: st.Page) -> bool:
-    return any(p.setup and p.title == page.title for p in PAGES)
 
 
 def switch_to(url_path: str) -> None:
