@@ -37,7 +37,7 @@ with tab_cohort:
     st.caption("Choisissez les collectivités à inviter. Les distances sont à vol d'oiseau "
                "entre centres des communes.")
     a, b, c = st.columns(3)
-    communes = local[local["type"].eq("COM")]
+    communes = local[local["type"].eq(vocab.TYPE_COM)]
     if ctx.territory.level == "FR":
         communes = communes[communes["population_totale"].fillna(0) >= 10_000]
     venues = dict(zip(communes["code_insee"].astype(str), communes["nom"].astype(str)
@@ -62,7 +62,7 @@ with tab_cohort:
     epci_names = dict(zip(epcis["siren"].astype(str), epcis["nom"].astype(str), strict=True))
     epci = a.selectbox("Intercommunalité", list(epci_names), index=None,
                        format_func=epci_names.get, key="atelier_epci", placeholder="Toutes")
-    types = b.multiselect("Types", ["COM", *terr.EPCI_TYPES, "DEP", "REG"], default=["COM"],
+    types = b.multiselect("Types", list(vocab.TYPE.codes), default=[vocab.TYPE_COM],
                           format_func=vocab.TYPE.label, key="atelier_types",
                           placeholder="Tous")
     include_check = c.checkbox("Inclure les obligations à vérifier", key="atelier_verif")

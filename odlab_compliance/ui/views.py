@@ -69,7 +69,7 @@ def child_names(ctx: Context, level: str) -> dict[str, str]:
         part = t[t["niveau"].eq(level)]
         return dict(zip(part["code"].astype(str), part["nom"].astype(str), strict=True))
     ref = ctx.ref
-    part = ref[ref["type"].isin(terr.EPCI_TYPES)] if level == "EPCI" else ref[ref["type"].eq("COM")]
+    part = ref[ref["type"].isin(terr.EPCI_TYPES)] if level == "EPCI" else ref[ref["type"].eq(vocab.TYPE_COM)]
     key = "siren" if level == "EPCI" else "code_insee"
     return dict(zip(part[key].astype(str), part["nom"].astype(str), strict=True))
 
@@ -236,7 +236,7 @@ def rate_map_figure(ctx: Context, frame: pd.DataFrame, level: str, basemap: bool
     rates[["obligees", "publiant"]] = rates[["obligees", "publiant"]].fillna(0)
     codes = tuple(rates["code"])
     areas = cache_geojson(ctx, level, codes)
-    communes = local[local["type"].eq("COM")
+    communes = local[local["type"].eq(vocab.TYPE_COM)
                      & local["obligation"].isin([vocab.OBLIGEE, vocab.A_VERIFIER])]
     points = with_centroids(ctx, communes)
     outline = cache_geojson(ctx, "REG", None) if level == "DEP" and ctx.territory.level == "FR" \
@@ -303,7 +303,7 @@ def commune_map_figure(ctx: Context, frame: pd.DataFrame, dep: str, basemap: boo
     t = ctx.territory
     scope = t if t.level == "EPCI" else terr.Territory("DEP", dep)
     local = terr.filter_frame(frame, scope)
-    communes = local[local["type"].eq("COM")]
+    communes = local[local["type"].eq(vocab.TYPE_COM)]
     codes = tuple(sorted(communes["code_insee"].astype(str)))
     epcis = tuple(sorted(set(communes["epci_siren"].dropna().astype(str))))
     area = cache_geojson(ctx, "EPCI", (t.code,)) if t.level == "EPCI" \
@@ -328,7 +328,7 @@ def collectivite_labels(rows: pd.DataFrame) -> dict[str, str]:
     out = {}
     for r in rows.to_dict("records"):
         kind = vocab.TYPE.label(r.get("type")).lower()
-        where = f", {r['departement']}" if r.get("type") == "COM" \
+        where = f", {r['departement']}" if r.get("type") == vocab.TYPE_COM \
             and isinstance(r.get("departement"), str) else ""
         out[str(r["siren"])] = f"{r['nom']} ({kind}{where})"
     return out
@@ -342,7 +342,7 @@ def default_siren(ctx: Context, frame: pd.DataFrame) -> str | None:
     if t.level == "EPCI":
         rows = frame[frame["siren"].eq(t.code)]
     else:
-        rows = frame[frame["type"].eq({"REG": "REG", "DEP": "DEP", "COM": "COM"}[t.level])
+        rows = frame[frame["type"].eq({"REG": vocab.TYPE_REG, "DEP": vocab.TYPE_DEP, "COM": vocab.TYPE_COM}[t.level])
                      & frame["code_insee"].eq(t.code)]
         if rows.empty and t.level in ("REG", "DEP"):
             # the collectivité exerting its powers (CEA for 68, Corse for 2B, Paris for 75)

@@ -115,9 +115,8 @@ def _sirens(value: object) -> tuple[str, ...]:
 
 
 # SIREN prefixes (a hint, never a rule): 21 commune, 22 département, 23 région, 24/20 EPCI.
-_PREFIX_BY_TYPE = {"COM": ("21",), "DEP": ("22",), "REG": ("23",),
-                   "CC": ("24", "20"), "CA": ("24", "20"), "CU": ("24", "20"),
-                   "MET": ("24", "20"), "EPT": ("24", "20")}
+_PREFIX_BY_TYPE = {vocab.TYPE_COM: ("21",), vocab.TYPE_DEP: ("22",), vocab.TYPE_REG: ("23",),
+                   **dict.fromkeys(vocab.EPCI_TYPES, ("24", "20"))}
 
 
 def owner_of(hosted: Sequence[str], porteur_type: str | None) -> str | None:

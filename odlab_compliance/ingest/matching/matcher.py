@@ -91,8 +91,8 @@ HOMONYM_PENALTY = 0.6
 CONF_SIREN, CONF_SUCCESSION, CONF_DOUBT, CONF_NOT_COLLECTIVITE = 1.0, 0.95, 0.5, 0.3
 CONF_PARTIAL = 0.85      # a declared SIREN whose name fits only partly (a renamed body)
 # SIREN prefixes of collectivités (a hint about the family, never a rule on its own).
-_PREFIX_FAMILY = {"21": {"COM"}, "22": {"DEP"}, "23": {"REG"}, "24": set(EPCI_TYPES),
-                  "20": {"COM", "DEP", "REG", *EPCI_TYPES}}
+_PREFIX_FAMILY = {"21": {vocab.TYPE_COM}, "22": {vocab.TYPE_DEP}, "23": {vocab.TYPE_REG},
+                  "24": set(EPCI_TYPES), "20": set(vocab.TYPE.codes)}
 
 
 @dataclass(frozen=True)
@@ -189,14 +189,14 @@ def _territory(c: _Cand, clues: _Clues, ref: MatchReference) -> None:
     ctype = str(row.get("type") or "")
     cdep, creg = str(row.get("departement") or ""), str(row.get("region") or "")
     if clues.dep_hint:
-        if ctype in ("DEP", "REG"):
+        if ctype in (vocab.TYPE_DEP, vocab.TYPE_REG):
             gov = ref.governing.get(("DEP", clues.dep_hint))
             ev.append(gov is not None and gov["siren"] == row["siren"])
         else:
             ev.append(cdep == clues.dep_hint)
-    if clues.deps and ctype not in ("DEP", "REG"):
+    if clues.deps and ctype not in (vocab.TYPE_DEP, vocab.TYPE_REG):
         ev.append(cdep in clues.deps)
-    if clues.regs and ctype != "REG":
+    if clues.regs and ctype != vocab.TYPE_REG:
         ev.append(creg in clues.regs or any(ref.dep_region.get(d) in clues.regs
                                             for d in clues.deps))
     ctx = clues.ctx
@@ -297,9 +297,9 @@ def name_candidates(name: object, ref: MatchReference, ctx: PortalContext | None
     alt: list[_Cand] = []
     if not parsed.core:
         gov = ref.governing.get(("DEP", parsed.dep_hint or ""))
-        if parsed.type_hint != "DEP" or gov is None:      # only "CD25" names without a core
+        if parsed.type_hint != vocab.TYPE_DEP or gov is None:      # only "CD25" names without a core
             return []
-        cands = [_Cand(gov, 1.0, vocab.METHOD_NOM, frozenset({"DEP", str(gov["type"])}))]
+        cands = [_Cand(gov, 1.0, vocab.METHOD_NOM, frozenset({vocab.TYPE_DEP, str(gov["type"])}))]
     else:
         cands = _exact(parsed.core, ref)
         if parsed.alt:      # "Ville-d'Avray": the first word was part of the name

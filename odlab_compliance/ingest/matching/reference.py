@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.ingest.matching.names import (
     EPCI_TYPES,
     initials,
@@ -108,7 +108,7 @@ def build_reference(collectivites: pd.DataFrame, *, history: pd.DataFrame | None
     ref.cores = sorted(set(ref.by_core) | set(ref.aliases))
     acronyms: dict[str, list[dict]] = defaultdict(list)
     for r in ref.by_siren.values():
-        if r.get("type") == "COM":
+        if r.get("type") == vocab.TYPE_COM:
             continue
         for form in {initials(r.get("nom")), initials(_expanded(str(r.get("nom") or "")))}:
             if len(form) >= 3:
@@ -137,7 +137,7 @@ def _expanded(nom: str) -> str:
 
 
 def _add_alias(ref: MatchReference, text: str, alias: Alias) -> None:
-    core = reference_core(text, "COM" if alias.types == {"COM"} else "")
+    core = reference_core(text, vocab.TYPE_COM if alias.types == {vocab.TYPE_COM} else "")
     if not core or core == alias.row["core"]:
         return
     same = ref.aliases.setdefault(core, [])
@@ -152,9 +152,9 @@ def _territories(ref: MatchReference, territoires: pd.DataFrame | None,
     rows = _rows(territoires)
     if not rows:   # fall back on the collectivités themselves
         for r in ref.by_siren.values():
-            if r.get("type") == "DEP" and _text(r.get("departement")):
+            if r.get("type") == vocab.TYPE_DEP and _text(r.get("departement")):
                 ref.dep_names[normalize_name(r["nom"])] = str(r["departement"])
-            if r.get("type") == "REG" and _text(r.get("region")):
+            if r.get("type") == vocab.TYPE_REG and _text(r.get("region")):
                 ref.reg_names[normalize_name(r["nom"])] = str(r["region"])
         return
     for t in rows:
@@ -177,7 +177,7 @@ def _territories(ref: MatchReference, territoires: pd.DataFrame | None,
 def _history(ref: MatchReference, history: pd.DataFrame | None,
              anciennes: pd.DataFrame | None, by_code: dict[tuple[str, str], dict]) -> None:
     """Successions and former names from the other vintages and the former communes."""
-    communes = {code: r for (t, code), r in by_code.items() if t == "COM"}
+    communes = {code: r for (t, code), r in by_code.items() if t == vocab.TYPE_COM}
     former_of: dict[str, str] = {}   # former commune code -> current commune code (this vintage)
     for a in _rows(anciennes):
         if ref.vintage is not None and int(a["vintage"]) != ref.vintage:
@@ -185,7 +185,7 @@ def _history(ref: MatchReference, history: pd.DataFrame | None,
         former_of.setdefault(str(a["code"]), str(a["commune"]))
         target = communes.get(str(a["commune"]))
         if target is not None and _text(a.get("nom")):
-            _add_alias(ref, str(a["nom"]), Alias(target, ALIAS_FORMER, frozenset({"COM"}),
+            _add_alias(ref, str(a["nom"]), Alias(target, ALIAS_FORMER, frozenset({vocab.TYPE_COM}),
                                                  str(a["nom"])))
 
     def commune_now(code: str) -> dict | None:
@@ -203,7 +203,7 @@ def _history(ref: MatchReference, history: pd.DataFrame | None,
         rows = by_vintage[vintage]
         members: dict[str, list[dict]] = defaultdict(list)
         for r in rows:
-            if r.get("type") == "COM":
+            if r.get("type") == vocab.TYPE_COM:
                 for col in ("epci_siren", "ept_siren"):
                     if _text(r.get(col)):
                         members[str(r[col])].append(r)
@@ -231,7 +231,7 @@ def _successor(r: dict, vintage: int, commune_now: object, members: dict[str, li
                by_code: dict[tuple[str, str], dict], ref: MatchReference
                ) -> tuple[dict | None, str]:
     kind, code, nom = str(r.get("type")), str(r.get("code_insee")), str(r.get("nom"))
-    if kind == "COM":
+    if kind == vocab.TYPE_COM:
         now = commune_now(code)  # type: ignore[operator]
         if now is None:
             return None, ""
@@ -240,7 +240,7 @@ def _successor(r: dict, vintage: int, commune_now: object, members: dict[str, li
     if kind in EPCI_TYPES:
         weights: dict[str, float] = defaultdict(float)
         total = 0.0
-        col = "ept_siren" if kind == "EPT" else "epci_siren"
+        col = "ept_siren" if kind == vocab.TYPE_EPT else "epci_siren"
         for m in members.get(str(r["siren"]), []):
             pop = m.get("population_totale")
             w = float(pop) if pop is not None and not pd.isna(pop) and float(pop) > 0 else 1.0
@@ -257,7 +257,7 @@ def _successor(r: dict, vintage: int, commune_now: object, members: dict[str, li
             return None, ""
         return succ, (f"l'intercommunalité {nom} (référentiel {vintage}) : "
                       f"{round(share * 100)} % de sa population est dans {succ['nom']}")
-    if kind in ("DEP", "REG"):
+    if kind in (vocab.TYPE_DEP, vocab.TYPE_REG):
         now = by_code.get((kind, code)) or ref.governing.get((kind, code))
         if now is None:
             return None, ""

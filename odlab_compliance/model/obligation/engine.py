@@ -60,13 +60,10 @@ GE, LT, UNKNOWN_STATE, NOT_APPLICABLE = "ge", "lt", "unknown", "na"
 # collectivités territoriales: the 3,500-inhabitant exemption does not concern them, only
 # the 50-agent one does. Départements and régions are collectivités territoriales, all far
 # above 3,500 inhabitants.
-_INTERCO = ("CC", "CA", "CU", "MET", "EPT")
-_GROUP_NOUN = {
-    "CC": "communauté de communes", "CA": "communauté d'agglomération",
-    "CU": "communauté urbaine", "MET": "métropole", "EPT": "établissement public territorial",
-    "DEP": "département", "REG": "région",
-}
-_EVERY = {"DEP": "tout département", "REG": "toute région"}
+_INTERCO = vocab.EPCI_TYPES
+# « la communauté de communes », « le département »: the type's label, in a sentence.
+_GROUP_NOUN = {c: t.label.lower() for c, t in vocab.TYPE.items() if c != vocab.TYPE_COM}
+_EVERY = {vocab.TYPE_DEP: "tout département", vocab.TYPE_REG: "toute région"}
 _NOT_COLTER = ("le seuil de {sp} habitants ne vise que les collectivités territoriales, pas "
                "les intercommunalités")
 _SALARIES = "effectif salarié, pas en équivalent temps plein"
@@ -157,7 +154,7 @@ def _not_applicable(row: dict, kind: str, p: Params) -> Test:
     if pop is None:   # départements and régions: a sum of municipales
         pop, measure = _int(row.get("population_municipale")), "population municipale"
     year = _year(row.get("annee_population"))
-    if kind in ("DEP", "REG") and measure == "population municipale":
+    if kind in (vocab.TYPE_DEP, vocab.TYPE_REG) and measure == "population municipale":
         measure += f"{year}, somme de ses communes"
     else:
         measure += year

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 
+from odlab_compliance import vocab
 from odlab_compliance.config import PROJECT_ROOT
 
 RULES_PATH = PROJECT_ROOT / "reference" / "rules.toml"
@@ -24,7 +25,7 @@ EFFECTIF_TEST = "test"                            # the law: unknown count -> a_
 EFFECTIF_TEST_SINON_HYPOTHESE = "test_sinon_hypothese"  # unknown count -> ODF assumption
 EFFECTIF_HYPOTHESE = "hypothese"                  # counts ignored: ODF assumption for all
 EFFECTIF_MODES = (EFFECTIF_TEST, EFFECTIF_TEST_SINON_HYPOTHESE, EFFECTIF_HYPOTHESE)
-COLLECTIVITE_TYPES = ("COM", "CC", "CA", "CU", "MET", "EPT", "DEP", "REG")
+COLLECTIVITE_TYPES = vocab.TYPE.codes
 
 
 def _positive_int(v: object) -> bool:
