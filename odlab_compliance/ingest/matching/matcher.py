@@ -429,90 +429,128 @@ def _declared(pub: dict) -> tuple[str | None, str | None]:
     return siren, None
 
 
+@dataclass(frozen=True)
+class _Publisher:
+    """What ``judge`` reads of one publisher, once."""
+    name: object
+    parsed: ParsedName
+    body: bodies.Body | None          # the kind of body its name says it is
+    given_body: bodies.Body | None    # the kind the source itself gives
+    ctx: PortalContext | None
+    info: tuple[str, ...]             # informative flags (a SIREN several declare)
+
+
 def judge(pub: dict, ref: MatchReference, ctx: PortalContext | None = None,
           shared: frozenset[str] = frozenset()) -> Verdict:
     """What the evidence says of one publisher (``source``, ``publisher_id``, ``name``,
     ``siret``, and optionally ``categorie``: the kind of body the source itself says it
     is, a ``vocab.ORGANISME`` code): proposals, or the kind of body it is, or why nothing
-    fits."""
+    fits. The kinds of evidence, in order: a declared SIREN of the reference
+    (``_by_siren``), of a predecessor (``_by_succession``), unknown to the reference
+    (``_by_unknown_siren``), no usable SIREN (``_by_name``)."""
     name = pub.get("name")
     parsed = parse_name(name)
-    if not parsed.norm and _declared(pub)[0] is None:
+    siren, invalid = _declared(pub)
+    if not parsed.norm and siren is None:
         return Verdict([], None, "aucun nom d'éditeur (jeu sans éditeur sur un portail "
                                  "partagé)")
     is_coll_name = bool(parsed.core) and (parsed.core in ref.by_core or parsed.core in ref.aliases)
-    body = None if is_coll_name else bodies.body_by_name(name)
     # the kind the source itself gives (an Observatoire edition's organisation type)
     given = _text(pub.get("categorie"))
-    given_body = bodies.Body(given, "type donné par la source") \
-        if given in vocab.ORGANISME else None
-    siren, invalid = _declared(pub)
-    if siren is not None:
-        info = [vocab.FLAG_SIRET_SHARED] if siren in shared else []
-        cand = ref.by_siren.get(siren)
-        if cand is not None:
-            if body is not None:
-                return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_NOT_COLLECTIVITE,
-                                         [vocab.FLAG_NOT_COLLECTIVITE, *info])], body.categorie,
-                               f"« {body.motif} » : pas une collectivité, mais SIRET de "
-                               f"{cand['nom']}")
-            if fit(name, cand, ref) >= FIT_THRESHOLD:
-                return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_SIREN, info)])
-            other, _ = best_by_name(name, ref, ctx)
-            confident = (other is not None and other.siren != siren and not other.flags
-                         and other.confidence >= REVIEW_THRESHOLD)
-            if not confident and partial_fit(name, cand):
-                # a renamed body ("Clermont-Ferrand Métropole" on Clermont Auvergne
-                # Métropole's SIREN): same kind, a distinctive word in common, and the
-                # name designates no other collectivité
-                return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_PARTIAL, info)])
-            out = [Proposal(siren, vocab.METHOD_SIREN, CONF_DOUBT,
-                            [vocab.FLAG_SIRET_NAME, *info])]
-            if confident and other is not None:
-                out.append(Proposal(other.siren, other.method, CONF_DOUBT,
-                                    [vocab.FLAG_SIRET_NAME]))
-            return Verdict(out, raison=f"le nom ne correspond pas au SIRET de {cand['nom']}")
-        if siren in ref.successions:
-            new_siren, why = ref.successions[siren]
-            new = ref.by_siren[new_siren]
-            if body is not None:
-                return Verdict([Proposal(new_siren, vocab.METHOD_SUCCESSION,
-                                         CONF_NOT_COLLECTIVITE, [vocab.FLAG_NOT_COLLECTIVITE])],
-                               body.categorie, f"« {body.motif} » : pas une collectivité")
-            old = ref.former.get(siren, {})
-            ok = max(fit(name, new, ref), names_fit(name, old.get("nom"))) >= FIT_THRESHOLD
-            return Verdict([Proposal(new_siren, vocab.METHOD_SUCCESSION,
-                                     CONF_SUCCESSION if ok else CONF_DOUBT,
-                                     [] if ok else [vocab.FLAG_SIRET_NAME])], raison=why)
-        legal = bodies.body_by_legal_category(ref.legal.get(siren))
-        body = body or legal or given_body
-        if body is not None:
-            return Verdict([], body.categorie, f"« {body.motif} » : pas une collectivité")
-        prop, why = best_by_name(name, ref, ctx)
-        if prop is None:
-            return Verdict([], None, f"SIREN {siren} absent du référentiel et {why}")
-        row = ref.by_siren[prop.siren]
-        if str(row.get("type")) in _prefix_family(siren) and not prop.flags:
-            prop.method = vocab.METHOD_SUCCESSION
-            prop.confidence = round(prop.confidence * CONF_SUCCESSION, 3)
-            prop.flags.append(vocab.FLAG_OUTDATED)
-            return Verdict([prop], raison=f"SIREN {siren} absent du référentiel (périmé ?) : "
-                                          f"{row['nom']} reconnu par le nom")
-        if prop.flags or prop.confidence < REVIEW_THRESHOLD:
-            # an approaching or doubtful name on an unknown SIREN says too little
-            return Verdict([], None, f"SIREN {siren} absent du référentiel et nom seulement "
-                                     f"approchant de {row['nom']}")
-        prop.flags.append(vocab.FLAG_OUTSIDE_REF)
-        return Verdict([prop], raison=f"SIREN {siren} absent du référentiel, qui n'est pas "
-                                      f"celui d'une collectivité de ce type")
-    body = body or given_body
+    p = _Publisher(name, parsed, None if is_coll_name else bodies.body_by_name(name),
+                   bodies.Body(given, "type donné par la source") if given in vocab.ORGANISME
+                   else None, ctx,
+                   (vocab.FLAG_SIRET_SHARED,) if siren is not None and siren in shared else ())
+    if siren is None:
+        return _by_name(p, ref, invalid)
+    if siren in ref.by_siren:
+        return _by_siren(p, siren, ref)
+    if siren in ref.successions:
+        return _by_succession(p, siren, ref)
+    return _by_unknown_siren(p, siren, ref)
+
+
+def _not_collectivite(body: bodies.Body) -> Verdict:
+    return Verdict([], body.categorie, f"« {body.motif} » : pas une collectivité")
+
+
+def _by_siren(p: _Publisher, siren: str, ref: MatchReference) -> Verdict:
+    """A declared SIREN of the reference: counted when the name fits it, or fits it partly
+    and designates no other collectivité; otherwise proposed for review."""
+    cand = ref.by_siren[siren]
+    info = list(p.info)
+    if p.body is not None:
+        return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_NOT_COLLECTIVITE,
+                                 [vocab.FLAG_NOT_COLLECTIVITE, *info])], p.body.categorie,
+                       f"« {p.body.motif} » : pas une collectivité, mais SIRET de {cand['nom']}")
+    if fit(p.name, cand, ref) >= FIT_THRESHOLD:
+        return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_SIREN, info)])
+    other, _ = best_by_name(p.name, ref, p.ctx)
+    confident = (other is not None and other.siren != siren and not other.flags
+                 and other.confidence >= REVIEW_THRESHOLD)
+    if not confident and partial_fit(p.name, cand):
+        # a renamed body ("Clermont-Ferrand Métropole" on Clermont Auvergne Métropole's
+        # SIREN): same kind, a distinctive word in common, and the name designates no
+        # other collectivité
+        return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_PARTIAL, info)])
+    out = [Proposal(siren, vocab.METHOD_SIREN, CONF_DOUBT, [vocab.FLAG_SIRET_NAME, *info])]
+    if confident and other is not None:
+        out.append(Proposal(other.siren, other.method, CONF_DOUBT, [vocab.FLAG_SIRET_NAME]))
+    return Verdict(out, raison=f"le nom ne correspond pas au SIRET de {cand['nom']}")
+
+
+def _by_succession(p: _Publisher, siren: str, ref: MatchReference) -> Verdict:
+    """A predecessor's SIREN (merged commune or intercommunality, former département):
+    its successor, counted when the name fits the successor or the predecessor."""
+    new_siren, why = ref.successions[siren]
+    new = ref.by_siren[new_siren]
+    if p.body is not None:
+        return Verdict([Proposal(new_siren, vocab.METHOD_SUCCESSION, CONF_NOT_COLLECTIVITE,
+                                 [vocab.FLAG_NOT_COLLECTIVITE])],
+                       p.body.categorie, f"« {p.body.motif} » : pas une collectivité")
+    old = ref.former.get(siren, {})
+    ok = max(fit(p.name, new, ref), names_fit(p.name, old.get("nom"))) >= FIT_THRESHOLD
+    return Verdict([Proposal(new_siren, vocab.METHOD_SUCCESSION,
+                             CONF_SUCCESSION if ok else CONF_DOUBT,
+                             [] if ok else [vocab.FLAG_SIRET_NAME])], raison=why)
+
+
+def _by_unknown_siren(p: _Publisher, siren: str, ref: MatchReference) -> Verdict:
+    """A SIREN no loaded vintage knows: a body by its legal category, an outdated SIREN of
+    the family its prefix says, or a name that designates a collectivité without doubt."""
+    body = p.body or bodies.body_by_legal_category(ref.legal.get(siren)) or p.given_body
     if body is not None:
-        return Verdict([], body.categorie, f"« {body.motif} » : pas une collectivité")
-    prop, why = best_by_name(name, ref, ctx)
+        return _not_collectivite(body)
+    prop, why = best_by_name(p.name, ref, p.ctx)
+    if prop is None:
+        return Verdict([], None, f"SIREN {siren} absent du référentiel et {why}")
+    row = ref.by_siren[prop.siren]
+    if str(row.get("type")) in _prefix_family(siren) and not prop.flags:
+        prop.method = vocab.METHOD_SUCCESSION
+        prop.confidence = round(prop.confidence * CONF_SUCCESSION, 3)
+        prop.flags.append(vocab.FLAG_OUTDATED)
+        return Verdict([prop], raison=f"SIREN {siren} absent du référentiel (périmé ?) : "
+                                      f"{row['nom']} reconnu par le nom")
+    if prop.flags or prop.confidence < REVIEW_THRESHOLD:
+        # an approaching or doubtful name on an unknown SIREN says too little
+        return Verdict([], None, f"SIREN {siren} absent du référentiel et nom seulement "
+                                 f"approchant de {row['nom']}")
+    prop.flags.append(vocab.FLAG_OUTSIDE_REF)
+    return Verdict([prop], raison=f"SIREN {siren} absent du référentiel, qui n'est pas "
+                                  f"celui d'une collectivité de ce type")
+
+
+def _by_name(p: _Publisher, ref: MatchReference, invalid: str | None) -> Verdict:
+    """No usable SIREN: the name, else the owner of the dedicated portal it was found on."""
+    body = p.body or p.given_body
+    if body is not None:
+        return _not_collectivite(body)
+    prop, why = best_by_name(p.name, ref, p.ctx)
     if prop is not None:
         if invalid:
             prop.flags.append(invalid)
         return Verdict([prop])
+    ctx = p.ctx
     if ctx is not None and ctx.owner and not ctx.shared and ctx.owner in ref.by_siren:
         return Verdict([Proposal(ctx.owner, vocab.METHOD_PROPRIETAIRE, CONF_DOUBT,
                                  [vocab.FLAG_PORTAL_OWNER])],
