@@ -35,10 +35,12 @@ os.environ.setdefault("ODLAB_HOME", tempfile.mkdtemp(prefix="odlab-bench-matchin
 
 import pandas as pd  # noqa: E402
 
+from odlab_compliance import vocab  # noqa: E402
 from odlab_compliance.config import load_settings  # noqa: E402
 from odlab_compliance.fmt import nombre, pourcentage  # noqa: E402
 from odlab_compliance.identifiers import is_valid_siret  # noqa: E402
 from odlab_compliance.ingest import matching  # noqa: E402
+from odlab_compliance.ingest.matching.matcher import TOWN_MIN  # noqa: E402
 from odlab_compliance.ingest.matching.names import normalize_name  # noqa: E402
 from tests.fixtures.matching import labelled as L  # noqa: E402
 
@@ -63,6 +65,13 @@ def with_places(ref: matching.MatchReference) -> tuple[int, int, int]:
     return len(rows), len(unique), ok["publisher_id"].nunique()
 
 
+def _population(row: dict) -> float:
+    try:
+        return float(row.get("population_totale"))
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def synthetic(ref: matching.MatchReference, n: int, seed: int = 5) -> pd.DataFrame:
     """``n`` organisations as data.gouv.fr lists them (local-authority badge)."""
     rnd = random.Random(seed)
@@ -74,7 +83,10 @@ def synthetic(ref: matching.MatchReference, n: int, seed: int = 5) -> pd.DataFra
     out = []
     for i in range(n):
         r = rnd.choice(rows)
-        name = r["nom"] if r["type"] != "COM" else rnd.choice(forms).format(
+        form = rnd.choice(forms)
+        if form.startswith("Ville") and not _population(r) >= TOWN_MIN:
+            form = "Mairie de {n}"   # a village does not call itself « Ville de »
+        name = r["nom"] if r["type"] != vocab.TYPE_COM else form.format(
             n=r["nom"], N=str(r["nom"]).upper())
         truth = r["siren"]
         if i % 10 == 9:

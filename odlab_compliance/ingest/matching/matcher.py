@@ -70,6 +70,7 @@ from odlab_compliance.ingest.matching.names import (
     type_fits,
 )
 from odlab_compliance.ingest.matching.reference import (
+    ALIAS_BRAND,
     ALIAS_FORMER,
     MatchReference,
     build_reference,
@@ -88,6 +89,7 @@ ACRONYM_SIMILARITY = 0.9
 HOSTED_APPROX = 0.85     # an approaching name of a body the portal hosts
 UNTYPED_EPCI = 0.9       # a bare name on an intercommunality
 HOMONYM_PENALTY = 0.6
+TOWN_MIN = 2_000         # INSEE's urban commune: below, « Ville de » does not name it
 CONF_SIREN, CONF_SUCCESSION, CONF_DOUBT, CONF_NOT_COLLECTIVITE = 1.0, 0.95, 0.5, 0.3
 CONF_PARTIAL = 0.85      # a declared SIREN whose name fits only partly (a renamed body)
 # SIREN prefixes of collectivités (a hint about the family, never a rule on its own).
@@ -140,6 +142,7 @@ class _Cand:
     hosted: bool = False      # the portal hosts it or is run by it
     longer: bool = False      # approaching: the publisher's name has words the candidate's lacks
     support: int = 0          # weak clues that agree (the portal's région)
+    brand: bool = False       # found by a name of usage (« Région Sud »)
 
     @property
     def agree(self) -> int:
@@ -220,6 +223,8 @@ def _exact(core: str, ref: MatchReference) -> list[_Cand]:
     for a in ref.aliases.get(core, []):
         if a.how == ALIAS_FORMER:
             out.append(_Cand(a.row, FORMER_NAME_SIMILARITY, vocab.METHOD_SUCCESSION, a.types))
+        elif a.how == ALIAS_BRAND:
+            out.append(_Cand(a.row, 1.0, vocab.METHOD_NOM, a.types, brand=len(core.split()) == 1))
         else:
             out.append(_Cand(a.row, 1.0, vocab.METHOD_NOM, a.types))
     return out
@@ -284,6 +289,8 @@ def _acronyms(parsed: ParsedName, ref: MatchReference, ctx: PortalContext | None
 
 def _type_factor(parsed: ParsedName, c: _Cand, via_alt: bool) -> float:
     ctype = str(c.row.get("type") or "")
+    if c.brand and not parsed.type_hint:
+        return 0.5   # « Sud » alone is a word, « Région Sud » a région's name of usage
     if parsed.type_hint and not via_alt:
         return max(type_fits(parsed.type_hint, t) for t in c.types | {ctype})
     return UNTYPED_EPCI if ctype in EPCI_TYPES else 1.0
@@ -348,6 +355,8 @@ def best_by_name(name: object, ref: MatchReference, ctx: PortalContext | None = 
                             round(max(on_portal.score, HOSTED_APPROX), 3)), ""
         flags.append(vocab.FLAG_APPROX)
     ties = [c for c in cands[1:] if top.score - c.score < TIE_MARGIN and c.agree >= top.agree]
+    if ties:
+        top, ties = _homonyms(parse_name(name), [top, *ties])
     conf = top.score
     if ties:
         flags.append(vocab.FLAG_HOMONYMS)
@@ -356,6 +365,30 @@ def best_by_name(name: object, ref: MatchReference, ctx: PortalContext | None = 
         why = "homonymes" if ties else "nom trop éloigné"
         return None, f"{why} : {top.row['nom']} ({top.row['siren']}) à {conf:.2f}"
     return Proposal(top.row["siren"], top.method, round(conf, 3), flags), ""
+
+
+def _population(c: _Cand) -> float:
+    pop = c.row.get("population_totale")
+    try:
+        value = float(pop)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+    return value
+
+
+def _homonyms(parsed: ParsedName, group: list[_Cand]) -> tuple[_Cand, list[_Cand]]:
+    """Homonyms nothing else tells apart: the most populous first (the one a reviewer
+    checks first), and « Ville de X » leaves out the communes too small to be a town
+    (INSEE's urban threshold, ``TOWN_MIN``): a hamlet of 195 inhabitants does not call
+    itself « Ville de Valence ». One town left: it is the one."""
+    group = sorted(group, key=lambda c: -_population(c) if _population(c) == _population(c)
+                   else 0.0)
+    if parsed.town:
+        towns = [c for c in group if str(c.row.get("type")) != vocab.TYPE_COM
+                 or not _population(c) < TOWN_MIN]
+        if towns:
+            group = towns
+    return group[0], group[1:]
 
 
 # --- the declared SIREN -------------------------------------------------------------------

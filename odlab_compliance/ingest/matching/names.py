@@ -62,6 +62,11 @@ _TYPE_SUFFIXES: list[tuple[str, str]] = sorted([
     ("communaute de communes", CC), ("communaute d agglomeration", CA),
     ("communaute urbaine", CU),
 ], key=lambda p: -len(p[0]))
+# « La Région Grand Est », « Le Département de la Gironde »: an article before a type word
+# that never opens a collectivité's own name.
+_ARTICLE_BEFORE_TYPE = re.compile(
+    r"^(?:la|le|l) (?=(?:region|departement|metropole|eurometropole|communaute|conseil|"
+    r"collectivite|agglomeration)\b)")
 _ARTICLES = ("de la ", "de l ", "la ", "le ", "les ", "l ", "d ", "du ", "des ", "de ")
 # Words that only say the organisation publishes open data, dropped at either end.
 _NOISE = sorted(["open data", "opendata", "portail open data", "portail", "donnees ouvertes",
@@ -94,6 +99,7 @@ class ParsedName:
     # the name with its first words kept, when they looked like a type word but may be
     # part of the name ("Ville-d'Avray", "Mairie de Ville-d'Avray" -> "ville d avray")
     alt: str = ""
+    town: bool = False           # it says « Ville de »: a town, not a hamlet of that name
 
 
 def _strip_articles(s: str) -> str:
@@ -138,15 +144,17 @@ def parse_name(text: object) -> ParsedName:
         return " "
 
     raw = re.sub(r"\(([^()]*)\)", paren, raw)
-    s = normalize_name(raw)
+    s = _ARTICLE_BEFORE_TYPE.sub("", normalize_name(raw))
     norm = s
     m = re.search(rf"\b(?:dep|departement|cd|cg)\s?({_DEP_CODE})$|\b(?:cd|cg)({_DEP_CODE})\b", s)
     hint: str | None = None
     if m:
         dep = (m.group(1) or m.group(2)).upper()
         s = (s[: m.start()] + s[m.end():]).strip()
-        hint = DEP if re.match(r"(?:cd|cg)", m.group(0)) else None
+        # « CD31 », « Le Département 31 »: a département, unless other words say more
+        hint = DEP if re.match(r"(?:cd|cg)", m.group(0)) or not s else None
     s = _strip_noise(s)
+    town = s.startswith("ville ")
     plain = _strip_articles(s)          # the name with its first words kept
     for _ in range(2):   # "CA Communauté Paris-Saclay": a second type word may follow
         for prefix, t in _TYPE_PREFIXES:
@@ -165,7 +173,8 @@ def parse_name(text: object) -> ParsedName:
             break
     s = _strip_noise(s)
     s = _strip_articles(s)
-    return ParsedName(s, hint, dep, tuple(qualifiers), norm, plain if plain != s else "")
+    return ParsedName(s, hint, dep, tuple(qualifiers), norm, plain if plain != s else "",
+                      town and hint == COM)
 
 
 def core_name(text: object) -> str:

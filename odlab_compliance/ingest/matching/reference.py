@@ -16,6 +16,7 @@ Built once per vintage (a few seconds for France) and reused for every publisher
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import db, vocab
+from odlab_compliance.config import PROJECT_ROOT
 from odlab_compliance.ingest.matching.names import (
     EPCI_TYPES,
     initials,
@@ -31,13 +33,16 @@ from odlab_compliance.ingest.matching.names import (
 )
 
 # How an alias designates its collectivité (kept in the match's method).
-ALIAS_TERRITORY, ALIAS_FORMER = "territoire", "ancien_nom"
+ALIAS_TERRITORY, ALIAS_FORMER, ALIAS_BRAND = "territoire", "ancien_nom", "nom_usage"
+# The names régions and départements use for themselves besides their official one
+# (« Région Sud » for Provence-Alpes-Côte d'Azur), kept as data with where each comes from.
+BRANDS_PATH = PROJECT_ROOT / "reference" / "noms_usage.csv"
 
 
 @dataclass(frozen=True)
 class Alias:
     row: dict
-    how: str                      # ALIAS_TERRITORY | ALIAS_FORMER
+    how: str                      # ALIAS_TERRITORY | ALIAS_FORMER | ALIAS_BRAND
     types: frozenset[str]         # types a type hint may name for it ("DEP" for Bas-Rhin)
     text: str                     # the alias as written, for the evidence sentence
 
@@ -104,6 +109,7 @@ def build_reference(collectivites: pd.DataFrame, *, history: pd.DataFrame | None
             by_core[row["core"]].append(row)
     ref = MatchReference(vintage, by_siren, dict(by_core), legal=dict(legal or {}))
     _territories(ref, territoires, by_code)
+    _brands(ref, by_code)
     _history(ref, history, anciennes, by_code)
     ref.cores = sorted(set(ref.by_core) | set(ref.aliases))
     acronyms: dict[str, list[dict]] = defaultdict(list)
@@ -144,6 +150,16 @@ def _add_alias(ref: MatchReference, text: str, alias: Alias) -> None:
     if all(a.row["siren"] != alias.row["siren"] for a in same):
         same.append(alias)
         ref.aliases_of.setdefault(alias.row["siren"], []).append(alias)
+
+
+def _brands(ref: MatchReference, by_code: dict[tuple[str, str], dict]) -> None:
+    """The names of usage (``reference/noms_usage.csv``) of the collectivités present."""
+    with open(BRANDS_PATH, encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            row = by_code.get((r["type"].strip(), r["code"].strip()))
+            if row is not None:
+                _add_alias(ref, r["nom"], Alias(row, ALIAS_BRAND, frozenset({str(row["type"])}),
+                                                r["nom"]))
 
 
 def _territories(ref: MatchReference, territoires: pd.DataFrame | None,
