@@ -39,19 +39,6 @@ from odlab_compliance.ingest.sources import fetch, get_source
 STATE_PUBLISHERS_PATH = PROJECT_ROOT / "reference" / "state_publishers.csv"
 PLATFORMS_SOURCE = ("odf-plateformes", 2022)
 
-# Observatoire "Techno" labels -> the harvester that reads them. Data4Citizen is built on
-# CKAN and keeps its action API. Anything else (GeoNetwork, Isogéo, "Spécifique"...) is
-# registered but not harvested.
-TECHNOLOGIES = {
-    "opendatasoft": "opendatasoft",
-    "ckan": "ckan",
-    "data4citizen": "ckan",
-    "arcgis": "arcgis",
-    "arcgis hub": "arcgis",
-    "dkan": "dcat",
-    "dcat": "dcat",
-}
-SUPPORTED = ("opendatasoft", "ckan", "arcgis", "dcat")
 UNSUPPORTED = "technologie non prise en charge"
 
 Get = Callable[[str, dict[str, Any] | None], Any]
@@ -94,6 +81,40 @@ class Portal:
     @property
     def source_key(self) -> str:
         return f"portal:{self.id}"
+
+
+# --- readers: one per technology -------------------------------------------------------
+
+def _opendatasoft(portal: Portal, get: Get) -> tuple[list[dict], list[str]]:
+    return opendatasoft.fetch_catalog(get, portal.api_base)
+
+
+def _ckan(portal: Portal, get: Get) -> tuple[list[dict], list[str]]:
+    return ckan.fetch_catalog(get, portal.api_base)
+
+
+def _dcat(portal: Portal, get: Get) -> tuple[list[dict], list[str]]:
+    return dcat.fetch_catalog(get, dcat.feed_url(portal.url, portal.api_base, portal.technology))
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How the portals of one technology are read."""
+    labels: tuple[str, ...]     # the Observatoire's « Techno » labels, lowercase
+    fetch: Callable[[Portal, Get], tuple[list[dict], list[str]]]
+
+
+# The technologies the harvest reads, each once. Data4Citizen is built on CKAN and keeps
+# its action API; ArcGIS Hub and DKAN publish a DCAT feed. Anything else (GeoNetwork,
+# Isogéo, « Spécifique »…) is registered but not harvested. A new technology is one entry.
+READERS: dict[str, Reader] = {
+    "opendatasoft": Reader(("opendatasoft",), _opendatasoft),
+    "ckan": Reader(("ckan", "data4citizen"), _ckan),
+    "arcgis": Reader(("arcgis", "arcgis hub"), _dcat),
+    "dcat": Reader(("dkan", "dcat"), _dcat),
+}
+TECHNOLOGIES = {label: tech for tech, reader in READERS.items() for label in reader.labels}
+SUPPORTED = tuple(READERS)
 
 
 # --- registry ---------------------------------------------------------------------------
@@ -332,15 +353,12 @@ def describe_error(exc: BaseException) -> str:
 # --- harvest ----------------------------------------------------------------------------
 
 def fetch_entries(portal: Portal, get: Get) -> tuple[list[dict], list[str]]:
-    """The catalogue of one portal as entry dicts, with warnings."""
-    base = portal.api_base
-    if portal.technology == "opendatasoft":
-        return opendatasoft.fetch_catalog(get, base)
-    if portal.technology == "ckan":
-        return ckan.fetch_catalog(get, base)
-    if portal.technology in ("arcgis", "dcat"):
-        return dcat.fetch_catalog(get, dcat.feed_url(portal.url, base, portal.technology))
-    raise PortalError(f"{UNSUPPORTED} : {portal.technology_label or portal.technology}")
+    """The catalogue of one portal as entry dicts, with warnings, read by the reader its
+    technology names in ``READERS``."""
+    reader = READERS.get(portal.technology)
+    if reader is None:
+        raise PortalError(f"{UNSUPPORTED} : {portal.technology_label or portal.technology}")
+    return reader.fetch(portal, get)
 
 
 def attribute(portal: Portal, entries: Sequence[dict]
