@@ -30,10 +30,11 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import vocab
+from odlab_compliance.db.facts import loaded_vintages
 from odlab_compliance.model import evidence as ev
 from odlab_compliance.model import figures as fig
 from odlab_compliance.model import snapshots as snaps
-from odlab_compliance.model.obligation import loaded_vintages, obligations
+from odlab_compliance.model.obligation import obligations
 from odlab_compliance.model.snapshots import Snapshot, VintageChoice
 from odlab_compliance.territory import Territory, filter_frame
 

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance.config import Settings, load_settings
+from odlab_compliance.db import facts
 from odlab_compliance.ingest.harvest import journal as run_journal
 from odlab_compliance.model import coverage, obligation, review
 from odlab_compliance.model import snapshots as snapshot_layer
@@ -49,9 +50,10 @@ def _read(sig: DbSig):  # noqa: ANN202 (a context manager)
 def db_info(sig: DbSig) -> dict:
     """What the database holds: loaded vintages and number of visible snapshots."""
     with _read(sig) as con:
-        if con is None or not queries.has_table(con, "ref_collectivite"):
+        if con is None:
             return {"vintages": [], "snapshots": 0}
-        return {"vintages": queries.loaded_vintages(con), "snapshots": queries.snapshot_count(con)}
+        return {"vintages": facts.loaded_vintages(con),
+                "snapshots": len(snapshot_layer.list_snapshots(con))}
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -161,7 +163,7 @@ def journal(sig: DbSig) -> pd.DataFrame:
 def _table(sig: DbSig, table: str, query) -> pd.DataFrame:  # noqa: ANN001
     """``query(con)`` when ``table`` exists, else an empty frame (new database)."""
     with _read(sig) as con:
-        if con is None or not queries.has_table(con, table):
+        if con is None or not facts.table_exists(con, table):
             return pd.DataFrame()
         return query(con)
 

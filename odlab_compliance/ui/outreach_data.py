@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance import db
+from odlab_compliance.db import facts
 from odlab_compliance.model.status import StatusAt
 from odlab_compliance.outreach import followup, workshops
 from odlab_compliance.ui import cache, queries, views
@@ -61,7 +62,7 @@ def read(ctx: Context, func: Callable[[duckdb.DuckDBPyConnection], T], empty: T)
     """``func(con)`` on a read-only connection; ``empty`` when the user tables are not
     there yet (a database created before them: the first write creates them)."""
     with _retrying(lambda: queries.reader(ctx.settings.db_path)) as con:
-        if con is None or not queries.has_table(con, "followup_log"):
+        if con is None or not facts.table_exists(con, "followup_log"):
             return empty
         return func(con)
 

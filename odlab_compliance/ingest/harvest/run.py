@@ -21,6 +21,7 @@ import requests
 
 from odlab_compliance import db, vocab
 from odlab_compliance.config import Settings, load_settings
+from odlab_compliance.db import facts
 from odlab_compliance.http import RateLimiter, make_session
 from odlab_compliance.ingest import matching
 from odlab_compliance.ingest.harvest import datagouv, journal, observatoire, save
@@ -59,7 +60,9 @@ HARVEST_LEVELS = ("REG", "DEP", "EPCI")
 
 def collectivites(con: duckdb.DuckDBPyConnection, vintage: int | None = None) -> pd.DataFrame:
     """The collectivités of a reference vintage (latest loaded by default)."""
-    return con.execute(db.sql("harvest_collectivites"), {"vintage": vintage}).df()
+    if vintage is None:
+        vintage = facts.newest_vintage(con)
+    return con.execute(db.sql("collectivite_match_keys"), {"vintage": vintage}).df()
 
 
 def territory_sirens(colls: pd.DataFrame, territory: Territory) -> set[str]:

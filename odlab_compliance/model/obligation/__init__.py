@@ -2,10 +2,12 @@
 
 - ``registry``: the presets of ``reference/rules.toml`` (label, legal basis, parameters);
 - ``engine``: ``evaluate(df, rule)``, one row per collectivité in, obligation and motif out;
+- ``candidates``: whose agent count can decide, and whether it is known (two columns);
 - ``table``: ``obligations(con, vintage, rule)``, the reference tables joined to agent
   counts and evaluated (what the dashboard, the status and the exports call).
 """
 
+from odlab_compliance.db.facts import loaded_vintages  # kept for model/evidence.py (issue17b)
 from odlab_compliance.model.obligation.engine import (
     A_VERIFIER,
     NON_OBLIGEE,
@@ -23,7 +25,6 @@ from odlab_compliance.model.obligation.registry import (
 from odlab_compliance.model.obligation.table import (
     OUTPUT_COLUMNS,
     VintageNotLoaded,
-    loaded_vintages,
     obligations,
 )
 
