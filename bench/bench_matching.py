@@ -42,6 +42,7 @@ from odlab_compliance.identifiers import is_valid_siret  # noqa: E402
 from odlab_compliance.ingest import matching  # noqa: E402
 from odlab_compliance.ingest.matching.matcher import TOWN_MIN  # noqa: E402
 from odlab_compliance.ingest.matching.names import normalize_name  # noqa: E402
+from odlab_compliance.model import matching as read_time  # noqa: E402
 from tests.fixtures.matching import labelled as L  # noqa: E402
 
 
@@ -61,7 +62,7 @@ def with_places(ref: matching.MatchReference) -> tuple[int, int, int]:
     pubs = pd.DataFrame({"source": "datagouv", "publisher_id": [r["siren"] for r in unique],
                          "name": [r["nom"] for r in unique], "siret": None})
     got, _ = matching.match_all(pubs, ref)
-    ok = got[matching.counted(got) & (got["publisher_id"] == got["siren"])]
+    ok = got[read_time.counted(got) & (got["publisher_id"] == got["siren"])]
     return len(rows), len(unique), ok["publisher_id"].nunique()
 
 
@@ -142,7 +143,7 @@ def main() -> int:
     t0 = time.perf_counter()
     rows, classes = matching.match_all(pubs, ref)
     t_match = time.perf_counter() - t0
-    counted = matching.counted(rows)
+    counted = read_time.counted(rows)
     print(f"\n{nombre(len(pubs))} organisations rapprochées en {t_match:.2f} s "
           f"({t_match / len(pubs) * 1000:.2f} ms chacune, référentiel déjà préparé) : "
           f"{nombre(int(counted.sum()))} rapprochements comptés, "

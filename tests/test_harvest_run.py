@@ -159,7 +159,7 @@ def test_observatoire_editions_are_dated_snapshots_imported_once(world):
 
 
 def test_user_tables_survive_harvest(world):
-    from odlab_compliance.ingest import matching
+    from odlab_compliance.model import matching
     with db.connect(world.settings) as con:
         con.execute("INSERT INTO agents (siren, source, agents_min, annee, source_detail)"
                     " VALUES ('213103955', 'prefecture', 210, 2025, 'test')")
@@ -172,7 +172,7 @@ def test_user_tables_survive_harvest(world):
 
 
 def test_a_human_decision_shows_without_harvesting_again(world):
-    from odlab_compliance.ingest import matching
+    from odlab_compliance.model import matching
     run_harvest(world.settings, sources=["datagouv"], full_catalogue=True)
     assert statuses(_status(world))[BLAGNAC] == "publie"
     with db.connect(world.settings) as con:

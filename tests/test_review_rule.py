@@ -23,8 +23,8 @@ import pytest
 
 from odlab_compliance import vocab
 from odlab_compliance.config import load_settings
-from odlab_compliance.ingest import matching
 from odlab_compliance.ingest.matching import matcher
+from odlab_compliance.model import matching
 from tests.fixtures.matching import labelled as L
 
 AUTO = vocab.DECISION_AUTO

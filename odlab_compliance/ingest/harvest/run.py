@@ -117,7 +117,6 @@ class _Context:
     colls: pd.DataFrame
     base_publishers: pd.DataFrame
     base_matches: pd.DataFrame
-    decisions: pd.DataFrame | None
     portals: list[Any]
     reference: matching.MatchReference | None = None
     portals_error: str | None = None
@@ -139,7 +138,6 @@ def _read_context(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
         base_run_id=base, colls=collectivites(con),
         base_publishers=snapshot_publishers(con, base) if base else empty_pubs,
         base_matches=snapshot_matches(con, base) if base else empty_matches,
-        decisions=matching.load_decisions(con),
         portals=portals, portals_error=portals_error,
         reference=matching.load_reference(con))
     # Opened last: an error while reading the context leaves no "running" row behind.

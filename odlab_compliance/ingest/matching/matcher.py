@@ -39,10 +39,11 @@ Order of evidence (the first that speaks decides):
      of other régions too.
 
    Homonyms (another candidate within 0.05) are told apart by the number of territory
-   clues that agree; when nothing tells them apart, the best is proposed at 0.6 × its
-   score, flagged « homonymes ». Below 0.5 nothing is proposed.
+   clues that agree; « Ville de X » leaves out the communes under 2,000 inhabitants (one
+   town left: it is the one); when nothing tells them apart, the most populous is
+   proposed at 0.6 × its score, flagged « homonymes ». Below 0.5 nothing is proposed.
 
-A match counts (``decisions.is_counted``) when its confidence is at least
+A match counts (``model.matching.is_counted``, applied when a snapshot is read) when its confidence is at least
 ``REVIEW_THRESHOLD`` (0.8) and it carries no flag other than the informative ones
 (``vocab.INFO_FLAGS``); anything else waits in the review queue until an editor confirms
 it. A name that designates a body that is not a collectivité (``bodies``) is never

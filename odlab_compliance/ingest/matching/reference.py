@@ -25,6 +25,7 @@ import pandas as pd
 
 from odlab_compliance import db, vocab
 from odlab_compliance.config import PROJECT_ROOT
+from odlab_compliance.db import facts
 from odlab_compliance.ingest.matching.names import (
     EPCI_TYPES,
     initials,
@@ -285,11 +286,12 @@ def _successor(r: dict, vintage: int, commune_now: object, members: dict[str, li
 
 def load_reference(con: duckdb.DuckDBPyConnection, vintage: int | None = None
                    ) -> MatchReference:
-    """The matching reference of ``vintage`` (latest loaded by default) with the history
-    of every other loaded vintage, read from the database."""
+    """The matching reference of ``vintage`` (newest loaded by default) with the history
+    of every other loaded vintage, read from the database. Read whole at each call: a
+    harvest reads it once; the model keeps it in memory between reads
+    (``model.matching.cached_reference``)."""
     if vintage is None:
-        row = con.execute("SELECT max(vintage) FROM ref_collectivite").fetchone()
-        vintage = int(row[0]) if row and row[0] is not None else None
+        vintage = facts.newest_vintage(con)
     every = con.execute(db.sql("matching_collectivites")).df()
     if vintage is None or every.empty:
         return build_reference(every.iloc[0:0], vintage=vintage)
@@ -297,56 +299,16 @@ def load_reference(con: duckdb.DuckDBPyConnection, vintage: int | None = None
     others = every[every["vintage"] != vintage]
     territoires = con.execute("SELECT * FROM ref_territoire WHERE vintage = ?", [vintage]).df()
     anciennes = (con.execute("SELECT * FROM ref_commune_ancienne").df()
-                 if has_table(con, "ref_commune_ancienne") else None)
+                 if facts.table_exists(con, "ref_commune_ancienne") else None)
     legal = legal_categories(con)
     return build_reference(mine, history=others, anciennes=anciennes, territoires=territoires,
                            legal=legal, vintage=vintage)
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                      [name]).fetchone()
-    return bool(row and row[0])
-
-
-_CACHE: dict[tuple, MatchReference] = {}
-_CACHE_SIZE = 2   # one per loaded vintage of the current state (~60 MB each)
-
-
-def _signature(con: duckdb.DuckDBPyConnection, vintage: int | None) -> tuple:
-    """What the reference of ``vintage`` depends on: the database file, the reference
-    loads (every vintage: the others are its history) and the agent imports (legal
-    categories)."""
-    files = tuple(r[2] for r in con.execute("PRAGMA database_list").fetchall())
-    loads = tuple(con.execute("SELECT vintage, loaded_at FROM ref_load ORDER BY vintage")
-                  .fetchall()) if has_table(con, "ref_load") else ()
-    # rows written without a load (tests, repairs) change the content too
-    content = tuple(con.execute("SELECT count(*), sum(hash(vintage, siren, nom, type))"
-                                " FROM ref_collectivite").fetchone())
-    if has_table(con, "ref_commune_ancienne"):
-        content += tuple(con.execute("SELECT count(*), sum(hash(vintage, code, commune))"
-                                     " FROM ref_commune_ancienne").fetchone())
-    agents = tuple(con.execute("SELECT count(*), max(imported_at) FROM agents").fetchone()) \
-        if has_table(con, "agents") else ()
-    return files, vintage, loads, content, agents
-
-
-def cached_reference(con: duckdb.DuckDBPyConnection, vintage: int | None = None
-                     ) -> MatchReference:
-    """``load_reference``, kept in memory while the reference and agent tables do not
-    change (an edition is matched at read time: every status table would rebuild it)."""
-    key = _signature(con, vintage)
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = load_reference(con, vintage)
-    return _CACHE[key]
-
-
 def legal_categories(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """SIREN -> INSEE legal category, from what the agent imports recorded (a Sirene stock
     or the Recherche d'entreprises API): empty when neither was loaded."""
-    if not has_table(con, "agents"):
+    if not facts.table_exists(con, "agents"):
         return {}
     rows = con.execute(db.sql("matching_legal_categories")).fetchall()
     return {str(s): str(c) for s, c in rows if c}
