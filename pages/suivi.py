@@ -136,7 +136,7 @@ elif not in_scope:
             "seule.", icon=":material/lock:")
 can_write = decision.can_write and in_scope
 # Every widget of the form is keyed by the collectivité and by the time of its latest
-# change (DESIGN.md, principle 15): choosing another collectivité, or saving, gives fresh
+# change (choices stay chosen: README, architecture): choosing another collectivité, or saving, gives fresh
 # widgets showing its current values, never the previous one's.
 version = f"{siren}_{cur.get('mis_a_jour_le', '')}"
 with st.form(f"suivi_form_{version}", enter_to_submit=False):
