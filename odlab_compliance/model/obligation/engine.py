@@ -372,7 +372,7 @@ def evaluate(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     return out
 
 
-def test_states(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
+def threshold_states(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     """Per row, the outcome of each test under ``rule`` (``GE``, ``LT``, ``UNKNOWN_STATE``
     or ``NOT_APPLICABLE``): columns ``population`` and ``effectif``. Pure; for comparing
     two vintages (who crossed a threshold) without parsing motifs."""
