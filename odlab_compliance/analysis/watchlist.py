@@ -21,7 +21,7 @@ import pandas as pd
 from odlab_compliance import vocab
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model.obligation import engine
-from odlab_compliance.model.obligation.registry import Rule, get_rule
+from odlab_compliance.model.obligation.registry import Rule, as_rule
 
 RULE = "legal"
 FIGURES = (("population_totale", "annee_population", "population totale"),
@@ -42,7 +42,7 @@ def _num(df: pd.DataFrame, column: str) -> pd.Series:
 
 def reasons(df: pd.DataFrame, rule: Rule | str = RULE) -> pd.DataFrame:
     """One boolean column per ``vocab.VEILLES`` code, aligned with ``df``."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     seuil = int(rule["seuil_population"])
     margin = float(rule["marge_population"])
     low, high = round(seuil * (1 - margin)), round(seuil * (1 + margin))
@@ -140,7 +140,7 @@ def crossings(before: pd.DataFrame, after: pd.DataFrame,
     """Collectivités (by SIREN) whose population or agent test changed side between two
     obligation tables (e.g. two vintages): ``siren``, ``seuil`` (« habitants » or
     « agents »), ``seuil_franchi`` (French: before → after)."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     cols = ["siren", "seuil", "seuil_franchi"]
     if before.empty or after.empty:
         return pd.DataFrame(columns=cols)

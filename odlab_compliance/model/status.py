@@ -40,7 +40,7 @@ from odlab_compliance.db.facts import loaded_vintages
 from odlab_compliance.model import evidence as ev
 from odlab_compliance.model import figures as fig
 from odlab_compliance.model import snapshots as snaps
-from odlab_compliance.model.obligation import Rule, get_rule, obligations
+from odlab_compliance.model.obligation import Rule, as_rule, obligations
 from odlab_compliance.model.snapshots import Snapshot, VintageChoice
 from odlab_compliance.territory import Territory, filter_frame
 
@@ -231,7 +231,7 @@ class StatusModel:
         date, ``latest``), judged with the vintage in force at its date. ``vintage``
         overrides that choice (an explicit user request, e.g. ``export status
         --vintage``). With no snapshot at all, the obligations alone."""
-        the_rule = get_rule(rule) if isinstance(rule, str) else rule   # the one conversion
+        the_rule = as_rule(rule)
         snap = self.snapshot(snapshot) if self.snapshots else None
         choice = self.vintage_of(snap)
         if vintage is not None and vintage != choice.vintage:
@@ -241,27 +241,29 @@ class StatusModel:
             else self.tables.obligations(the_rule, choice.vintage)
         return StatusAt(territory, the_rule.id, snap, choice, whole)
 
-    def status_series(self, territory: Territory, rule: str) -> pd.DataFrame:
+    def status_series(self, territory: Territory, rule: str | Rule) -> pd.DataFrame:
         """One row per snapshot, oldest first: ``snapshot_id``, ``date_snapshot``, ``kind``,
         ``label``, ``vintage``, ``vintage_note`` and the territory's figures
         (``figures.FIGURE_COLUMNS``)."""
         rows = []
+        the_rule = as_rule(rule)
         for snap in sorted(self.snapshots, key=lambda s: (s.date, s.id)):
-            at = self.status_at(territory, rule, snap)
+            at = self.status_at(territory, the_rule, snap)
             rows.append({**snap.columns(), "label": snap.label, "vintage": at.vintage.vintage,
                          "vintage_note": at.vintage.note, **at.figures.as_dict()})
         cols = ["snapshot_id", "date_snapshot", "kind", "label", "vintage", "vintage_note",
                 *fig.FIGURE_COLUMNS]
         return pd.DataFrame(rows, columns=cols)
 
-    def history(self, rule: str, sirens: Sequence[str]) -> pd.DataFrame:
+    def history(self, rule: str | Rule, sirens: Sequence[str]) -> pd.DataFrame:
         """``siren``, ``snapshot_id``, ``date_snapshot``, ``label``, ``obligation``,
         ``statut``, ``nb_jeux`` of the given collectivités at every snapshot, oldest
         first (through ``status_at``: the same vintage choice as every other figure)."""
         wanted = set(sirens)
         parts = []
+        the_rule = as_rule(rule)
         for snap in sorted(self.snapshots, key=lambda s: (s.date, s.id)):
-            whole = self.status_at(Territory(), rule, snap).whole
+            whole = self.status_at(Territory(), the_rule, snap).whole
             part = whole[whole["siren"].isin(wanted)]
             parts.append(pd.DataFrame({
                 "siren": part["siren"], "snapshot_id": snap.id,

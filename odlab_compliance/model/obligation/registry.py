@@ -170,6 +170,11 @@ def get_rule(rule_id: str) -> Rule:
     raise KeyError(f"règle inconnue : « {rule_id} » (règles possibles : {', '.join(rule_ids())})")
 
 
+def as_rule(rule: Rule | str) -> Rule:
+    """``rule`` itself, or the preset its id names (the one place an id becomes a Rule)."""
+    return get_rule(rule) if isinstance(rule, str) else rule
+
+
 def parameter_docs() -> Mapping[str, str]:
     """Parameter name -> French explanation, for the methodology page."""
     return registry().parameter_docs
