@@ -16,8 +16,8 @@ from odlab_compliance.outreach.workshops import CohortFilter
 from odlab_compliance.present import exports
 from odlab_compliance.present.outreach_charts import cohort_map
 from odlab_compliance.ui import auth as ui_auth
+from odlab_compliance.ui import cache, render, shell
 from odlab_compliance.ui import outreach_data as data
-from odlab_compliance.ui import render, shell, views
 
 MAX_MENTEES = 1000
 
@@ -91,7 +91,7 @@ with tab_cohort:
                              .astype(str))))
     with render.guard("la carte de la cohorte"):
         st.plotly_chart(cohort_map(cohort, mentor_points, venue,
-                                   views.cache_geojson(ctx, outline_level, codes)
+                                   cache.geojson(ctx.sig, ctx.vintage, outline_level, codes)
                                    if codes else None),
                         key="atelier_map", width="stretch")
     if france:

@@ -166,7 +166,7 @@ VINTAGE_CHOOSERS = {"vintage_for", "loaded_vintages", "compute_table", "status_f
 # Outside the model, a module may call these to build the model or list what is loaded.
 VINTAGE_ALLOWED = {
     # the cache of the model's tables, and what the database holds (listing, not choosing)
-    "odlab_compliance/ui/cache.py": {"compute_table", "loaded_vintages"},
+    "odlab_compliance/ui/cache.py": {"loaded_vintages"},
     "odlab_compliance/db/facts.py": {"loaded_vintages"},   # its owner
     "odlab_compliance/cli/reference.py": {"loaded_vintages"},
 }

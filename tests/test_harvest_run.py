@@ -26,7 +26,8 @@ def world(tmp_path, server, monkeypatch):
 
 def _status(world, snapshot="latest"):
     with db.connect(world.settings) as con:
-        return status.status_for(con, collectivites(con), snapshot)
+        snap = snapshots.resolve(snapshots.list_snapshots(con), snapshot)
+        return status.status_for(con, collectivites(con), snap)
 
 
 def test_national_run_gives_statuses_and_a_clean_journal(world):

@@ -308,18 +308,14 @@ def export_frame(con: duckdb.DuckDBPyConnection, workshop_id: int) -> pd.DataFra
     """The invitation list of a stored workshop, for ``workshop export ID``."""
     _check_workshop(con, workshop_id)
     inv = invitations(con, workshop_id)
-    ref = con.execute(
-        "SELECT siren, code_insee, type, departement, epci_siren, population_totale "
-        "FROM ref_collectivite QUALIFY row_number() OVER (PARTITION BY siren "
-        "ORDER BY vintage DESC) = 1").df()
-    out = inv.merge(ref, on="siren", how="left")
+    latest = con.execute(db.sql("collectivite_latest")).df()
+    out = inv.merge(latest.drop(columns=["nom"]), on="siren", how="left")
     # the follow-up's stage and contact person: the list is for a mail merge
     state = con.execute(db.sql("followup_state")).df()[["siren", "etape", "contact"]]
     out = out.merge(state, on="siren", how="left")
     out["etape"] = out["etape"].fillna(vocab.DEFAULT_STAGE)
-    names = dict(con.execute("SELECT siren, arg_max(nom, vintage) FROM ref_collectivite "
-                             "WHERE siren IS NOT NULL GROUP BY siren").fetchall())
-    out["epci_nom"] = out["epci_siren"].map(names)
+    out["epci_nom"] = out["epci_siren"].map(dict(zip(latest["siren"], latest["nom"],
+                                                     strict=True)))
     cols = ["workshop_id", "titre", "date_atelier", "siren", "code_insee", "nom", "type",
             "departement", "epci_siren", "epci_nom", "population_totale", "distance_km",
             "etape", "contact", "present"]

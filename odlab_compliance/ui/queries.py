@@ -5,27 +5,12 @@ values bound. What the database holds (tables, vintages) is asked of ``db.facts`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 
 from odlab_compliance import db
 
 GEOMETRY_LEVELS = ("COM", "EPCI", "DEP", "REG")
-
-
-@contextmanager
-def reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """A short read-only connection, or None when the database file does not exist yet
-    (read-only, so the CLI can harvest while the dashboard is open)."""
-    if not path.is_file():
-        yield None
-        return
-    with db.connect(path=path, read_only=True, wait=20.0) as con:
-        yield con
 
 
 def reference(con: duckdb.DuckDBPyConnection, vintage: int) -> pd.DataFrame:

@@ -381,10 +381,9 @@ def _edition_reader(settings: Settings, read_edition: Callable[..., pd.DataFrame
 
 
 def _edition_imported(con: duckdb.DuckDBPyConnection, key: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM harvest_run r JOIN harvest_source s USING (run_id)"
-        " WHERE r.kind = ? AND r.status IN (?, ?) AND s.source_key = ?",
-        [vocab.KIND_OBSERVATOIRE, *vocab.VISIBLE_RUNS, key]).fetchone()
+    row = con.execute(db.sql("harvest_source_visible_count"),
+                      {"kind": vocab.KIND_OBSERVATOIRE, "visible": list(vocab.VISIBLE_RUNS),
+                       "source_key": key}).fetchone()
     return bool(row and row[0])
 
 

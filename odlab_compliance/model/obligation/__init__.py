@@ -17,6 +17,7 @@ from odlab_compliance.model.obligation.engine import (
 )
 from odlab_compliance.model.obligation.registry import (
     Rule,
+    as_rule,
     get_rule,
     list_rules,
     parameter_docs,
@@ -30,6 +31,6 @@ from odlab_compliance.model.obligation.table import (
 
 __all__ = [
     "A_VERIFIER", "NON_OBLIGEE", "OBLIGATIONS", "OBLIGEE",
-    "OUTPUT_COLUMNS", "Rule", "VintageNotLoaded", "evaluate", "get_rule", "list_rules",
+    "OUTPUT_COLUMNS", "Rule", "VintageNotLoaded", "as_rule", "evaluate", "get_rule", "list_rules",
     "loaded_vintages", "obligations", "parameter_docs", "rule_ids",
 ]

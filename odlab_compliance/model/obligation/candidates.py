@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from odlab_compliance.model.obligation.registry import Rule, get_rule
+from odlab_compliance.model.obligation.registry import Rule, as_rule
 
 RULE_LAW = "legal"                    # the law (unknown counts: à vérifier)
 FIGURE_COLUMNS = ("population_totale", "population_municipale", "population_municipale_autre")
@@ -17,7 +17,7 @@ FIGURE_COLUMNS = ("population_totale", "population_municipale", "population_muni
 
 def candidates(df: pd.DataFrame, rule: Rule | str = RULE_LAW) -> pd.Series:
     """True for the rows whose agent count can decide their obligation under ``rule``."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     if df.empty:
         return pd.Series(False, index=df.index, dtype=bool)
     low = round(int(rule["seuil_population"]) * (1 - float(rule["marge_population"])))

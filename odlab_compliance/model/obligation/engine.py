@@ -33,7 +33,7 @@ from odlab_compliance.model.obligation.registry import (
     EFFECTIF_HYPOTHESE,
     EFFECTIF_TEST_SINON_HYPOTHESE,
     Rule,
-    get_rule,
+    as_rule,
 )
 
 _INT_INPUTS = frozenset({"population_totale", "population_municipale", "annee_population",
@@ -347,7 +347,7 @@ def evaluate(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     """``df`` (one row per collectivité, columns of ``INPUT_COLUMNS``) plus the columns
     ``obligation``, ``motif``, ``proche_seuil``, ``proche_seuil_motif``, ``hypothese``
     and ``regle``. Pure: ``df`` is not modified."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     if "type" not in df.columns:
         raise ValueError("colonne « type » absente : impossible d'appliquer la règle")
     params = Params.of(rule)
@@ -369,11 +369,11 @@ def evaluate(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     return out
 
 
-def test_states(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
+def threshold_states(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     """Per row, the outcome of each test under ``rule`` (``GE``, ``LT``, ``UNKNOWN_STATE``
     or ``NOT_APPLICABLE``): columns ``population`` and ``effectif``. Pure; for comparing
     two vintages (who crossed a threshold) without parsing motifs."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     params = Params.of(rule)
     present = [c for c in INPUT_COLUMNS if c in df.columns]
     columns = [_plain_values(df[c], c in _INT_INPUTS) for c in present]

@@ -15,7 +15,7 @@ from odlab_compliance.errors import UserError
 from odlab_compliance.ingest.agents.store import effective_agents
 from odlab_compliance.model.obligation.candidates import candidates, known_count
 from odlab_compliance.model.obligation.engine import RESULT_COLUMNS, evaluate
-from odlab_compliance.model.obligation.registry import Rule, get_rule
+from odlab_compliance.model.obligation.registry import Rule, as_rule
 
 OUTPUT_COLUMNS = (
     "siren", "code_insee", "nom", "type", "departement", "region", "epci_siren",
@@ -77,7 +77,7 @@ def obligations(con: duckdb.DuckDBPyConnection, vintage: int, rule: str | Rule) 
 
     Raises ``VintageNotLoaded`` when the vintage is absent, ``KeyError`` for an unknown rule.
     """
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     ref = con.execute(db.sql("collectivite_rule_inputs"), [int(vintage)]).df()
     if ref.empty:
         raise VintageNotLoaded(int(vintage), loaded_vintages(con))
