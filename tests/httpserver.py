@@ -9,6 +9,7 @@ announced Content-Length promises more.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +46,16 @@ class Request:
 Handler = Callable[[Request], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (a timed-out request, a retry that gave up) is ordinary
+    here: socketserver would print its traceback to stderr, where a test that reads
+    the command's stderr would take it for the command's own output."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LocalServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply] | Handler] = {}
@@ -66,7 +77,7 @@ class LocalServer:
             def do_HEAD(self) -> None:
                 server._serve(self)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
+        self.httpd = _QuietServer(("127.0.0.1", 0), _H)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
