@@ -13,7 +13,7 @@ from odlab_compliance.fmt import date_fr, nombre
 from odlab_compliance.outreach import followup
 from odlab_compliance.present import exports
 from odlab_compliance.ui import auth as ui_auth
-from odlab_compliance.ui import followup_upload, render, shell, views
+from odlab_compliance.ui import followup_upload, remedies, render, shell, views
 from odlab_compliance.ui import outreach_data as data
 
 LABELS = followup.COLUMN_LABELS
@@ -87,13 +87,15 @@ if len(to_count):
             "Sans effectif d'agents, la loi (3 500 habitants **et** 50 agents) ne permet "
             "pas de conclure. Téléchargez le modèle, remplissez la colonne `agents` (et "
             "`source` : « courriel du DGS du 12/11 », …), supprimez les lignes laissées "
-            "vides, puis chargez-le sur le serveur : `python -m odlab_compliance agents "
-            "import FICHIER.csv`. La colonne `nom` est ignorée à l'import.")
+            "vides, puis importez-le ci-dessous (éditeurs). La colonne `nom` est ignorée "
+            "à l'import.")
         template = followup.agents_template(work)
         st.download_button("Télécharger le modèle (CSV)", exports.to_bytes(template, "csv"),
                            exports.file_name(ctx.file_stem("effectifs-a-obtenir"), "csv"),
                            mime=exports.MIME_TYPES["csv"], key="suivi_agents_tpl",
                            on_click="ignore", icon=":material/download:")
+        remedies.agents_section(ctx.settings, decision, "suivi",
+                                dict(zip(local["siren"], local["nom"], strict=False)))
 
 due = followup.due(state)
 due = due[due["siren"].isin(local["siren"])]

@@ -77,7 +77,7 @@ def _fold(text: str) -> str:
 # A stage is its code as written (``contacte``) or its label, whatever the case and the
 # accents (« ACCOMPAGNEE »). Nothing looser: « Contacté » is neither, and is refused with a
 # suggestion rather than read as a guess.
-_STAGE_LOOKUP = {k: k for k in STAGES} | {_fold(v): k for k, v in STAGES.items()}
+_STAGE_BY_LABEL = {_fold(v): k for k, v in STAGES.items()}
 # A header -> its column: the code itself, or the French label of the page's downloads.
 _HEADERS = ({_fold(c): c for c in (*COLUMNS, *EXPORTED, *_JOURNAL_COLUMNS)}
             | {_fold(label): code for code, label in followup.COLUMN_LABELS.items()})
@@ -86,8 +86,7 @@ _HEADERS = ({_fold(c): c for c in (*COLUMNS, *EXPORTED, *_JOURNAL_COLUMNS)}
 def stage_code(text: str) -> str | None:
     """The stage code of a cell (code or label); None when it is neither."""
     text = text.strip()
-    return _STAGE_LOOKUP.get(text.lower()) if text.lower() in STAGES \
-        else _STAGE_LOOKUP.get(_fold(text))
+    return text.lower() if text.lower() in STAGES else _STAGE_BY_LABEL.get(_fold(text))
 
 
 def stage_problem(text: str) -> str:
