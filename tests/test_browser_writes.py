@@ -167,3 +167,39 @@ def test_a_note_typed_in_the_export_is_recorded_with_its_date(start, page, tmp_p
     assert now["date_derniere_note"].date() == date(2026, 12, 3)
     assert now["etape"] == "contacte"
     assert browser.errors_on(page) == []
+
+
+def test_an_editor_imports_the_prefectures_staff_counts_from_the_page(start, page, tmp_path):  # noqa: F811
+    """Item 6: the remedy is a button, not `agents import FICHIER`: a bad file names its
+    lines and writes nothing; a good one is previewed, then written."""
+    from tests.fixtures.outreach.rows import AUCH, BLAGNAC
+
+    url, dbpath = start({"ODLAB_LOCAL_WRITE": "1"})
+    browser.open_page(page, url + "/installation?t=dep:31", title="Premier lancement")
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(
+        has_text="Fichier d'effectifs").locator('input[type="file"]')
+    bad = tmp_path / "effectifs.csv"
+    bad.write_text(f"siren;agents;annee;source\n{BLAGNAC};320;2025;DGS\n"
+                   f"{AUCH};beaucoup;2025;DGS\n", encoding="utf-8")
+    uploader.set_input_files(str(bad))
+    error = page.locator('[data-testid="stAlertContentError"]').filter(has_text="ligne 3")
+    error.wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Enregistrer").count() == 0
+
+    good = tmp_path / "effectifs-prefecture.csv"
+    good.write_text(f"siren;agents;annee;source\n{BLAGNAC};320;2025;DGS\n"
+                    f"{AUCH};41;2025;courriel du 12/11\n", encoding="utf-8")
+    uploader.set_input_files(str(good))
+    button = page.get_by_role("button", name="Enregistrer 2 effectif(s)")
+    button.wait_for(timeout=30_000)
+    browser.wait_drawn(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator('[data-testid="stMain"]').screenshot(
+        path=str(SHOTS / "premier-lancement-effectifs-apercu.png"))
+    button.click()
+    page.get_by_text("effectif(s) de préfecture enregistré(s)").wait_for(timeout=30_000)
+    with db.connect(path=dbpath, read_only=True) as con:
+        got = dict(con.execute("SELECT siren, agents_min FROM agents WHERE source = "
+                               "'prefecture' AND siren IN (?, ?)", [BLAGNAC, AUCH]).fetchall())
+    assert got == {BLAGNAC: 320, AUCH: 41}
+    assert browser.errors_on(page) == []
