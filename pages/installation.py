@@ -32,6 +32,18 @@ if not decision.can_write:
             f"lancer une collecte ou importer des effectifs : "
             f"{remedies.who_to_ask(ctx.settings)}.", icon=":material/lock:")
     st.stop()
+if decision.limited:
+    # Building and harvesting change every territory: not for an editor limited to some.
+    st.info(f"{described}\n\nVotre accès est limité à {decision.scope} : construire la "
+            "base et lancer une collecte concernent tout le pays ; pour cela, "
+            f"{remedies.who_to_ask(ctx.settings)}. Vous pouvez importer les effectifs de "
+            "votre territoire ci-dessous.", icon=":material/lock:")
+    if ctx.ready:
+        remedies.agents_section(ctx.settings, decision, "setup",
+                                dict(zip(ctx.ref["siren"].astype(str),
+                                         ctx.ref["nom"].astype(str), strict=False)),
+                                ui_auth.allowed(decision, ctx.ref))
+    st.stop()
 
 if ctx.ready:
     st.success(f"{described} Vous pouvez la reconstruire ci-dessous (les saisies des "
@@ -68,8 +80,9 @@ if st.session_state.pop("setup_done", False):
                  query_params=shell.shared_params(ctx))
 if st.button("Construire la base", type="primary", key="setup_go", disabled=not chosen):
     # Checked again at the click: a hidden button is not a barrier.
-    if not ui_auth.decision().can_write:
-        st.error(decision.reason)
+    again = ui_auth.decision()
+    if not again.can_write or again.limited:
+        st.error(again.reason)
     elif setup.build(ctx.settings, sorted(chosen, reverse=True), history, agents and online):
         # Run the app again: the menu then lists every page and the notices of an empty
         # base disappear, without the person having to reload.

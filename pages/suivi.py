@@ -95,7 +95,7 @@ if len(to_count):
                            mime=exports.MIME_TYPES["csv"], key="suivi_agents_tpl",
                            on_click="ignore", icon=":material/download:")
         remedies.agents_section(ctx.settings, decision, "suivi",
-                                dict(zip(local["siren"], local["nom"], strict=False)))
+                                dict(zip(local["siren"], local["nom"], strict=False)), scope)
 
 due = followup.due(state)
 due = due[due["siren"].isin(local["siren"])]

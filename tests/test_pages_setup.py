@@ -148,3 +148,42 @@ def test_an_editor_starts_a_harvest_from_the_page(built, monkeypatch):
                            "LIMIT 1").fetchone()
     assert runs[0] == "harvest", (built.home / background.LOG_FILE).read_text()
     assert runs[1] in ("failed", "done"), runs
+
+
+def test_an_editor_limited_to_a_departement_neither_builds_nor_harvests(built):
+    from odlab_compliance import auth
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets[auth.PASSWORDS_KEY] = [{"hash": auth.hash_password("mdp 31", iterations=1000),
+                                       "territoires": ["dep:31"]}]
+    at.run()
+    at.switch_page("pages/installation.py")
+    at.run()
+    at.text_input(key="setup_login_name").input("Agent 31")
+    at.text_input(key="setup_login_password").input("mdp 31")
+    next(b for b in at.get("button") if "Se connecter" in str(b.proto.label)).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Agent 31" in at.get("expander")[0].proto.label
+    assert not [b for b in at.button if b.key in ("setup_go", "setup_harvest")]
+    assert any("Votre accès est limité à dep:31" in i.value for i in at.info)
+
+
+class _Upload:
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_a_staff_count_file_outside_the_editors_territory_is_refused(tmp_path):
+    from odlab_compliance.errors import InputError
+    from odlab_compliance.ui import remedies
+
+    text = b"siren;agents;annee;source\n213105554;320;2025;DGS\n\n213200553;41;2025;DGS\n"
+    with pytest.raises(InputError) as err:
+        remedies._checked(tmp_path, _Upload("effectifs.csv", text), {"213105554"}, "dep:31")
+    assert "ligne 4 : SIREN 213200553 hors de votre territoire (dep:31)" in str(err.value)
+    path, rows = remedies._checked(tmp_path, _Upload("effectifs.csv", text), None, "")
+    assert list(rows["agents_min"]) == [320, 41] and path.parent == tmp_path

@@ -17,11 +17,12 @@ import streamlit as st
 
 from odlab_compliance import auth, db
 from odlab_compliance.config import Settings
-from odlab_compliance.errors import InputError
+from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.fmt import date_heure_fr, nombre
 from odlab_compliance.ingest.agents import prefecture
 from odlab_compliance.ingest.agents.detect import PREFECTURE_CSV, detect
 from odlab_compliance.ingest.agents.importer import import_file
+from odlab_compliance.textfile import utf8_text
 from odlab_compliance.ui import background, render
 
 AGENTS_FLASH = "remedies_agents_flash"
@@ -37,7 +38,7 @@ def who_to_ask(settings: Settings) -> str:
 
 def refresh_sentence(settings: Settings, decision: auth.Decision) -> str:
     """How the data gets refreshed, for this person (no command line)."""
-    if decision.can_write:
+    if decision.can_write and not decision.limited:   # a harvest changes every territory
         return ("Pour les rafraîchir, lancez une collecte depuis la page « Premier "
                 "lancement » (bouton « Lancer une collecte »).")
     return f"Pour une mise à jour, {who_to_ask(settings)}."
@@ -61,7 +62,7 @@ def harvest_section(settings: Settings, decision: auth.Decision, key: str) -> No
     flash = st.session_state.pop(HARVEST_FLASH, None)
     if flash:
         st.success(flash, icon=":material/sync:")
-    if not decision.can_write:
+    if not decision.can_write or decision.limited:
         st.caption("Les données de publication viennent de collectes (data.gouv.fr, "
                    f"portails des collectivités). {refresh_sentence(settings, decision)}")
         return
@@ -78,7 +79,7 @@ def harvest_section(settings: Settings, decision: auth.Decision, key: str) -> No
                "précédente reste affichée.")
     if st.button("Lancer une collecte", key=f"{key}_harvest", icon=":material/sync:"):
         # Checked again here: a disabled or hidden button is not a barrier.
-        if not decision.can_write:
+        if not decision.can_write or decision.limited:
             st.error(decision.reason)
         elif background.start_harvest(settings):
             st.session_state[HARVEST_FLASH] = (
@@ -90,9 +91,11 @@ def harvest_section(settings: Settings, decision: auth.Decision, key: str) -> No
 
 # -- importing the prefecture's staff counts ------------------------------------------
 
-def _checked(folder: Path, upload: object) -> tuple[Path, pd.DataFrame]:
+def _checked(folder: Path, upload: object, allowed: set[str] | None, scope: str
+             ) -> tuple[Path, pd.DataFrame]:
     """The upload written into ``folder`` (the agents reader works on a path, like the
-    command line) and its rows, checked; InputError otherwise."""
+    command line) and its rows, checked (and, for an editor limited to territories, each
+    collectivité within them); InputError otherwise."""
     path = folder / Path(upload.name).name   # type: ignore[attr-defined]
     path.write_bytes(upload.getvalue())        # type: ignore[attr-defined]
     fmt = detect(path)
@@ -101,14 +104,26 @@ def _checked(folder: Path, upload: object) -> tuple[Path, pd.DataFrame]:
                                     "navigateur : l'exploitant le charge sur le serveur. "
                                     "Ici : le fichier d'effectifs de la préfecture "
                                     "(siren;agents;annee;source)")
-    return path, prefecture.parse_prefecture(fmt)
+    rows = prefecture.parse_prefecture(fmt)
+    if allowed is not None:
+        lines = prefecture.read_rows(utf8_text(path.read_bytes(), path.name),
+                                     fmt.delimiter or ";").index
+        outside = [LineError(int(line), f"SIREN {siren} hors de votre territoire ({scope})")
+                   for line, siren in zip(lines, rows["siren"], strict=True)
+                   if siren not in allowed]
+        if outside:
+            raise InputError(path.name, f"{nombre(len(outside))} ligne(s) hors de votre "
+                                        "territoire : fichier refusé", outside)
+    return path, rows
 
 
 def agents_section(settings: Settings, decision: auth.Decision, key: str,
-                   names: dict[str, str] | None = None) -> None:
+                   names: dict[str, str] | None = None,
+                   allowed: set[str] | None = None) -> None:
     """Upload of the prefecture's staff-count CSV (``siren;agents;annee;source``):
     checked and previewed, written on click; a bad file names its bad lines and writes
-    nothing. A reader gets the sentence."""
+    nothing. A reader gets the sentence. ``allowed``: the SIRENs an editor limited to
+    territories may write for (None: not limited)."""
     flash = st.session_state.pop(AGENTS_FLASH, None)
     if flash:
         st.success(flash, icon=":material/badge:")
@@ -121,7 +136,7 @@ def agents_section(settings: Settings, decision: auth.Decision, key: str,
         return
     with tempfile.TemporaryDirectory(prefix="odlab-effectifs-") as tmp:
         try:
-            path, rows = _checked(Path(tmp), upload)
+            path, rows = _checked(Path(tmp), upload, allowed, decision.scope)
         except InputError as exc:
             st.error(str(exc))
             return
