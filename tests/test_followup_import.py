@@ -177,6 +177,8 @@ def test_import_outside_the_editors_territory_writes_nothing(con):
 def _export_state(con, tmp_path, name="etat.csv") -> pd.DataFrame:
     path = tmp_path / name
     exports.write(followup.state_with_names(con), path)
+    if name.endswith(".xlsx"):
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
     return pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
 
 
@@ -184,13 +186,15 @@ def _csv(df: pd.DataFrame) -> bytes:
     return exports.to_bytes(df, "csv")
 
 
-def test_an_older_export_is_refused_then_accepted_with_force(con, tmp_path):
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_older_export_is_refused_then_accepted_with_force(con, tmp_path, fmt):
     import time
 
     followup.record(con, [followup.Change(BLAGNAC, etape="contacte",
                                           date_effet=date(2026, 11, 2))],
                     editor="alice", origin="page")
-    older = _export_state(con, tmp_path)
+    older = _export_state(con, tmp_path, f"etat.{fmt}")
+    assert followup_import.plan_bytes(con, _csv(older), "etat.csv").lines == ()
     time.sleep(1.1)   # « Mis à jour le » is written to the second
     followup.record(con, [followup.Change(BLAGNAC, etape="accompagne",
                                           date_effet=date(2026, 11, 20))],

@@ -32,8 +32,8 @@ def stop_on_bad_settings() -> None:
                  + ("un réglage est invalide." if len(exc.problems) == 1
                     else f"{len(exc.problems)} réglages sont invalides.")
                  + f"\n\n```text\n{listed}\n```\n\nCorrigez la variable d'environnement "
-                 "(ou supprimez-la pour reprendre la valeur par défaut), puis relancez "
-                 "`make run`.", icon=":material/settings_alert:")
+                 "(ou supprimez-la pour reprendre la valeur par défaut), puis redémarrez "
+                 "le tableau de bord.", icon=":material/settings_alert:")
         st.stop()
 
 
