@@ -187,3 +187,21 @@ def test_a_staff_count_file_outside_the_editors_territory_is_refused(tmp_path):
     assert "ligne 4 : SIREN 213200553 hors de votre territoire (dep:31)" in str(err.value)
     path, rows = remedies._checked(tmp_path, _Upload("effectifs.csv", text), None, "")
     assert list(rows["agents_min"]) == [320, 41] and path.parent == tmp_path
+
+
+def test_suivi_offers_the_staff_count_remedy_as_a_sentence_to_a_reader(built, monkeypatch):
+    monkeypatch.setenv("ODLAB_CONTACT", CONTACT)
+    with db.connect(built) as con:
+        con.execute("DELETE FROM agents")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["t"] = "dep:31"
+    at.query_params["regle"] = "legal"
+    at.run()
+    at.switch_page("pages/suivi.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    expander = next(e for e in at.expander if "Effectifs à obtenir" in e.label)
+    shown = " ".join(str(x.value) for x in expander.caption) + " ".join(
+        str(x.value) for x in expander.markdown)
+    assert "python -m" not in shown
+    assert f"pour les faire ajouter, adressez-vous à {CONTACT}" in shown
