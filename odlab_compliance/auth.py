@@ -236,7 +236,7 @@ def decide(cfg: AuthConfig, *, oidc_user: Mapping | None = None,
                         "Poste local : écriture autorisée par l'exploitant "
                         "(ODLAB_LOCAL_WRITE=1).")
     # Said to every visitor: a sentence, not the operator's settings or commands (those
-    # are in the README, « Qui peut écrire »).
+    # are in the README, « Servir le tableau de bord »).
     return Decision(False, None,
                     "Lecture seule : ce tableau de bord n'a pas de connexion d'éditeur. "
                     "Pour modifier le suivi ou les données, demandez un accès à la personne "
