@@ -189,7 +189,7 @@ if submitted:
                                            f"{auth.editor_label(decision.editor)}.")
                 st.rerun()   # the list, the caption and the log show the new state
             except InputError as exc:
-                st.error(str(exc))
+                render.user_error(exc)
 
 log = data.followup_log(ctx, [siren])
 st.markdown(f"**Journal de {render.md_escape(choices[siren])}**")

@@ -69,7 +69,7 @@ def section(ctx: Context, decision: auth.Decision, scope: set[str] | None) -> No
         try:
             plan = _plan(ctx, upload, scope, decision.scope)
         except InputError as exc:
-            st.error(str(exc))
+            render.user_error(exc)
             return
         _preview(ctx, plan)
         confirmed = _confirmations(ctx, plan, upload.file_id)
@@ -131,7 +131,7 @@ def _import(ctx: Context, content: bytes, name: str, confirmed: set[int],
                                       confirmed=confirmed, allowed=scope,
                                       scope=decision.scope)
     except InputError as exc:
-        st.error(str(exc))
+        render.user_error(exc)
         return
     left = fresh.refused(confirmed)
     text = (f"{name} : {nombre(n)} changement(s) importé(s)"

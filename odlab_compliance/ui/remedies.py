@@ -138,7 +138,7 @@ def agents_section(settings: Settings, decision: auth.Decision, key: str,
         try:
             path, rows = _checked(Path(tmp), upload, allowed, decision.scope)
         except InputError as exc:
-            st.error(str(exc))
+            render.user_error(exc)
             return
         _agents_preview(settings, decision, key, path, rows, names or {})
 
@@ -161,7 +161,7 @@ def _agents_preview(settings: Settings, decision: auth.Decision, key: str, path:
             with db.connect(settings) as con:
                 report = import_file(con, path)
         except InputError as exc:
-            st.error(str(exc))
+            render.user_error(exc)
             return
         # The pages' caches are keyed by the database file's time: they refresh by themselves.
         st.session_state[AGENTS_FLASH] = report.summary().replace("\n", " ")
