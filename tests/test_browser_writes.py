@@ -176,6 +176,8 @@ def test_an_editor_imports_the_prefectures_staff_counts_from_the_page(start, pag
 
     url, dbpath = start({"ODLAB_LOCAL_WRITE": "1"})
     browser.open_page(page, url + "/installation?t=dep:31", title="Premier lancement")
+    # the old data's banner names the button, not `python -m odlab_compliance harvest`
+    assert "python -m" not in page.locator('[data-testid="stMain"]').inner_text()
     uploader = page.locator('[data-testid="stFileUploader"]').filter(
         has_text="Fichier d'effectifs").locator('input[type="file"]')
     bad = tmp_path / "effectifs.csv"

@@ -205,3 +205,23 @@ def test_suivi_offers_the_staff_count_remedy_as_a_sentence_to_a_reader(built, mo
         str(x.value) for x in expander.markdown)
     assert "python -m" not in shown
     assert f"pour les faire ajouter, adressez-vous à {CONTACT}" in shown
+
+
+@pytest.mark.parametrize("page", ["pages/vue-ensemble.py", "pages/carte.py", "pages/suivi.py"])
+def test_no_command_line_on_a_page_a_reader_reads(built, monkeypatch, page):
+    """Issue 16, item 6: old data, no agent counts, the legal rule: the notices say what
+    fixes it in a sentence (who to ask), never `python -m odlab_compliance …`."""
+    monkeypatch.setenv("ODLAB_CONTACT", CONTACT)
+    monkeypatch.setenv("ODLAB_STALE_DAYS", "1")
+    with db.connect(built) as con:
+        con.execute("DELETE FROM agents")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["t"] = "dep:31"
+    at.query_params["regle"] = "legal"
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = texts(at)
+    assert "python -m" not in shown and "`" not in shown
+    assert "datent du" in shown and CONTACT in shown

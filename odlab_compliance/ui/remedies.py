@@ -44,15 +44,19 @@ def refresh_sentence(settings: Settings, decision: auth.Decision) -> str:
     return f"Pour une mise à jour, {who_to_ask(settings)}."
 
 
-def agents_sentence(settings: Settings, decision: auth.Decision) -> str:
-    """How the staff counts get completed, for this person (no command line)."""
+def agents_sentence(settings: Settings, decision: auth.Decision, *,
+                    other_rule: bool = True) -> str:
+    """How the staff counts get completed, for this person (no command line);
+    ``other_rule``: also suggest the Observatoire's rule, which needs no count."""
+    rule = (" ou choisissez la règle de l'Observatoire dans le menu de gauche"
+            if other_rule else "")
     if decision.can_write:
         return ("Importez le fichier d'effectifs de la préfecture depuis la page « Suivi » "
-                "ou « Premier lancement » (« Importer des effectifs »), ou choisissez la "
-                "règle de l'Observatoire dans le menu de gauche.")
+                f"ou « Premier lancement » (« Importer des effectifs »){rule}.")
     return ("Les effectifs manquants sont complétés par la préfecture ; pour les faire "
-            f"ajouter, {who_to_ask(settings)}. En attendant, la règle de l'Observatoire "
-            "(menu de gauche) donne une estimation sans effectifs.")
+            f"ajouter, {who_to_ask(settings)}."
+            + (" En attendant, la règle de l'Observatoire (menu de gauche) donne une "
+               "estimation sans effectifs." if other_rule else ""))
 
 
 # -- starting a harvest ---------------------------------------------------------------
