@@ -189,17 +189,23 @@ def test_a_staff_count_file_outside_the_editors_territory_is_refused(tmp_path):
     assert list(rows["agents_min"]) == [320, 41] and path.parent == tmp_path
 
 
-def test_suivi_offers_the_staff_count_remedy_as_a_sentence_to_a_reader(built, monkeypatch):
+def reader_without_counts(settings, monkeypatch, page: str) -> AppTest:  # noqa: ANN001
+    """A reader of Haute-Garonne under the legal rule, every agent count deleted."""
     monkeypatch.setenv("ODLAB_CONTACT", CONTACT)
-    with db.connect(built) as con:
+    with db.connect(settings) as con:
         con.execute("DELETE FROM agents")
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["t"] = "dep:31"
     at.query_params["regle"] = "legal"
     at.run()
-    at.switch_page("pages/suivi.py")
+    at.switch_page(page)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_suivi_offers_the_staff_count_remedy_as_a_sentence_to_a_reader(built, monkeypatch):
+    at = reader_without_counts(built, monkeypatch, "pages/suivi.py")
     expander = next(e for e in at.expander if "Effectifs à obtenir" in e.label)
     shown = " ".join(str(x.value) for x in expander.caption) + " ".join(
         str(x.value) for x in expander.markdown)
@@ -212,16 +218,7 @@ def test_no_command_line_on_a_page_a_reader_reads(built, monkeypatch, page):
     """Issue 16, item 6: no agent counts, the legal rule: the notices say what fixes it
     in a sentence (who to ask), never `python -m odlab_compliance …` (the stale-data
     banner: tests/test_browser_writes.py, staff counts)."""
-    monkeypatch.setenv("ODLAB_CONTACT", CONTACT)
-    with db.connect(built) as con:
-        con.execute("DELETE FROM agents")
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["t"] = "dep:31"
-    at.query_params["regle"] = "legal"
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = reader_without_counts(built, monkeypatch, page)
     shown = texts(at)
     assert "python -m" not in shown and "odlab_compliance" not in shown
     assert CONTACT in shown
