@@ -235,11 +235,12 @@ def decide(cfg: AuthConfig, *, oidc_user: Mapping | None = None,
         return Decision(True, f"{who}{LOCAL_SUFFIX}",
                         "Poste local : écriture autorisée par l'exploitant "
                         "(ODLAB_LOCAL_WRITE=1).")
+    # Said to every visitor: a sentence, not the operator's settings or commands (those
+    # are in the README, « Servir le tableau de bord »).
     return Decision(False, None,
-                    "Lecture seule : aucune connexion n'est configurée. Pour écrire, "
-                    "configurez une connexion ([auth] ou mot de passe d'éditeur dans les "
-                    "secrets), ou, seul sur votre poste, lancez `make run` "
-                    "(ODLAB_LOCAL_WRITE=1).")
+                    "Lecture seule : ce tableau de bord n'a pas de connexion d'éditeur. "
+                    "Pour modifier le suivi ou les données, demandez un accès à la personne "
+                    "qui l'administre.")
 
 
 def _scope_text(territories: Sequence[str]) -> str:

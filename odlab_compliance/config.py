@@ -147,6 +147,11 @@ SETTINGS: tuple[Setting, ...] = (
             "déduit de l'adresse d'écoute : derrière un proxy, tout le monde vient de "
             "127.0.0.1. `0` : lecture seule sans connexion.",
             "1 ou 0 (oui/non, true/false, on/off)", _boolean),
+    Setting("ODLAB_CONTACT", "",
+            "Qui administre ce tableau de bord (service, adresse) : dit aux lecteurs à qui "
+            "demander une mise à jour des données ou un accès d'éditeur.",
+            "un texte libre, ex. « Mission open data, préfecture de la Haute-Garonne "
+            "(opendata@haute-garonne.gouv.fr) »", lambda _value: None),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -193,6 +198,7 @@ class Settings:
     base_url_overrides: dict[str, str] = field(default_factory=dict)
     map_basemap: bool = False
     local_write: bool = False
+    contact: str = ""             # who runs this dashboard, told to readers
 
     @property
     def cache_dir(self) -> Path:
@@ -242,4 +248,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         base_url_overrides=overrides,
         map_basemap=_get("ODLAB_MAP_BASEMAP", env).strip().lower() in _TRUE,
         local_write=_get("ODLAB_LOCAL_WRITE", env).strip().lower() in _TRUE,
+        contact=_get("ODLAB_CONTACT", env).strip(),
     )

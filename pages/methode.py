@@ -7,6 +7,7 @@ import streamlit as st
 from odlab_compliance import vocab
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model.status import FRESH_DAYS, STATUS_RULES
+from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import cache, method, render, shell, tables
 
 ctx = shell.context()
@@ -76,8 +77,11 @@ sources = pd.DataFrame(rows)
 render.table(sources, key="methode_sources", links=("Adresse",))
 render.downloads(sources, "sources", key="methode_sources_dl")
 if ctx.settings.mirror_dir:
-    st.caption(f"Miroir hors ligne utilisé à la place des téléchargements : "
-               f"{render.md_escape(str(ctx.settings.mirror_dir))}")
+    # The server's folders are for the people who run it, not for every visitor.
+    where = (f" : {render.md_escape(str(ctx.settings.mirror_dir))}"
+             if ui_auth.decision().can_write else "")
+    st.caption(f"Fichiers lus dans un miroir hors ligne des sources officielles, à la place "
+               f"des téléchargements{where}.")
 
 loads = cache.reference_loads(ctx.sig)
 if not loads.empty:

@@ -10,11 +10,11 @@ import streamlit as st
 from odlab_compliance import auth, vocab
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr, nombre
-from odlab_compliance.outreach import followup, followup_import
+from odlab_compliance.outreach import followup
 from odlab_compliance.present import exports
 from odlab_compliance.ui import auth as ui_auth
+from odlab_compliance.ui import followup_upload, remedies, render, shell, watch
 from odlab_compliance.ui import outreach_data as data
-from odlab_compliance.ui import render, shell, watch
 
 LABELS = followup.COLUMN_LABELS
 FLASH = "suivi_flash"
@@ -73,7 +73,7 @@ table = shown.assign(
 columns = ["nom", "type", "departement", "epci_nom", "population_totale", "categorie",
            "motifs", "action", "etape", "etape_depuis", "prochaine_action", "contact",
            "derniere_note", "date_derniere_note", "dernier_editeur", "statut", "obligation",
-           "nb_jeux", "derniere_mise_a_jour", "schemas_scdl", "siren"]
+           "nb_jeux", "derniere_mise_a_jour", "schemas_scdl", "mis_a_jour_le", "siren"]
 table = table.reindex(columns=columns)
 st.subheader(f"Liste de suivi ({nombre(len(table))})")
 render.table(table, key="suivi_table", labels=LABELS, height=380 if len(table) > 10 else "auto")
@@ -87,13 +87,15 @@ if len(to_count):
             "Sans effectif d'agents, la loi (3 500 habitants **et** 50 agents) ne permet "
             "pas de conclure. Téléchargez le modèle, remplissez la colonne `agents` (et "
             "`source` : « courriel du DGS du 12/11 », …), supprimez les lignes laissées "
-            "vides, puis chargez-le sur le serveur : `python -m odlab_compliance agents "
-            "import FICHIER.csv`. La colonne `nom` est ignorée à l'import.")
+            "vides, puis importez-le ci-dessous (éditeurs). La colonne `nom` est ignorée "
+            "à l'import.")
         template = followup.agents_template(work)
         st.download_button("Télécharger le modèle (CSV)", exports.to_bytes(template, "csv"),
                            exports.file_name(ctx.file_stem("effectifs-a-obtenir"), "csv"),
                            mime=exports.MIME_TYPES["csv"], key="suivi_agents_tpl",
                            on_click="ignore", icon=":material/download:")
+        remedies.agents_section(ctx.settings, decision, "suivi",
+                                dict(zip(local["siren"], local["nom"], strict=False)), scope)
 
 due = followup.due(state)
 due = due[due["siren"].isin(local["siren"])]
@@ -187,7 +189,7 @@ if submitted:
                                            f"{auth.editor_label(decision.editor)}.")
                 st.rerun()   # the list, the caption and the log show the new state
             except InputError as exc:
-                st.error(str(exc))
+                render.user_error(exc)
 
 log = data.followup_log(ctx, [siren])
 st.markdown(f"**Journal de {render.md_escape(choices[siren])}**")
@@ -198,32 +200,7 @@ else:
         ["saisi_le", "editeur", "champ", "valeur", "date_effet", "origine"]],
         key="suivi_log", labels=followup.LOG_LABELS)
 
-with st.expander("Importer un tableau de suivi (CSV ou XLSX)", icon=":material/upload:"):
-    st.caption("Un export de cette page (liste ou état du suivi) modifié dans un tableur, ou "
-               "un fichier à vous. Colonnes lues : "
-               + " ; ".join(f"`{k}` ({v})" for k, v in followup_import.COLUMNS.items())
-               + ". Les autres colonnes des exports sont ignorées ; seul ce qui diffère du "
-                 "suivi actuel est enregistré (une cellule vide ne change rien). Tout le "
-                 "fichier est vérifié avant d'écrire : au moindre problème, rien n'est "
-                 "enregistré.")
-    render.downloads(followup_import.template(), "modele-suivi", key="suivi_tpl")
-    upload = st.file_uploader("Fichier", type=["csv", "xlsx"], key="suivi_upload",
-                              disabled=not decision.can_write)
-    if upload is not None and st.button("Importer", key="suivi_import",
-                                        disabled=not decision.can_write):
-        if not decision.can_write:
-            st.error(decision.reason)
-        else:
-            try:
-                with data.writer(ctx) as con:
-                    n = followup_import.import_bytes(con, upload.getvalue(), upload.name,
-                                                     editor=decision.editor or "",
-                                                     allowed=scope, scope=decision.scope)
-                st.session_state[FLASH] = (f"{upload.name} : {n} changement(s) importé(s)."
-                                           if n else f"{upload.name} : rien de changé.")
-                st.rerun()
-            except InputError as exc:
-                st.error(str(exc))
+followup_upload.section(ctx, decision, scope)
 
 with st.expander("Exporter le suivi du territoire", icon=":material/download:"):
     sirens = set(local["siren"].astype(str))

@@ -59,9 +59,11 @@ def start(tmp_path_factory):
     require_browser()
     procs = []
 
-    def serve(env: dict[str, str], secrets: str | None = None) -> tuple[str, Path]:
+    def serve(env: dict[str, str], secrets: str | None = None, *,
+              build: bool = True) -> tuple[str, Path]:
+        """``build=False``: an empty home (no database yet), as on a first run."""
         home = tmp_path_factory.mktemp("outreach_home")
-        dbpath = _build(home)
+        dbpath = _build(home) if build else load_settings({"ODLAB_HOME": str(home)}).db_path
         env = {"ODLAB_HOME": str(home), "ODLAB_LOCAL_WRITE": "0", **env}
         port = browser.free_port()
         cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless",
@@ -243,7 +245,7 @@ def test_an_editor_limited_to_one_departement_cannot_write_elsewhere(start, page
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         str(upload))
     browser.wait_drawn(page)
-    page.get_by_role("button", name="Importer", exact=True).click()
+    # refused in the preview, before any button
     error = page.locator('[data-testid="stAlertContentError"]').filter(
         has_text="hors de votre territoire (dep:31)")
     error.wait_for(timeout=30_000)

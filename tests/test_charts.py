@@ -194,3 +194,19 @@ def test_territory_report_is_one_page_with_its_figures(frame):
     assert report.notes and "hypothèse" in report.notes[0]
     data = report_pdf.render(report)
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) == 1
+
+
+def test_a_trend_without_rate_says_why(frame):
+    """Issue 16: the legal rule without agent counts showed « Pas encore d'historique »
+    although two Observatoire editions were there."""
+    snaps = [Snapshot(2, date(2022, 12, 31), "observatoire"),
+             Snapshot(1, date(2021, 12, 31), "observatoire")]
+    to_check = frame.assign(obligation="a_verifier")
+    model = StatusModel(snaps, [2022], lambda rule, snap, v: to_check,
+                        lambda rule, v: to_check)
+    text = charts.trend(model.status_series(T.FRANCE, "legal")).layout.annotations[0].text
+    assert text.startswith("Aucune collectivité obligée sous cette règle aux 2 date(s)")
+    assert "sans effectif d'agents connu" in text and "présume" in text
+    assert "historique" not in text
+    assert charts.trend(pd.DataFrame(columns=["label", "taux"])).layout.annotations[0].text \
+        == "Pas encore de collecte ni d'édition de l'Observatoire pour ce territoire."

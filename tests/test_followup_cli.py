@@ -147,3 +147,43 @@ def test_cli_writes_respect_the_editors_territories(fixture_db, tmp_path, monkey
         got = followup.log(con)
     assert list(zip(got["editeur"], got["origine"], strict=True)) == [
         ("agent@gers.gouv.fr", "cli (limité à dep:32)"), ("operateur", "cli")]
+
+
+def test_cli_import_of_an_older_export_needs_force(fixture_db, tmp_path, capsys):
+    """Issue 16: `followup export`, a newer `followup note --etape accompagne`, then the
+    older file imported: refused with code 3 naming the line, nothing written; the
+    preview first; `--apercu` writes nothing; `--force` accepts."""
+    import time
+
+    assert main(["followup", "note", TLS, "Premier appel", "--etape", "contacte"]) == 0
+    older = tmp_path / "suivi.csv"
+    assert main(["followup", "export", "--output", str(older)]) == 0
+    time.sleep(1.1)
+    assert main(["followup", "note", TLS, "Atelier", "--etape", "accompagne"]) == 0
+    capsys.readouterr()
+    assert main(["followup", "import", str(older)]) == 3
+    out, err = capsys.readouterr()
+    assert "ligne 2 (213105554) : À CONFIRMER étape : Accompagnée → Contactée" in out
+    assert "colonnes ignorées" in out and "nom" in out
+    assert "ligne 2 : SIREN 213105554 : ligne plus ancienne que le suivi enregistré" in err
+    assert "--force" in err and "rien n'a été enregistré" in err
+    with db.connect(path=fixture_db, read_only=True) as con:
+        assert followup.state(con).set_index("siren").loc[TLS, "etape"] == "accompagne"
+        before = len(followup.log(con))
+    assert main(["followup", "import", str(older), "--force", "--apercu"]) == 0
+    with db.connect(path=fixture_db, read_only=True) as con:
+        assert len(followup.log(con)) == before
+    assert main(["followup", "import", str(older), "--force", "--editeur", "bob"]) == 0
+    with db.connect(path=fixture_db, read_only=True) as con:
+        st = followup.state(con).set_index("siren")
+    assert st.loc[TLS, "etape"] == "contacte"
+    assert st.loc[TLS, "derniere_note"] == "Premier appel"   # the older note, confirmed
+
+
+def test_cli_import_help_lists_the_columns_really_read(capsys):
+    with pytest.raises(SystemExit):
+        main(["followup", "import", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for column in ("derniere_note", "date_derniere_note", "mis_a_jour_le", "etape_depuis",
+                   "--force"):
+        assert column in out

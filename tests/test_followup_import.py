@@ -170,3 +170,111 @@ def test_import_outside_the_editors_territory_writes_nothing(con):
                                      allowed={TLS, BLAGNAC, COLOMIERS}, scope="dep:31")
     assert "ligne 3" in str(err.value) and "hors de votre territoire (dep:31)" in str(err.value)
     assert len(followup.log(con)) == before
+
+
+# -- nothing lost: older lines, stages going back, notes typed in an export (issue 16) -----
+
+def _export_state(con, tmp_path, name="etat.csv") -> pd.DataFrame:
+    path = tmp_path / name
+    exports.write(followup.state_with_names(con), path)
+    if name.endswith(".xlsx"):
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
+    return pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+
+
+def _csv(df: pd.DataFrame) -> bytes:
+    return exports.to_bytes(df, "csv")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_older_export_is_refused_then_accepted_with_force(con, tmp_path, fmt):
+    import time
+
+    followup.record(con, [followup.Change(BLAGNAC, etape="contacte",
+                                          date_effet=date(2026, 11, 2))],
+                    editor="alice", origin="page")
+    older = _export_state(con, tmp_path, f"etat.{fmt}")
+    assert followup_import.plan_bytes(con, _csv(older), "etat.csv").lines == ()
+    time.sleep(1.1)   # « Mis à jour le » is written to the second
+    followup.record(con, [followup.Change(BLAGNAC, etape="accompagne",
+                                          date_effet=date(2026, 11, 20))],
+                    editor="bob", origin="page")
+    plan = followup_import.plan_bytes(con, _csv(older), "etat.csv")
+    [line] = plan.lines
+    assert line.needs_confirmation and line.line == 2
+    assert "plus ancienne que le suivi enregistré" in line.warnings[0]
+    assert "par bob" in line.warnings[0]
+    assert any("reculerait de « Accompagnée » à « Contactée »" in w for w in line.warnings)
+    with pytest.raises(followup_import.NeedsConfirmation) as err:
+        followup_import.import_bytes(con, _csv(older), "etat.csv", editor="carol")
+    assert "ligne 2" in str(err.value) and "--force" in str(err.value)
+    assert followup.state(con).set_index("siren").loc[BLAGNAC, "etape"] == "accompagne"
+    # confirmed (the page's checkbox, the command line's --force): written
+    assert followup_import.apply(con, plan, editor="carol", confirmed={2}) == 1
+    assert followup.state(con).set_index("siren").loc[BLAGNAC, "etape"] == "contacte"
+
+
+def test_a_stage_going_back_needs_a_confirmation_even_in_a_current_file(con):
+    followup.record(con, [followup.Change(TLS, etape="publie")], editor="alice",
+                    origin="page")
+    text = f"siren;etape\n{TLS};Contactée\n{BLAGNAC};Accompagnée\n".encode()
+    plan = followup_import.plan_bytes(con, text, "f.csv")
+    assert [(x.line, x.needs_confirmation, x.new) for x in plan.lines] == [
+        (2, True, False), (3, False, True)]
+    assert [x.line for x in plan.accepted()] == [3]
+    assert followup_import.import_bytes(con, text, "f.csv", editor="bob", force=True) == 2
+
+
+def test_a_note_typed_in_the_exported_last_note_is_recorded_with_its_date(con, tmp_path):
+    _seed(con)
+    df = _export_state(con, tmp_path)
+    assert followup_import.plan_bytes(con, _csv(df), "etat.csv").lines == ()
+    df.loc[df["siren"] == COLOMIERS, "derniere_note"] = "Rendez-vous le 9 décembre"
+    df.loc[df["siren"] == COLOMIERS, "date_derniere_note"] = "03/12/2026"
+    df.loc[df["siren"] == TLS, "date_derniere_note"] = "02/09/2026"   # a date corrected
+    plan = followup_import.plan_bytes(con, _csv(df), "etat.csv")
+    assert [x.edits for x in plan.lines] == [         # in the file's order (by SIREN)
+        ("note du 03/12/2026 : « Rendez-vous le 9 décembre »",),
+        ("date de la note : 01/09/2026 → 02/09/2026",)]
+    assert not plan.to_confirm()
+    assert followup_import.import_bytes(con, _csv(df), "etat.csv", editor="bob") == 2
+    st = followup.state(con).set_index("siren")
+    assert st.loc[COLOMIERS, "derniere_note"] == "Rendez-vous le 9 décembre"
+    assert st.loc[COLOMIERS, "date_derniere_note"] == pd.Timestamp(2026, 12, 3)
+    assert st.loc[TLS, "date_derniere_note"] == pd.Timestamp(2026, 9, 2)
+
+
+def test_an_old_note_brought_back_is_not_taken_for_a_new_one(con):
+    _seed(con)
+    followup.record(con, [followup.Change(COLOMIERS, note="Deuxième relance")],
+                    editor="alice", origin="page")
+    text = f"siren;derniere_note\n{COLOMIERS};Relance par courriel\n".encode()
+    [line] = followup_import.plan_bytes(con, text, "f.csv").lines
+    assert line.needs_confirmation
+    assert "note précédente" in line.warnings[0]
+
+
+def test_a_misspelt_stage_names_the_line_the_labels_and_the_one_meant(con):
+    text = f"siren;etape\n{TLS};Contacté\n{BLAGNAC};en cours\n{COLOMIERS};ACCOMPAGNEE\n"
+    with pytest.raises(InputError) as err:
+        followup_import.import_bytes(con, text.encode(), "f.csv", editor="bob")
+    msg = str(err.value)
+    assert "ligne 2 : étape « Contacté » inconnue : vouliez-vous dire « Contactée » ?" in msg
+    assert "ligne 3 : étape « en cours » inconnue (étapes acceptées : « À contacter »" in msg
+    assert "ligne 4" not in msg            # a label whatever its case and accents
+    assert followup.log(con).empty
+
+
+def test_the_preview_names_the_columns_read_and_ignored(con, tmp_path):
+    _seed(con)
+    plan = followup_import.plan_bytes(con, _csv(_export_state(con, tmp_path)), "etat.csv")
+    assert set(plan.read) == {"siren", "etape", "etape_depuis", "prochaine_action",
+                              "contact", "derniere_note", "date_derniere_note",
+                              "mis_a_jour_le"}
+    assert set(plan.ignored) == {"nom", "type", "departement", "nb_notes",
+                                 "dernier_editeur"}
+    # every column the app exports is read or named as ignored: none refused
+    for columns in (followup.STATE_COLUMNS, followup.WORKLIST_COLUMNS):
+        header = ";".join(columns).encode()
+        row = ";".join(TLS if c == "siren" else "" for c in columns).encode()
+        followup_import.plan_bytes(con, header + b"\n" + row + b"\n", "x.csv")

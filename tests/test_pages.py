@@ -297,6 +297,7 @@ GROUPS = ("UNPKG", "ETALAB_GEO", "DATAGOUV", "DATAGOUV_FILES", "SCHEMA_DATAGOUV"
 
 
 def test_first_run_reports_an_unreachable_source(settings, server, monkeypatch):
+    monkeypatch.setenv("ODLAB_LOCAL_WRITE", "1")   # building is for editors
     # Every official base URL points at a local server that answers 503 on every path.
     from tests.httpserver import Reply
     from tests.test_network_errors import assert_french
@@ -318,6 +319,7 @@ def test_first_run_reports_an_unreachable_source(settings, server, monkeypatch):
 
 
 def test_first_run_offline_without_mirror_is_french(settings, monkeypatch):
+    monkeypatch.setenv("ODLAB_LOCAL_WRITE", "1")   # building is for editors
     # Offline: nothing answers (a closed port on 127.0.0.1 stands for the official hosts).
     from tests.test_network_errors import assert_french, closed_port
 
@@ -338,6 +340,7 @@ def test_first_run_offline_without_mirror_is_french(settings, monkeypatch):
 @pytest.mark.mirror
 @pytest.mark.slow
 def test_first_run_builds_from_the_mirror(settings, mirror_dir, monkeypatch):
+    monkeypatch.setenv("ODLAB_LOCAL_WRITE", "1")   # building is for editors
     monkeypatch.setenv("ODLAB_MIRROR_DIR", str(mirror_dir))
     at = run_app()
     assert at.title[0].value == "Premier lancement"

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
 from odlab_compliance import auth, db
+from odlab_compliance.cli.common import EXIT_OK
 from odlab_compliance.cli.export import add_output_options, output_format, write_export
 from odlab_compliance.config import PROJECT_ROOT, load_settings
 from odlab_compliance.errors import InputError
 from odlab_compliance.outreach import followup, followup_import
 from odlab_compliance.territory import Territory, sirens_within
+
+# Some lines of an import need the editor's confirmation (--force): nothing was written.
+EXIT_CONFIRM = 3
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,12 +47,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                          f"{k} ({v})" for k, v in followup_import.COLUMNS.items())
                      + ". Les autres colonnes des exports de l'application sont ignorées ; "
                        "seul ce qui diffère du suivi actuel est enregistré (une cellule vide "
-                       "ne change rien). Tout le fichier est vérifié avant d'écrire : au "
-                       "moindre problème, rien n'est enregistré. Un éditeur limité à des "
+                       "ne change rien). Tout le fichier est vérifié et comparé au suivi "
+                       "enregistré avant d'écrire, et l'aperçu des changements est affiché : "
+                       "au moindre problème, rien n'est enregistré. Une ligne plus ancienne "
+                       "que le suivi enregistré (fichier exporté avant un changement plus "
+                       "récent) ou qui ferait reculer une étape n'est enregistrée qu'avec "
+                       "--force ; sans --force, rien n'est enregistré et la commande sort "
+                       "avec le code 3 en nommant ces lignes. Un éditeur limité à des "
                        "territoires dans les secrets (odlab_editor_territories) ne peut "
                        "modifier que ceux-ci.")
     i.add_argument("fichier", metavar="FICHIER")
     i.add_argument("--editeur", help="nom inscrit au journal (défaut : cli:<utilisateur>)")
+    i.add_argument("--force", action="store_true",
+                   help="accepte aussi les lignes plus anciennes que le suivi enregistré et "
+                        "les étapes qui reculent (après les avoir vérifiées dans l'aperçu)")
+    i.add_argument("--apercu", action="store_true",
+                   help="affiche seulement ce qui serait enregistré, sans rien écrire")
     i.set_defaults(func=_import)
     n = s.add_parser("note", help="Ajoute une note (et éventuellement une étape) à une "
                                   "collectivité.")
@@ -108,12 +124,38 @@ def editor_scope(con: duckdb.DuckDBPyConnection, editor: str
 
 def _import(args: argparse.Namespace) -> int:
     editor = auth.cli_editor(args.editeur)
+    data = followup_import.read_file(args.fichier)
+    name = Path(args.fichier).name
     with db.connect(load_settings()) as con:
         allowed, scope = editor_scope(con, editor)
-        n = followup_import.import_file(con, args.fichier, editor=editor, allowed=allowed,
-                                        scope=scope)
+        plan = followup_import.plan_bytes(con, data, name, allowed=allowed, scope=scope)
+        print(preview_text(plan))
+        if args.apercu:
+            return EXIT_OK
+        waiting = plan.to_confirm()
+        if waiting and not args.force:
+            print(f"Erreur : {followup_import.refusal(plan, waiting)}", file=sys.stderr)
+            return EXIT_CONFIRM
+        n = followup_import.apply(con, plan, editor=editor, force=args.force,
+                                  allowed=allowed, scope=scope)
     print(f"{args.fichier} : {n} changement(s) ajouté(s) au journal du suivi")
-    return 0
+    return EXIT_OK
+
+
+def preview_text(plan: followup_import.Plan) -> str:
+    """The import's preview for a terminal: columns read and ignored, then each line
+    that changes something, those to confirm marked."""
+    out = [f"{plan.name} : colonnes lues : {', '.join(plan.read) or 'aucune'}"]
+    if plan.ignored:
+        out.append(f"  colonnes ignorées (non modifiables par import) : "
+                   f"{', '.join(plan.ignored)}")
+    out.append(f"  {len(plan.lines)} ligne(s) changent le suivi, {plan.unchanged} ne "
+               "changent rien")
+    for x in plan.lines:
+        mark = "À CONFIRMER " if x.needs_confirmation else ""
+        out.append(f"  ligne {x.line} ({x.siren}) : {mark}{' ; '.join(x.edits)}")
+        out += [f"      ! {w}" for w in x.warnings]
+    return "\n".join(out)
 
 
 def _note(args: argparse.Namespace) -> int:

@@ -31,12 +31,13 @@ FIELD_LABELS = {"etape": "Étape", "note": "Note", "prochaine_action": "Prochain
                 "contact": "Contact"}
 
 _CONFLICT_RETRIES = 5
-# Columns of the worklist as shown and exported, in order.
+# Columns of the worklist as shown and exported, in order. « Mis à jour le » (the time of
+# the latest saved change) lets the import tell an edited export from an older one.
 WORKLIST_COLUMNS = ["siren", "code_insee", "nom", "type", "departement", "epci_siren",
                     "population_totale", "obligation", "statut", "nb_jeux",
                     "derniere_mise_a_jour", "schemas_scdl", "categorie", "motifs", "action",
                     "etape", "etape_depuis", "prochaine_action", "contact", "derniere_note",
-                    "date_derniere_note", "dernier_editeur"]
+                    "date_derniere_note", "dernier_editeur", "mis_a_jour_le"]
 # French headers of the worklist and of the follow-up state, shared by the page, its
 # downloads and the import (which reads these headers back).
 COLUMN_LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",

@@ -64,12 +64,34 @@ def status_breakdown(by_type: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def no_trend_reason(trend_df: pd.DataFrame) -> str:
+    """Why there is no rate to draw (lines joined by <br>): no snapshot at all, or
+    snapshots where nobody is obliged under the rule (the legal rule without any agent
+    count: everyone « à vérifier »), or statuses all unknown. « Pas encore d'historique »
+    was said in all three cases, although two Observatoire editions were there."""
+    n = len(trend_df)
+    if not n:
+        return "Pas encore de collecte ni d'édition de l'Observatoire pour ce territoire."
+    dates = f"{n} date(s) ({', '.join(map(str, trend_df['label']))})" if "label" in trend_df \
+        else f"{n} date(s)"
+    obliged = pd.to_numeric(trend_df.get("obligees"), errors="coerce").fillna(0)
+    if obliged.eq(0).all():
+        to_check = pd.to_numeric(trend_df.get("n_a_verifier"), errors="coerce").fillna(0)
+        if to_check.gt(0).any():
+            return (f"Aucune collectivité obligée sous cette règle aux {dates} :<br>"
+                    "sans effectif d'agents connu, la loi (3 500 habitants ET 50 agents) ne "
+                    "peut conclure.<br>Choisissez la règle qui présume les effectifs "
+                    "manquants ou celle de l'Observatoire,<br>ou complétez les effectifs.")
+        return f"Aucune collectivité obligée sous cette règle aux {dates} : pas de taux."
+    return f"Statut inconnu de toutes les obligées aux {dates} : pas de taux."
+
+
 def trend(trend_df: pd.DataFrame) -> go.Figure:
     """Publishing rate across snapshots (Observatoire editions included): ``trend_df`` is
     ``StatusModel.status_series`` (``label``, ``taux``, ``publiant``, ...)."""
     data = trend_df.dropna(subset=["taux"])
     if data.empty:
-        return empty_figure("Pas encore d'historique pour ce territoire.")
+        return empty_figure(no_trend_reason(trend_df))
     custom = data[["publiant", "obligees", "n_inconnu"]].to_numpy()
     # Two short lines under each point (date, origin) instead of one long slanted label.
     x = data["label"].str.replace(" · ", "<br>", regex=False)

@@ -6,8 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from odlab_compliance.analysis import coverage as cov
+from odlab_compliance.config import load_settings
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model import figures as figs
+from odlab_compliance.ui import auth as ui_auth
+from odlab_compliance.ui import remedies
 
 
 def no_agents_notice(figures: figs.Figures) -> None:
@@ -15,9 +18,9 @@ def no_agents_notice(figures: figs.Figures) -> None:
     what to do, instead of showing empty figures."""
     if figures.n_a_verifier and not figures.obligees:
         st.info(f"{nombre(figures.n_a_verifier)} collectivité(s) sont « à vérifier » : aucun effectif "
-                "d'agents n'est chargé, et la loi exige 3 500 habitants ET 50 agents. Importez "
-                "les effectifs (`python -m odlab_compliance agents import FICHIER`) ou choisissez "
-                "la règle de l'Observatoire dans le menu de gauche.", icon=":material/info:")
+                "d'agents n'est chargé, et la loi exige 3 500 habitants ET 50 agents. "
+                + remedies.agents_sentence(load_settings(), ui_auth.decision()),
+                icon=":material/info:")
 
 
 def figures_notes(figures: figs.Figures) -> None:

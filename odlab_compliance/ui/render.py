@@ -32,6 +32,22 @@ def md_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
 
 
+def user_error(exc: Exception) -> None:
+    """A French error box for a refused file or entry: the summary, then one line per bad
+    line of the file (``str(exc)`` alone runs them together into one paragraph)."""
+    from odlab_compliance.errors import InputError
+
+    if not isinstance(exc, InputError) or not exc.errors:
+        st.error(md_escape(exc), icon=":material/error:")
+        return
+    listed = [f"- ligne {e.line} : {md_escape(e.message)}" for e in exc.errors[:exc.max_listed]]
+    more = len(exc.errors) - exc.max_listed
+    if more > 0:
+        listed.append(f"- … et {more} autre(s) ligne(s) en erreur")
+    st.error(f"{md_escape(exc.file)} : {md_escape(exc.summary)}\n\n" + "\n".join(listed)
+             + "\n\nAucune donnée n'a été enregistrée.", icon=":material/error:")
+
+
 def safe_url(url: object) -> str | None:
     """The URL when it is http(s) with a host, else None (``javascript:``, ``data:``...)."""
     if is_missing(url) or not isinstance(url, str):

@@ -8,7 +8,8 @@ import streamlit as st
 
 from odlab_compliance.model.status import StatusAt
 from odlab_compliance.present import area_maps
-from odlab_compliance.ui import cache, render
+from odlab_compliance.ui import auth as ui_auth
+from odlab_compliance.ui import cache, remedies, render
 from odlab_compliance.ui.shell import Context
 
 MAX_TREND_POINTS = 12
@@ -25,7 +26,7 @@ def selection(ctx: Context) -> StatusAt | None:
         at = ctx.status_at()
         if not at.has_status:
             st.info("Aucune collecte n'est encore enregistrée : seule l'obligation est "
-                    "affichée. Lancez `python -m odlab_compliance harvest`.")
+                    "affichée. " + remedies.refresh_sentence(ctx.settings, ui_auth.decision()))
     return at
 
 

@@ -12,9 +12,10 @@ from odlab_compliance import db
 from odlab_compliance.config import SettingError, Settings, load_settings
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import nombre
-from odlab_compliance.ingest.harvest.run import import_observatoire
+from odlab_compliance.ingest.harvest.run import import_observatoire, observatoire_sources
 from odlab_compliance.ingest.reference import load_vintage
-from odlab_compliance.ingest.sources import SourceUnavailable
+from odlab_compliance.ingest.sources import SourceUnavailable, all_sources
+from odlab_compliance.model.first_run import vintages_to_load
 
 LOG = logging.getLogger("odlab_compliance.ui")
 
@@ -31,9 +32,43 @@ def stop_on_bad_settings() -> None:
                  + ("un réglage est invalide." if len(exc.problems) == 1
                     else f"{len(exc.problems)} réglages sont invalides.")
                  + f"\n\n```text\n{listed}\n```\n\nCorrigez la variable d'environnement "
-                 "(ou supprimez-la pour reprendre la valeur par défaut), puis relancez "
-                 "`make run`.", icon=":material/settings_alert:")
+                 "(ou supprimez-la pour reprendre la valeur par défaut), puis redémarrez "
+                 "le tableau de bord.", icon=":material/settings_alert:")
         st.stop()
+
+
+def default_vintages(known: list[int]) -> list[int]:
+    """The vintages to preselect: the newest and those the Observatoire editions need."""
+    return vintages_to_load(known, [int(src.vintage) for src in observatoire_sources()])
+
+
+def source_title(source_id: str, vintage: int | None = None) -> str:
+    """A source's French title from the registry (its id when not registered)."""
+    titles = [s for s in all_sources() if s.id == source_id]
+    exact = [s for s in titles if vintage is not None and s.vintage == vintage]
+    chosen = (exact or titles)
+    return chosen[0].title if chosen else source_id
+
+
+def step_label(text: str, vintage: int) -> str:
+    """A load step as a person reads it: « source cog-communes » becomes the source's
+    title, « contours COM » the level's name."""
+    if text.startswith("source "):
+        return f"obtention de « {source_title(text.removeprefix('source '), vintage)} »"
+    if text.startswith("contours "):
+        level = text.removeprefix("contours ")
+        return f"contours {_OUTLINES.get(level, level)}"
+    return text
+
+
+_OUTLINES = {"COM": "des communes", "EPCI": "des intercommunalités",
+             "DEP": "des départements", "REG": "des régions"}
+
+
+def edition_label(source_key: str) -> str:
+    """« observatoire:2021 » -> the edition's title."""
+    _, _, year = source_key.partition(":")
+    return source_title("odf-organisations", int(year)) if year.isdigit() else source_key
 
 
 def progress_factory(area: st.delta_generator.DeltaGenerator
@@ -87,16 +122,18 @@ def build(settings: Settings, vintages: list[int], observatoire: bool,
                 area = st.container()
                 with db.connect(settings) as con:
                     load_vintage(con, vintage, settings, progress=progress_factory(area),
-                                 step=lambda text, v=vintage, a=area: a.caption(f"{v} : {text}"))
+                                 step=lambda text, v=vintage, a=area: a.caption(
+                                     f"Référentiel {v} — {step_label(text, v)}"))
                 st.write(f"Référentiel {vintage} chargé.")
             if observatoire:
                 st.write("Éditions de l'Observatoire open data des territoires…")
                 for outcome in import_observatoire(settings):
                     if outcome.ok:
-                        st.write(f"{outcome.source_key} : {outcome.items} organisation(s).")
+                        st.write(f"{edition_label(outcome.source_key)} : "
+                                 f"{nombre(outcome.items)} organisation(s).")
                     else:
                         ok = False
-                        st.error(f"{outcome.source_key} : {outcome.error}")
+                        st.error(f"{edition_label(outcome.source_key)} : {outcome.error}")
             if agents:
                 ok = fetch_agents(settings) and ok
         except SourceUnavailable as exc:

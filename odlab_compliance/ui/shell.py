@@ -27,7 +27,7 @@ from odlab_compliance.model.status import StatusAt, StatusModel
 from odlab_compliance.present import exports
 from odlab_compliance.territory import Territory
 from odlab_compliance.ui import auth as ui_auth
-from odlab_compliance.ui import cache, navigation
+from odlab_compliance.ui import cache, navigation, remedies
 
 ALL = "__tous__"
 SELECT_LEVELS = ("REG", "DEP", "EPCI", "COM")
@@ -327,12 +327,11 @@ def banner(ctx: Context) -> None:
     if latest is not None:
         age = (dt.date.today() - latest).days
         if age > ctx.settings.stale_days:
-            # Everyone is told how old the data is; only an editor is told how to refresh.
+            # Everyone is told how old the data is and what refreshes it: an editor the
+            # page's button, a reader whom to ask (never a command line).
             text = (f"Les données datent du {date_fr(latest)}, il y a {nombre(age)} jours "
-                    f"(au-delà de {nombre(ctx.settings.stale_days)} jours).")
-            if ui_auth.decision().can_write:
-                text += (" Pour les rafraîchir, lancez une collecte sur le serveur : "
-                         "`python -m odlab_compliance harvest`.")
+                    f"(au-delà de {nombre(ctx.settings.stale_days)} jours). "
+                    + remedies.refresh_sentence(ctx.settings, ui_auth.decision()))
             st.warning(text, icon=":material/schedule:")
 
 

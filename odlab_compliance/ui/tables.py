@@ -14,7 +14,8 @@ from odlab_compliance.analysis import coverage as cov
 from odlab_compliance.fmt import pourcentage
 from odlab_compliance.model import figures as figs
 from odlab_compliance.present import area_maps
-from odlab_compliance.ui import render
+from odlab_compliance.ui import auth as ui_auth
+from odlab_compliance.ui import remedies, render
 from odlab_compliance.ui.shell import Context
 
 LIST_COLUMNS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
@@ -82,7 +83,7 @@ def coverage_section(ctx: Context, frame: pd.DataFrame, key: str) -> None:
     st.caption("Collectivités dont l'effectif peut décider de l'obligation (communes proches "
                "ou au-dessus de 3 500 habitants, intercommunalités, départements, régions) et "
                "part dont l'effectif est connu (tranche Sirene ou décompte de la préfecture). "
-               "Pour compléter : `python -m odlab_compliance agents fetch --all`.")
+               + remedies.agents_sentence(ctx.settings, ui_auth.decision(), other_rule=False))
     render.table(cov.coverage_table(table), key=f"{key}_table")
     render.downloads(cov.coverage_table(table, display=False),
                      f"effectifs-connus-{ctx.territory.key.replace(':', '-')}", key=f"{key}_dl")
