@@ -42,6 +42,7 @@ ALLOWED_LITERALS: set[tuple[str, str]] = {
     ("odlab_compliance/ingest/harvest/run.py", "portal"),
     ("odlab_compliance/ingest/harvest/run.py", "harvest"),
     ("odlab_compliance/cli/harvest.py", "harvest"),        # the command's name
+    ("odlab_compliance/ui/background.py", "harvest"),      # the same command, started
     ("odlab_compliance/ingest/harvest/datagouv.py", "harvest"),  # data.gouv.fr's field
     ("odlab_compliance/model/evidence.py", "datagouv"),    # the Observatoire's « via » value
     # where a portal of the registry was listed first (the Observatoire or a person)
