@@ -239,7 +239,7 @@ ProgressCallback = Callable[[int, int], None]     # (requests done, requests pla
 class _Work:
     """The requests of one resumption: planned, in flight, done; results to write."""
 
-    def __init__(self, client: api._Client, cap: int) -> None:
+    def __init__(self, client: api.Client, cap: int) -> None:
         self.client = client
         self.cap = cap
         self.max_page = max(1, cap // api.PER_PAGE)
@@ -278,7 +278,7 @@ def fetch_all(settings: Settings | None = None, *, new: bool = False,
     out = Progress(run_id=run_id, resumed=resumed, candidates=len(sirens),
                    listings=len(deps),
                    pages_done_before=sum(len(p) for p in pages_done.values()))
-    client = api._Client(settings, session, RateLimiter(pace))   # its session: 429 apart
+    client = api.Client(settings, session, RateLimiter(pace))   # its session: 429 apart
     work = _Work(client, cap)
     listings = {listing.key: listing for dep in deps for listing in [Listing(dep)]}
 

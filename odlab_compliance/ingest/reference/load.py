@@ -30,6 +30,7 @@ from odlab_compliance.ingest.sources import (
     SourceUnavailable,
     all_sources,
     fetch,
+    record_fetch,
 )
 
 REQUIRED = ("cog-communes", "cog-epci", "cog-departements", "cog-regions",
@@ -67,8 +68,6 @@ INSERTS = {
     "new_geometry": "INSERT INTO ref_geometry BY NAME SELECT * FROM new_geometry",
     "new_ancienne": "INSERT INTO ref_commune_ancienne BY NAME SELECT * FROM new_ancienne",
 }
-INSERT_FETCH = ("INSERT INTO source_fetch (source_id, vintage, url, origin, path, size, sha256,"
-                " retrieved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 INSERT_LOAD = ("INSERT INTO ref_load (vintage, loaded_at, counts, warnings, populations) "
                "VALUES (?, ?, ?, ?, ?)")
 
@@ -119,6 +118,8 @@ def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None
         if source.vintage != vintage:
             warnings.append(f"Source {source_id} : millésime {source.vintage} utilisé faute de "
                             f"fichier {vintage}.")
+        if files[source_id].fallback:
+            warnings.append(f"Source {source_id} : {files[source_id].fallback}.")
     return files, warnings
 
 
@@ -267,8 +268,7 @@ def save(con: duckdb.DuckDBPyConnection, vintage: int, built: B.Built, geoms: pd
             finally:
                 con.unregister(name)
         for f in files.values():
-            con.execute(INSERT_FETCH, [f.source_id, f.vintage, f.url, f.origin, str(f.path),
-                                       f.size, f.sha256, f.retrieved_at])
+            record_fetch(con, f)
         con.execute(INSERT_LOAD, [vintage, datetime.now(UTC).replace(tzinfo=None),
                                   json.dumps(report.counts, ensure_ascii=False),
                                   json.dumps(report.warnings, ensure_ascii=False),
