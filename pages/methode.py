@@ -79,6 +79,11 @@ if ctx.settings.mirror_dir:
     st.caption(f"Miroir hors ligne utilisé à la place des téléchargements : "
                f"{render.md_escape(str(ctx.settings.mirror_dir))}")
 
+st.subheader("État des sources")
+from odlab_compliance.ui import sources_view  # noqa: E402
+
+sources_view.render_check(ctx.settings, "methode_sources_check")
+
 loads = cache.reference_loads(ctx.sig)
 if not loads.empty:
     st.subheader("Chargements du référentiel")
