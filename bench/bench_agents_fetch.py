@@ -36,6 +36,7 @@ from odlab_compliance.config import load_settings  # noqa: E402
 from odlab_compliance.fmt import nombre  # noqa: E402
 from odlab_compliance.ingest.agents import national  # noqa: E402
 from odlab_compliance.model import coverage  # noqa: E402
+from odlab_compliance.model.agent_scope import fetch_scope  # noqa: E402
 from tests.fixtures.recherche_entreprises import STATS_PATH, Unit, luhn_sirens  # noqa: E402
 
 NATURE = {"COM": "7210", "CC": "7346", "CA": "7348", "CU": "7343", "MET": "7344",
@@ -139,7 +140,9 @@ def main() -> int:
         candidates = int(coverage.candidates(ref).sum())
         start = time.monotonic()
         try:
-            got = national.fetch_all(settings)
+            with db.connect(settings) as con:
+                scope = fetch_scope(con)
+            got = national.fetch(settings, scope)
             elapsed = time.monotonic() - start
             stats = requests.get(url + STATS_PATH, timeout=10).json()
         finally:

@@ -52,8 +52,7 @@ def _check(args: argparse.Namespace) -> int:
     checks = check_all(load_settings())
     table = sources_check.table(checks)
     for row in table.to_dict("records"):
-        state = "OK" if row["Répond"] == "oui" and row["Format attendu"] != "non" else "PROBLÈME"
-        print(f"[{state}] {row['Identifiant']} {row['Millésime']} — {row['Source']}")
+        print(f"[{sources_check.state(row)}] {row['Identifiant']} {row['Millésime']} — {row['Source']}")
         print(f"    lue depuis : {row['Lue depuis']} ; répond : {row['Répond']} ; format "
               f"attendu : {row['Format attendu']} ; taille : {row['Taille'] or 'inconnue'} ; "
               f"date : {row['Date'] or 'inconnue'} ; requise : {row['Requise']}")
@@ -63,6 +62,8 @@ def _check(args: argparse.Namespace) -> int:
             print(f"    trouvée par : {row['Trouvée par']}")
         if row["Problème"]:
             print(f"    problème : {row['Problème']}")
+        if row["Remarque"]:
+            print(f"    remarque : {row['Remarque']}")
         if row["À faire"]:
             print(f"    à faire : {row['À faire']}")
     print(sources_check.summary(checks))

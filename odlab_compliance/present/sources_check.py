@@ -9,7 +9,7 @@ from odlab_compliance.ingest.source_check import Check
 
 COLUMNS = ["Source", "Identifiant", "Millésime", "Requise", "Lue depuis", "Répond",
            "Format attendu", "Taille", "Date", "Adresse", "Trouvée par", "Problème",
-           "À faire"]
+           "Remarque", "À faire"]
 
 
 def _size(n: int | None) -> str:
@@ -35,14 +35,14 @@ def table(checks: list[Check]) -> pd.DataFrame:
     """One row per source, every cell French text (no code, no None)."""
     rows = []
     for c in checks:
-        problem = "; ".join(p for p in (c.problem, c.fallback) if p)
         rows.append({
             "Source": c.source.title, "Identifiant": c.source.id, "Millésime": _millesime(c),
             "Requise": "oui" if c.source.required else "non (facultative)",
             "Lue depuis": c.origin, "Répond": "oui" if c.answers else "non",
             "Format attendu": _format(c), "Taille": _size(c.size),
             "Date": date_fr(c.date) if c.date else "", "Adresse": c.url,
-            "Trouvée par": c.found_by, "Problème": problem, "À faire": c.advice.strip(),
+            "Trouvée par": c.found_by, "Problème": c.problem, "Remarque": c.fallback,
+            "À faire": c.advice.strip(),
         })
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -66,3 +66,11 @@ def summary(checks: list[Check]) -> str:
                      "principale (copie de secours ou édition voisine) : "
                      + ", ".join(f"{c.source.id} {c.source.vintage}" for c in fallbacks) + ".")
     return " ".join(parts)
+
+
+def state(row: dict[str, str]) -> str:
+    """One word for a row of ``table``: OK, FACULTATIVE ABSENTE or PROBLÈME."""
+    if row["Répond"] == "oui" and row["Format attendu"] != "non":
+        return "OK"
+    return "FACULTATIVE ABSENTE" if row["Requise"] != "oui" and row["Répond"] == "non" \
+        else "PROBLÈME"
