@@ -10,7 +10,8 @@ natures (about 130, six pages of 25); each is tied to a territory by its head of
 - 7225/7229: the département of its head office when no active 7220 unit has its head
   office there (the Métropole de Lyon, whose head office is in the Rhône, is not the
   Rhône's département; the Collectivité de Corse is Corse-du-Sud's), and likewise the
-  région when no active 7230 unit is there (Corse, Martinique, Guyane, Mayotte).
+  région when no active 7230 unit is there (Corse, Martinique, Guyane); overseas, a
+  région without a région unit is its one département's (Mayotte).
 
 Two active units for one territory: the one named like the collectivité (« DEPARTEMENT… »,
 « REGION… », « COLLECTIVITE… ») is kept, then the smallest SIREN, and the load says so
@@ -34,6 +35,7 @@ from odlab_compliance.http import RateLimiter
 
 COLUMNS = ["niveau", "code_insee", "nom_cog", "siret_siege", "siren", "libelle_sirene_source"]
 OWN_NAMES = ("DEPARTEMENT", "REGION", "COLLECTIVITE", "CONSEIL")
+MONO_DEPARTEMENT_REGIONS = {"01", "02", "03", "04", "06"}   # the five DROM
 
 
 def list_units(natures: Sequence[str], settings: Settings) -> list[dict[str, Any]]:
@@ -81,10 +83,13 @@ def table_rows(results: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
             chosen.setdefault(("region", u["reg"]), u)
         elif u["dep"] and u["dep"] not in deps_own:
             chosen.setdefault(("departement", u["dep"]), u)
-    # A région without a région unit is governed by the collectivité of its départements.
+    # A région without a région unit is governed by a collectivité unique (Corse,
+    # Martinique, Guyane: 7229) or, overseas, by its one département (Mayotte); never by
+    # a mainland département whose région unit the listing happened to miss.
     governing = {}
     for (niveau, _), u in chosen.items():
-        if niveau == "departement" and u["reg"] and u["reg"] not in regs_own:
+        if niveau == "departement" and u["reg"] and u["reg"] not in regs_own and \
+                (u["nature"] != "7220" or u["reg"] in MONO_DEPARTEMENT_REGIONS):
             governing.setdefault(u["reg"], set()).add(u["siren"])
     by_siren = {u["siren"]: u for u in units}
     for reg, sirens in governing.items():

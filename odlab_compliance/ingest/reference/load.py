@@ -89,8 +89,10 @@ def pick_source(source_id: str, vintage: int) -> Source | None:
 
 
 def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None = None,
-              step: Step | None = None) -> tuple[dict[str, FetchResult], list[str]]:
-    """Local files of every source of the vintage (mirror, cache or download)."""
+              step: Step | None = None, refresh: bool = False
+              ) -> tuple[dict[str, FetchResult], list[str]]:
+    """Local files of every source of the vintage (mirror, cache or download; ``refresh``:
+    not the cache). A file whose layout changed stops here, before any write."""
     main = pick_source("cog-communes", vintage)
     if main is None or main.vintage != vintage:
         known = sorted({s.vintage for s in all_sources() if s.id == "cog-communes"})
@@ -106,7 +108,7 @@ def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None
             step(f"source {source_id}")
         try:
             files[source_id] = fetch(source, settings, progress=progress,
-                                     optional=source_id in OPTIONAL)
+                                     optional=source_id in OPTIONAL, refresh=refresh)
         except SourceUnavailable as exc:
             # An optional source registered but unobtainable (an older mirror without it,
             # offline) is a warning, not a failure; build() says what is missing.
@@ -277,11 +279,11 @@ def save(con: duckdb.DuckDBPyConnection, vintage: int, built: B.Built, geoms: pd
 
 def load_vintage(con: duckdb.DuckDBPyConnection, vintage: int, settings: Settings, *,
                  progress: ProgressFactory | None = None,
-                 step: Step | None = None) -> LoadReport:
+                 step: Step | None = None, refresh: bool = False) -> LoadReport:
     """Fetch, parse and store one reference vintage; return counts and French warnings."""
     start = time.monotonic()
     report = LoadReport(vintage)
-    files, warnings = fetch_all(vintage, settings, progress, step)
+    files, warnings = fetch_all(vintage, settings, progress, step, refresh)
     report.warnings.extend(warnings)
     built, geoms = prepare(vintage, files, report, step)
     if step:
