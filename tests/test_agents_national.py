@@ -281,3 +281,43 @@ def test_ingest_never_imports_the_model():
                   or line.lstrip().startswith("from odlab_compliance import") and " model" in line
                   for line in p.read_text(encoding="utf-8").splitlines())]
     assert bad == []
+
+
+def test_departement_lists_only_its_own_and_resumes_like_all(api_env, server, capsys):
+    """``--departement 31``: the listing of 31 only (never 09's), lookups only for 31's
+    candidates it missed; cut short by a service down, a rerun resumes that run without
+    asking again for its recorded pages, and a national fetch does not resume it."""
+    frame, units = world({"31": 120, "09": 40})
+    write_reference(api_env, frame, ["09", "31"])
+    stand = StandIn(units)
+    state = {"served": 0, "down_after": 3}
+
+    def handler(req):
+        state["served"] += 1
+        if state["down_after"] and state["served"] > state["down_after"]:
+            return Reply(503, b"indisponible")
+        return stand.handler(req)
+
+    server.add(PATH, handler)
+    assert main(["agents", "fetch", "--departement", "31"]) == 1
+    assert "Relancez « agents fetch --departement 31 »" in capsys.readouterr().out
+    first = list(stand.listing_pages)
+    assert first and all("departement=31" in key for key, _ in first)
+    state["down_after"] = 0
+    time.sleep(1.1)
+    assert main(["agents", "fetch", "--departement", "31"]) == 0
+    again = stand.listing_pages[len(first):]
+    assert not set(first) & set(again)                     # recorded pages not asked again
+    assert all("departement=31" in key for key, _ in again)
+    assert len(set(first) | set(again)) == expected_pages(units, ["31"])
+    in31 = set(frame.loc[frame["departement"].eq("31"), "siren"])
+    with db.connect(api_env) as con:
+        runs = con.execute("SELECT portee, status FROM agents_fetch_run ORDER BY run_id"
+                           ).fetchall()
+        known = set(effective_agents(con)["siren"])
+    assert runs == [("dep:31", "done")]                    # resumed, not a second run
+    assert candidate_sirens(frame) & in31 <= known
+    assert main(["agents", "fetch", "--all"]) == 0         # a new national run
+    with db.connect(api_env) as con:
+        assert con.execute("SELECT count(*) FROM agents_fetch_run WHERE portee = 'all'"
+                           ).fetchone()[0] == 1

@@ -189,3 +189,26 @@ def test_layout_reads_a_zip_in_insee_s_layout(tmp_path):
     path = tmp_path / "ensemble.zip"
     path.write_bytes(buf.getvalue())
     layout.check(get_source("insee-populations-legales", 2026), path)
+
+
+def test_first_run_page_shows_the_sources_table(hosts, monkeypatch):
+    """Empty base, online: the first-run page checks every source on request, in French:
+    here the Observatoire's files are not served, which the page says in red."""
+    from streamlit.testing.v1 import AppTest
+
+    from odlab_compliance.config import PROJECT_ROOT
+    from odlab_compliance.ingest.sources import all_sources
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=90)
+    at.run()
+    assert at.title[0].value == "Premier lancement"
+    at.button(key="installation_sources_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "Format attendu" in d.value.columns)
+    assert len(table) == len(all_sources())
+    assert "Identifiant" not in table.columns        # no raw code on screen
+    rows = table.set_index("Source")
+    assert rows.loc[get_source("cog-communes", 2026).title, "Répond"].tolist()[:1] == ["oui"]
+    title = get_source("odf-organisations", 2022).title
+    assert any(f"« {title} » (2022)" in e.value for e in at.error)
+    assert not table.isna().any().any()

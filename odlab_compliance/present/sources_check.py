@@ -47,7 +47,15 @@ def table(checks: list[Check]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def summary(checks: list[Check]) -> str:
+def _names(checks: list[Check], by_title: bool) -> str:
+    if by_title:
+        return ", ".join(f"« {c.source.title} » ({c.source.vintage})" for c in checks)
+    return ", ".join(f"{c.source.id} {c.source.vintage}" for c in checks)
+
+
+def summary(checks: list[Check], by_title: bool = False) -> str:
+    """One French paragraph; sources named by identifier (command line) or by title
+    (pages: no code on screen)."""
     failed = [c for c in checks if c.failed]
     optional = [c for c in checks if not c.failed and (not c.answers or c.format_ok is False)]
     fallbacks = [c for c in checks if c.fallback]
@@ -55,16 +63,15 @@ def summary(checks: list[Check]) -> str:
              f"source(s) sur {nombre(len(checks))} répondent au format attendu."]
     if failed:
         parts.append(f"{nombre(len(failed))} source(s) requise(s) absente(s) ou au format "
-                     f"changé : {', '.join(f'{c.source.id} {c.source.vintage}' for c in failed)}"
-                     " — le référentiel ne peut pas être reconstruit tel quel.")
+                     f"changé : {_names(failed, by_title)} — le référentiel ne peut pas être "
+                     "reconstruit tel quel.")
     if optional:
         parts.append(f"{nombre(len(optional))} source(s) facultative(s) indisponible(s) : "
-                     + ", ".join(f"{c.source.id} {c.source.vintage}" for c in optional)
-                     + " (le projet fait sans, en le disant).")
+                     + _names(optional, by_title) + " (le projet fait sans, en le disant).")
     if fallbacks:
         parts.append(f"{nombre(len(fallbacks))} source(s) lue(s) ailleurs qu'à leur adresse "
                      "principale (copie de secours ou édition voisine) : "
-                     + ", ".join(f"{c.source.id} {c.source.vintage}" for c in fallbacks) + ".")
+                     + _names(fallbacks, by_title) + ".")
     return " ".join(parts)
 
 

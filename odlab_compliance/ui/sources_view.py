@@ -26,13 +26,13 @@ def render_check(settings: Settings, key: str) -> None:
     checks = st.session_state.get(f"{key}_checks")
     if not checks:
         return
-    summary = sources_check.summary(checks)
+    summary = sources_check.summary(checks, by_title=True)
     if any(c.failed for c in checks):
         st.error(summary, icon=":material/error:")
     elif any(c.fallback or not c.answers for c in checks):
         st.warning(summary, icon=":material/warning:")
     else:
         st.success(summary, icon=":material/check_circle:")
-    shown = sources_check.table(checks)
+    shown = sources_check.table(checks).drop(columns="Identifiant")
     render.table(shown, key=f"{key}_table", links=("Adresse",))
     render.downloads(shown, "etat-des-sources", key=f"{key}_dl")
