@@ -149,8 +149,9 @@ def journal_problems(journal: pd.DataFrame, hosts: OfficialHosts) -> list[str]:
         if prefix and not str(r.url).startswith(prefix):
             problems.append(f"{r.source_id} {r.vintage} : lu à {r.url}")
         rule = FOUND_BY.get(r.source_id)
-        if rule and not str(r.found_by or "").startswith(rule):
-            problems.append(f"{r.source_id} {r.vintage} : trouvé par « {r.found_by} », "
+        found_by = r.found_by if isinstance(r.found_by, str) else ""
+        if rule and not found_by.startswith(rule):
+            problems.append(f"{r.source_id} {r.vintage} : trouvé par « {found_by} », "
                             f"attendu « {rule}… »")
         declared = (r.source_id, r.vintage) in DECLARED_FALLBACKS
         if isinstance(r.fallback, str) and r.fallback and not declared:
