@@ -10,6 +10,11 @@ allows for the fewest requests that can list those units: one per page of 25 per
 at 7 requests per second. Target: within 1.2 × of that floor.
 
     python bench/bench_agents_fetch.py [--departements N] [--latence 0.15]
+    python bench/bench_agents_fetch.py --departement 31   # agents fetch --departement 31
+
+With ``--departement``, the fetch of one département (its listing by pages, then lookups
+by SIREN for what it missed) against the same national stand-in, beside what one request
+per candidate SIREN (the former way) would cost.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from odlab_compliance import db  # noqa: E402
 from odlab_compliance.config import load_settings  # noqa: E402
 from odlab_compliance.fmt import nombre  # noqa: E402
 from odlab_compliance.ingest.agents import national  # noqa: E402
-from odlab_compliance.model import coverage  # noqa: E402
+from odlab_compliance.model.agent_scope import fetch_scope  # noqa: E402
 from tests.fixtures.recherche_entreprises import STATS_PATH, Unit, luhn_sirens  # noqa: E402
 
 NATURE = {"COM": "7210", "CC": "7346", "CA": "7348", "CU": "7343", "MET": "7344",
@@ -105,6 +110,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--departements", type=int, default=0,
                     help="ne garder que les N premiers départements (0 : tous)")
+    ap.add_argument("--departement", default="",
+                    help="mesurer « agents fetch --departement CODE » au lieu de --all")
     ap.add_argument("--latence", type=float, default=0.15,
                     help="délai de réponse du service simulé, en secondes (défaut 0,15)")
     args = ap.parse_args()
@@ -133,13 +140,16 @@ def main() -> int:
         url = proc.stdout.readline().strip()
         os.environ["ODLAB_RECHERCHE_ENTREPRISES_URL"] = url
         settings = load_settings()
+        with db.connect(settings) as con:
+            scope = fetch_scope(con, args.departement or None)
+        listed = list(scope.departements)
         per_listing = [sum(1 for u in units if u.departement == d and u.etat == "A"
-                           and u.nature in national.NATURES_CANDIDATS) for d in deps]
+                           and u.nature in national.NATURES_CANDIDATS) for d in listed]
         minimal = national.minimal_requests(per_listing)
-        candidates = int(coverage.candidates(ref).sum())
+        candidates = len(scope.candidates)
         start = time.monotonic()
         try:
-            got = national.fetch_all(settings)
+            got = national.fetch(settings, scope)
             elapsed = time.monotonic() - start
             stats = requests.get(url + STATS_PATH, timeout=10).json()
         finally:
@@ -161,6 +171,10 @@ def main() -> int:
           f"{nombre(elapsed / floor_min, 2)} × (minimum) ; cible ≤ 1,2 ×.")
     print(f"Candidates avec un effectif connu : {nombre(got.known_after)} / "
           f"{nombre(got.candidates)}.")
+    if args.departement:
+        print(f"Une requête par SIREN candidate (l'ancienne façon) : {nombre(candidates)} "
+              f"requêtes, plancher {nombre(national.floor_seconds(candidates), 1)} s ; par les "
+              f"listes : {nombre(got.requests)} requêtes en {nombre(elapsed, 1)} s.")
     return 0
 
 

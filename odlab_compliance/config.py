@@ -129,6 +129,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ODLAB_RECHERCHE_ENTREPRISES_URL", "https://recherche-entreprises.api.gouv.fr",
             "URL de base de l'API Recherche d'entreprises (tranches d'effectifs).",
             "une adresse http(s)://hôte, ex. https://recherche-entreprises.api.gouv.fr", _url),
+    Setting("ODLAB_RECHERCHE_ENTREPRISES_RATE", "6.5",
+            "Requêtes par seconde envoyées à l'API Recherche d'entreprises (le service en "
+            "accepte 7 et bloque au-delà) ; plus seulement pour une instance qui l'autorise "
+            "(tests : un serveur local).",
+            "un nombre de requêtes par seconde supérieur à 0, ex. 6.5",
+            _number(0, strict=True)),
     Setting(f"{BASE_URL_PREFIX}<GROUPE>", "",
             "Remplace l'URL de base d'un groupe de sources (`UNPKG`, `ETALAB_GEO`, `DATAGOUV_FILES`, ...), "
             "voir `reference/sources.toml` ; les tests y mettent un serveur local.",
@@ -199,6 +205,7 @@ class Settings:
     map_basemap: bool = False
     local_write: bool = False
     contact: str = ""             # who runs this dashboard, told to readers
+    recherche_rate: float = 6.5      # requests per second to the API Recherche d'entreprises
 
     @property
     def cache_dir(self) -> Path:
@@ -249,4 +256,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         map_basemap=_get("ODLAB_MAP_BASEMAP", env).strip().lower() in _TRUE,
         local_write=_get("ODLAB_LOCAL_WRITE", env).strip().lower() in _TRUE,
         contact=_get("ODLAB_CONTACT", env).strip(),
+        recherche_rate=_float(_get("ODLAB_RECHERCHE_ENTREPRISES_RATE", env)),
     )

@@ -9,7 +9,7 @@ import streamlit as st
 from odlab_compliance.fmt import nombre
 from odlab_compliance.ingest.sources import vintages
 from odlab_compliance.ui import auth as ui_auth
-from odlab_compliance.ui import cache, navigation, remedies, render, setup, shell
+from odlab_compliance.ui import cache, navigation, remedies, render, setup, shell, sources_view
 
 ctx = shell.context()
 st.title("Premier lancement")
@@ -56,6 +56,9 @@ if ctx.settings.mirror_dir:
 else:
     st.caption("Les fichiers seront téléchargés depuis les sites officiels (accès internet "
                "nécessaire, ou réglez ODLAB_MIRROR_DIR vers un miroir).")
+
+with st.expander("État des sources officielles", expanded=not ctx.ready):
+    sources_view.render_check(ctx.settings, "installation_sources")
 
 known = sorted(vintages(), reverse=True)
 chosen = st.multiselect("Millésimes du référentiel", known,

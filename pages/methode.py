@@ -83,6 +83,11 @@ if ctx.settings.mirror_dir:
     st.caption(f"Fichiers lus dans un miroir hors ligne des sources officielles, à la place "
                f"des téléchargements{where}.")
 
+st.subheader("État des sources")
+from odlab_compliance.ui import sources_view  # noqa: E402
+
+sources_view.render_check(ctx.settings, "methode_sources_check")
+
 loads = cache.reference_loads(ctx.sig)
 if not loads.empty:
     st.subheader("Chargements du référentiel")

@@ -11,6 +11,7 @@ from odlab_compliance.config import load_settings
 from odlab_compliance.http import RateLimiter
 from odlab_compliance.ingest.agents import recherche_entreprises as api
 from odlab_compliance.ingest.agents.store import effective_agents
+from tests.fixtures.recherche_entreprises import StandIn, Unit, luhn_sirens
 from tests.httpserver import Reply, Request
 
 
@@ -158,23 +159,41 @@ def test_cli_fetch_sirens_summary_and_exit_code(api_settings, server, capsys):
     assert "243100534 : réponse HTTP 500" in out
 
 
-def test_cli_fetch_departement_uses_reference_when_loaded(api_settings, server, capsys):
+def test_cli_fetch_departement_lists_by_pages_when_the_reference_is_loaded(api_settings,
+                                                                          server, capsys):
+    """With a reference, ``--departement`` reads the département's listing page by page
+    (as ``--all``) and looks up by SIREN only the candidate the listing missed."""
+    odd = luhn_sirens("2131", 1, start=77)[0]      # a candidate filed under another nature
+    ref = pd.DataFrame([
+        {"siren": "213105554", "code_insee": "31555", "nom": "Toulouse", "type": "COM",
+         "pop": 504078},
+        {"siren": "213100696", "code_insee": "31036", "nom": "Auzielle", "type": "COM",
+         "pop": 1500},
+        {"siren": odd, "code_insee": "31506", "nom": "Saint-Orens", "type": "COM",
+         "pop": 11000},
+        {"siren": "243100534", "code_insee": "243100534", "nom": "Sicoval", "type": "CA",
+         "pop": 80000},
+    ]).assign(vintage=2026, departement="31", region="76")
     with db.connect(api_settings) as con:
-        con.register("ref", pd.DataFrame([
-            {"vintage": 2026, "siren": "213105554", "code_insee": "31555", "nom": "Toulouse",
-             "type": "COM", "departement": "31"},
-            {"vintage": 2026, "siren": "213100696", "code_insee": "31036", "nom": "Auzielle",
-             "type": "COM", "departement": "31"},
-            {"vintage": 2022, "siren": "243100534", "code_insee": "243100534", "nom": "Sicoval",
-             "type": "CA", "departement": "31"},
-        ]))
+        con.register("ref", ref)
         con.execute("INSERT INTO ref_collectivite (vintage, siren, code_insee, nom, type, "
-                    "departement) SELECT * FROM ref").fetchall()
-    server.add("/search", by_query({}))
+                    "departement, region, population_totale, population_municipale) "
+                    "SELECT vintage, siren, code_insee, nom, type, departement, region, pop, "
+                    "pop FROM ref")
+        con.execute("INSERT INTO ref_territoire (vintage, niveau, code, nom) "
+                    "VALUES (2026, 'DEP', '31', 'Haute-Garonne')")
+    stand = StandIn([Unit("213105554", "7210", "31", "53"), Unit("213100696", "7210", "31"),
+                     Unit("243100534", "7348", "31", "42"),
+                     Unit(odd, "7345", "31", "32")]).install(server)
     assert main(["agents", "fetch", "--departement", "31"]) == 0
-    queried = sorted(r.arg("q") for r in server.requests)
-    assert queried == ["213100696", "213105554"]      # latest vintage only
-    assert "2 tranche(s)" in capsys.readouterr().out
+    assert len(stand.listing_pages) == 1 and stand.lookups == [odd]
+    assert "departement=31" in stand.listing_pages[0][0]
+    with db.connect(api_settings) as con:
+        eff = effective_agents(con).set_index("siren")
+        runs = con.execute("SELECT portee, status FROM agents_fetch_run").fetchall()
+    assert {"213105554", "243100534", odd} <= set(eff.index)
+    assert runs == [("dep:31", "done")]
+    assert "3 candidate(s) sur 3 avec un effectif connu" in capsys.readouterr().out
 
 
 def test_cli_fetch_departement_without_reference_uses_api_filters(api_settings, server):

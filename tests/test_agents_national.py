@@ -25,6 +25,16 @@ from odlab_compliance.model import coverage
 from tests.fixtures.recherche_entreprises import PATH, StandIn, Unit, luhn_sirens
 from tests.httpserver import Reply
 
+
+def run_fetch(settings, departement=None, **options):  # noqa: ANN001, ANN201
+    """``agents fetch --all`` (or ``--departement``) as the command line runs it: the
+    candidates computed by the CLI from the model, passed to the fetcher."""
+    from odlab_compliance.model.agent_scope import fetch_scope
+
+    with db.connect(settings) as con:
+        scope = fetch_scope(con, departement)
+    return national.fetch(settings, scope, **options)
+
 VINTAGE = 2026
 TYPE_NATURE = {"COM": "7210", "CC": "7346", "CA": "7348", "MET": "7344", "DEP": "7220",
                "REG": "7230"}
@@ -159,7 +169,7 @@ def test_a_listing_beyond_the_cap_is_split_by_nature_then_completed_by_siren(api
     write_reference(api_env, frame, ["31"])
     stand = StandIn(units).install(server)
     # a cap of 50 results per query here stands for the API's 10,000
-    got = national.fetch_all(api_env, cap=50)
+    got = run_fetch(api_env, cap=50)
     assert got.complete and got.beyond_cap == ["31 nature 7210 (70 résultats)"]
     natures = {key.split("nature_juridique=")[1] for key, _ in stand.listing_pages}
     assert "7210" in natures and "7346" in natures        # split, one listing per nature
@@ -175,7 +185,7 @@ def test_pace_stays_below_the_quota_with_several_workers(api_env, server):
     write_reference(api_env, frame, ["09", "31"])
     stand = StandIn(units, latency=0.2).install(server)   # slow answers: workers overlap
     start = time.monotonic()
-    got = national.fetch_all(api_env)
+    got = run_fetch(api_env)
     elapsed = time.monotonic() - start
     assert stand.too_many == 0 and got.requests == len(stand.served)
     # near the floor (requests ÷ 7/s) despite 0.2 s per answer
@@ -252,10 +262,62 @@ def test_a_429_is_retried_through_the_limiter_and_seen(api_env, server):
         return stand.handler(req)
 
     server.add(PATH, handler)
-    got = national.fetch_all(api_env)
+    got = run_fetch(api_env)
     # urllib3 does not retry a 429 behind the limiter's back: the client saw all three,
     # held its threads and asked again through the limiter
     assert got.too_many == 3 and got.complete and not got.failures
     assert got.requests == len(stand.served) + 3
     with db.connect(api_env) as con:
         assert candidate_sirens(frame) <= set(effective_agents(con)["siren"])
+
+
+def test_ingest_never_imports_the_model():
+    """The candidates come from the model through the caller (``model.agent_scope``):
+    nothing under ingest/ imports odlab_compliance.model."""
+    ingest = PROJECT_ROOT / "odlab_compliance" / "ingest"
+    bad = [str(p.relative_to(PROJECT_ROOT)) for p in ingest.rglob("*.py")
+           if any(line.lstrip().startswith(("from odlab_compliance.model",
+                                             "import odlab_compliance.model"))
+                  or line.lstrip().startswith("from odlab_compliance import") and " model" in line
+                  for line in p.read_text(encoding="utf-8").splitlines())]
+    assert bad == []
+
+
+def test_departement_lists_only_its_own_and_resumes_like_all(api_env, server, capsys):
+    """``--departement 31``: the listing of 31 only (never 09's), lookups only for 31's
+    candidates it missed; cut short by a service down, a rerun resumes that run without
+    asking again for its recorded pages, and a national fetch does not resume it."""
+    frame, units = world({"31": 120, "09": 40})
+    write_reference(api_env, frame, ["09", "31"])
+    stand = StandIn(units)
+    state = {"served": 0, "down_after": 3}
+
+    def handler(req):
+        state["served"] += 1
+        if state["down_after"] and state["served"] > state["down_after"]:
+            return Reply(503, b"indisponible")
+        return stand.handler(req)
+
+    server.add(PATH, handler)
+    assert main(["agents", "fetch", "--departement", "31"]) == 1
+    assert "Relancez « agents fetch --departement 31 »" in capsys.readouterr().out
+    first = list(stand.listing_pages)
+    assert first and all("departement=31" in key for key, _ in first)
+    state["down_after"] = 0
+    time.sleep(1.1)
+    assert main(["agents", "fetch", "--departement", "31"]) == 0
+    again = stand.listing_pages[len(first):]
+    assert not set(first) & set(again)                     # recorded pages not asked again
+    assert all("departement=31" in key for key, _ in again)
+    assert len(set(first) | set(again)) == expected_pages(units, ["31"])
+    in31 = set(frame.loc[frame["departement"].eq("31"), "siren"])
+    with db.connect(api_env) as con:
+        runs = con.execute("SELECT portee, status FROM agents_fetch_run ORDER BY run_id"
+                           ).fetchall()
+        known = set(effective_agents(con)["siren"])
+    assert runs == [("dep:31", "done")]                    # resumed, not a second run
+    assert candidate_sirens(frame) & in31 <= known
+    assert main(["agents", "fetch", "--all"]) == 0         # a new national run
+    with db.connect(api_env) as con:
+        assert con.execute("SELECT count(*) FROM agents_fetch_run WHERE portee = 'all'"
+                           ).fetchone()[0] == 1

@@ -30,11 +30,7 @@ BASE = 1          # a module directly in the package (config, http, vocab, fmt..
 
 # (importing file, imported package) allowed to point up for now. Each one says which
 # branch removes it; the lead deletes the line when that branch is merged.
-TEMPORARY_EXCEPTIONS: set[tuple[str, str]] = {
-    # ingest/agents/national.py reads model.coverage and model.figures: removed on branch
-    # issue15 (fetch_all as a class, ingest no longer imports model).
-    ("odlab_compliance/ingest/agents/national.py", "odlab_compliance.model"),
-}
+TEMPORARY_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def floor_of_module(module: str) -> int | None:

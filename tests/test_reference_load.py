@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 from pathlib import Path
@@ -16,6 +15,7 @@ from odlab_compliance.errors import InputError
 from odlab_compliance.ingest.reference import load
 from odlab_compliance.ingest.sources import get_source
 from tests.conftest import FIXTURES
+from tests.fixtures.official_hosts import OfficialHosts
 from tests.httpserver import Reply
 
 TABLES = ("ref_collectivite", "ref_territoire", "ref_geometry", "ref_load")
@@ -157,31 +157,37 @@ def test_cli_without_mirror_or_network_says_which_source(env, server, monkeypatc
     assert "cog-communes" in err and "ODLAB_MIRROR_DIR" in err
 
 
-def test_online_load_from_official_urls_with_gz_outlines(env, server, monkeypatch):
+def test_online_load_from_official_urls_with_gz_outlines(env, monkeypatch):
     """No mirror: the COG from unpkg, Etalab's .geojson.gz outlines keyed by ``code``
-    (EPCI too), a 503 on the way; the SIREN table has no download, which is a warning."""
-    for group in ("UNPKG", "ETALAB_GEO"):
-        monkeypatch.setenv(f"ODLAB_BASE_URL_{group}", server.url)
-    src = FIXTURES / "reference" / "mirror"
-    for source_id in ("cog-communes", "cog-epci", "cog-ept", "cog-departements", "cog-regions"):
-        s = get_source(source_id, 2026)
-        server.add(s.path, Reply(200, (src / s.mirror).read_bytes()))
-    for source_id in ("geo-communes", "geo-epci", "geo-departements", "geo-regions"):
-        s = get_source(source_id, 2026)
-        text = (src / s.mirror).read_text(encoding="utf-8")
-        if source_id == "geo-epci":  # Etalab's EPCI outlines are keyed by `code`
-            text = text.replace('"epci_siren"', '"code"')
-        server.add(s.path, Reply(503, b"busy"), Reply(200, gzip.compress(text.encode())))
-    settings = load_settings()
-    with db.connect(settings) as con:
-        report = load.load_vintage(con, 2026, settings)
-        origins = {r[0] for r in con.execute("SELECT origin FROM source_fetch").fetchall()}
-        n_geo = con.execute("SELECT count(*) FROM ref_geometry").fetchall()[0][0]
-        no_siren = con.execute("SELECT count(*) FROM ref_collectivite WHERE siren IS NULL "
-                               "AND type IN ('DEP', 'REG')").fetchall()[0][0]
-    assert origins == {"download"} and n_geo == 12 + 8 + 10 + 7
-    assert no_siren == 12
-    assert any("SIREN des départements et régions non chargés" in w for w in report.warnings)
+    (EPCI too) of the nearest published year, a 503 on the way, and the SIREN of
+    départements and régions from the listing of the API Recherche d'entreprises."""
+    hosts = OfficialHosts(FIXTURES / "reference" / "mirror")
+    try:
+        hosts.serve_reference((2026,))
+        hosts.serve_recherche()
+        for k, v in hosts.env.items():
+            monkeypatch.setenv(k, v)
+        s = get_source("geo-regions", 2026)
+        route = s.path.replace("{year}", "2024")
+        hosts.geo.add(route, Reply(503, b"busy"), *hosts.geo.routes[route])
+        settings = load_settings()
+        with db.connect(settings) as con:
+            report = load.load_vintage(con, 2026, settings)
+            fetched = con.execute("SELECT source_id, origin, url, fallback FROM source_fetch"
+                                  ).fetchall()
+            n_geo = con.execute("SELECT count(*) FROM ref_geometry").fetchall()[0][0]
+            no_siren = con.execute("SELECT count(*) FROM ref_collectivite WHERE siren IS NULL "
+                                   "AND type IN ('DEP', 'REG')").fetchall()[0][0]
+    finally:
+        hosts.close()
+    assert {r[1] for r in fetched} == {"download"} and n_geo == 12 + 8 + 10 + 7
+    assert no_siren == 0
+    siren_row = next(r for r in fetched if r[0] == "siren-departements-regions")
+    assert siren_row[2].startswith(hosts.recherche.url + "/search?nature_juridique=7220")
+    # outlines of 2024 for 2026: said in the journal and the warnings, not silent
+    geo = {r[0]: r[3] for r in fetched if r[0].startswith("geo-")}
+    assert all(v and "édition 2024" in v for v in geo.values())
+    assert any("geo-communes : édition 2024" in w for w in report.warnings)
 
 
 @pytest.mark.parametrize("argv,expected", [

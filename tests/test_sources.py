@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from odlab_compliance.ingest.sources import (
 )
 from tests.httpserver import Reply
 
-BODY = b'[{"code": "01001", "nom": "L\'Abergement"}]' * 2000
+BODY = json.dumps([{"code": "01001", "nom": "L'Abergement", "type": "commune-actuelle",
+                    "departement": "01", "region": "84"}] * 1000).encode()
 PATH = "/@etalab/decoupage-administratif@6.0.0/data/communes.json"
 
 
@@ -149,7 +151,10 @@ def test_cli_sources_list_names_every_source(env, capsys):
     communes = by_key[("cog-communes", "2026")]
     assert communes[2] == "json" and "Licence Ouverte" in communes[3]
     assert communes[4].startswith("https://") and communes[4].endswith("/data/communes.json")
-    assert by_key[("siren-departements-regions", "2022")][4] == "(miroir seulement)"
+    # every source has its official address or API query (none is « miroir seulement »)
+    assert by_key[("siren-departements-regions", "2022")][4].startswith(
+        "https://recherche-entreprises.api.gouv.fr/search?nature_juridique=7220")
+    assert all(r[4].startswith("http") for r in rows)
 
 
 def test_cli_sources_list_follows_a_base_url_override(env, monkeypatch, capsys):

@@ -10,13 +10,15 @@ from tqdm import tqdm
 
 from odlab_compliance import db
 from odlab_compliance.cli.common import EXIT_FAILED, steps
-from odlab_compliance.config import load_settings
+from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.errors import InputError, LineError
 from odlab_compliance.fmt import nombre
 from odlab_compliance.identifiers import siren_problem
+from odlab_compliance.ingest.agents import national
 from odlab_compliance.ingest.agents import recherche_entreprises as api
 from odlab_compliance.ingest.agents.importer import import_file
 from odlab_compliance.ingest.agents.store import departement_sirens, status
+from odlab_compliance.model import agent_scope, figures
 
 COMMAND_LINE = "ligne de commande"
 
@@ -47,7 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     target = fetch.add_mutually_exclusive_group(required=True)
     target.add_argument("--siren", nargs="+", metavar="SIREN",
                         help="un ou plusieurs SIREN (9 chiffres), séparés par des espaces")
-    target.add_argument("--departement", metavar="CODE", help="code du département, ex. 31")
+    target.add_argument("--departement", metavar="CODE",
+                        help="code du département, ex. 31 : ses candidates, par les listes "
+                             "de l'API (une requête par page de 25, comme --all, reprise "
+                             "possible), puis par SIREN pour ce que les listes n'ont pas donné")
     target.add_argument("--all", action="store_true", dest="all_candidates",
                         help="toute la France : chaque candidate (commune proche ou au-dessus "
                              "du seuil d'habitants, intercommunalité, EPT, département, région) "
@@ -55,8 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "par page de 25), puis par SIREN pour ce que les listes n'ont pas "
                              "donné ; reprend là où une collecte interrompue s'est arrêtée")
     fetch.add_argument("--nouveau", action="store_true",
-                       help="avec --all : recommence tout au lieu de reprendre la dernière "
-                            "collecte inachevée")
+                       help="avec --all ou --departement : recommence tout au lieu de "
+                            "reprendre la dernière collecte inachevée")
     fetch.add_argument("--par-api", action="store_true",
                        help="avec --departement : liste les organismes publics par l'API "
                             "même si le référentiel est chargé (inclut syndicats, CCAS, SDIS)")
@@ -97,11 +102,14 @@ def _check_sirens(values: list[str]) -> list[str]:
     return [v.strip() for v in values]
 
 
-def _fetch_all(args: argparse.Namespace) -> int:
-    from odlab_compliance.ingest.agents import national
-
-    bar = tqdm(desc="API Recherche d'entreprises", unit="requête", file=sys.stderr,
-               leave=False, total=0)
+def _fetch_listed(departement: str | None, new: bool) -> int:
+    """``--all`` or ``--departement`` with a reference: listings by pages, resumable."""
+    settings = load_settings()
+    with db.connect(settings) as con:
+        scope = agent_scope.fetch_scope(con, departement)
+    label = ("API Recherche d'entreprises" if departement is None
+             else f"API Recherche d'entreprises, département {departement}")
+    bar = tqdm(desc=label, unit="requête", file=sys.stderr, leave=False, total=0)
 
     def progress(done: int, planned: int) -> None:
         bar.total = planned
@@ -109,47 +117,51 @@ def _fetch_all(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        outcome = national.fetch_all(load_settings(), new=args.nouveau, progress=progress)
+        outcome = national.fetch(settings, scope, new=new, progress=progress)
     finally:
         bar.close()
-    print(outcome.summary())
+    print(outcome.summary(figures.rate(outcome.known_after, outcome.candidates)))
     return 0 if outcome.complete and not outcome.failures else EXIT_FAILED
 
 
 def _fetch(args: argparse.Namespace) -> int:
     if args.all_candidates:
-        return _fetch_all(args)
-    if args.nouveau:
-        raise InputError(COMMAND_LINE, "--nouveau ne vaut qu'avec --all")
+        return _fetch_listed(None, args.nouveau)
+    if args.nouveau and not args.departement:
+        raise InputError(COMMAND_LINE, "--nouveau ne vaut qu'avec --all ou --departement")
     settings = load_settings()
     if args.siren:
         sirens = _check_sirens(args.siren)
-        what = f"{nombre(len(sirens))} SIREN"
-    else:
-        problem = api.departement_problem(args.departement)
-        if problem:
-            raise InputError(COMMAND_LINE, problem)
-        dep = args.departement.strip().upper()
-        sirens = []
-        if not args.par_api:
-            with db.connect(settings) as con:
-                sirens = departement_sirens(con, dep)
-        what = (f"{nombre(len(sirens))} collectivité(s) du département {dep} (référentiel)"
-                if sirens else f"organismes publics du département {dep} (filtres de l'API)")
-    print(f"Interrogation de l'API Recherche d'entreprises : {what}.", file=sys.stderr)
-    # The database is not held open while fetching: the dashboard may read meanwhile.
-    if sirens:
+        print(f"Interrogation de l'API Recherche d'entreprises : {nombre(len(sirens))} SIREN.",
+              file=sys.stderr)
         bar = steps(sirens, "API Recherche d'entreprises")
         outcome = api.fetch_sirens(sirens, settings, progress=bar.update)
-    else:
-        bar = tqdm(desc=f"API, département {dep}", unit="page", file=sys.stderr, leave=False)
-        outcome = api.fetch_departement(dep, settings, progress=bar.update)
+        bar.close()
+        return _save(settings, outcome)
+    problem = api.departement_problem(args.departement)
+    if problem:
+        raise InputError(COMMAND_LINE, problem)
+    dep = args.departement.strip().upper()
+    if not args.par_api:
+        with db.connect(settings) as con:
+            loaded = bool(departement_sirens(con, dep))
+        if loaded:
+            return _fetch_listed(dep, args.nouveau)
+    # No reference (or --par-api): every public body of the département, by the API's filters.
+    print(f"Interrogation de l'API Recherche d'entreprises : organismes publics du "
+          f"département {dep} (filtres de l'API).", file=sys.stderr)
+    bar = tqdm(desc=f"API, département {dep}", unit="page", file=sys.stderr, leave=False)
+    outcome = api.fetch_departement(dep, settings, progress=bar.update)
     bar.close()
+    return _save(settings, outcome)
+
+
+def _save(settings: Settings, outcome: api.FetchOutcome) -> int:
+    # The database is not held open while fetching: the dashboard may read meanwhile.
     with db.connect(settings) as con:
         written = api.save(con, outcome)
     print(outcome.summary(written))
     return EXIT_FAILED if outcome.not_fetched else 0
-
 
 
 def _status(args: argparse.Namespace) -> int:

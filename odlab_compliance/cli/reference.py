@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help=f"millésime du COG ({', '.join(map(str, vintages()))})")
     which.add_argument("--all", action="store_true", help="tous les millésimes connus")
     u.add_argument("--quiet", action="store_true", help="sans barre de progression")
+    u.add_argument("--refresh", action="store_true",
+                   help="télécharge de nouveau les fichiers au lieu de reprendre ceux du "
+                        "cache (le miroir, s'il est défini, reste lu)")
     u.set_defaults(func=_update)
     st = s.add_parser("status", help="Liste les millésimes chargés, avec effectifs et alertes.",
                       description="Liste les millésimes du référentiel chargés dans la base : "
@@ -66,7 +69,8 @@ def _update(args: argparse.Namespace) -> int:
 
         with db.connect(settings) as con:
             report = load_vintage(con, vintage, settings,
-                                  progress=progress_factory(disable=args.quiet), step=step)
+                                  progress=progress_factory(disable=args.quiet), step=step,
+                                  refresh=args.refresh)
         bar.update(bar.total - bar.n)  # an optional source absent: the bar still ends full
         bar.close()
         print(summary(report))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from odlab_compliance.cli.common import progress_factory
+from odlab_compliance.cli.common import EXIT_FAILED, progress_factory
 from odlab_compliance.config import load_settings
 from odlab_compliance.ingest.sources import all_sources, fetch, get_source
 
@@ -21,6 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--vintage", type=int, required=True, help="millésime, ex. 2026")
     f.add_argument("--refresh", action="store_true", help="ignore le cache")
     f.set_defaults(func=_fetch)
+    c = s.add_parser(
+        "check", help="Vérifie chaque source : répond-elle, au format attendu ?",
+        description="Pour chaque source officielle : d'où elle serait lue (miroir, site "
+                    "officiel), si elle répond, si son format est celui qu'attend le projet "
+                    "(colonnes, séparateur, page HTML), son millésime, sa taille, sa date et "
+                    "quoi faire en cas de problème. Code de sortie 1 quand une source requise "
+                    "est absente ou a changé de format. À lancer avant une mise à jour.")
+    c.set_defaults(func=_check)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -35,3 +43,28 @@ def _fetch(args: argparse.Namespace) -> int:
                    progress=progress_factory(), refresh=args.refresh)
     print(f"{result.path}\t{result.origin}\t{result.size} octets\tsha256={result.sha256}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from odlab_compliance.ingest.source_check import check_all
+    from odlab_compliance.present import sources_check
+
+    checks = check_all(load_settings())
+    table = sources_check.table(checks)
+    for row in table.to_dict("records"):
+        print(f"[{sources_check.state(row)}] {row['Identifiant']} {row['Millésime']} — {row['Source']}")
+        print(f"    lue depuis : {row['Lue depuis']} ; répond : {row['Répond']} ; format "
+              f"attendu : {row['Format attendu']} ; taille : {row['Taille'] or 'inconnue'} ; "
+              f"date : {row['Date'] or 'inconnue'} ; requise : {row['Requise']}")
+        if row["Adresse"]:
+            print(f"    adresse : {row['Adresse']}")
+        if row["Trouvée par"]:
+            print(f"    trouvée par : {row['Trouvée par']}")
+        if row["Problème"]:
+            print(f"    problème : {row['Problème']}")
+        if row["Remarque"]:
+            print(f"    remarque : {row['Remarque']}")
+        if row["À faire"]:
+            print(f"    à faire : {row['À faire']}")
+    print(sources_check.summary(checks))
+    return EXIT_FAILED if any(c.failed for c in checks) else 0

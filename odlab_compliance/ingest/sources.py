@@ -5,6 +5,13 @@ is set, else the download cache when it already holds the file, else a download 
 ``requests``. A download streams to a temporary file that is renamed only when complete,
 so a cut connection never leaves a half file; size, sha256 and retrieval date are kept
 in a ``.meta.json`` beside the cached file.
+
+A source whose address is found by a rule (``locate`` in the registry: a data.gouv.fr
+resource, the nearest edition of a yearly file, a listing of the API Recherche
+d'entreprises) is located first (``ingest/locate.py``); a pinned public copy stands in
+only when the rule finds nothing, and the result says so (``fallback``). Every file
+downloaded is checked against the layout the registry states (``ingest/layout.py``)
+before it is kept: a changed layout stops with a French message, nothing is cached.
 """
 
 from __future__ import annotations
@@ -13,47 +20,32 @@ import hashlib
 import json
 import os
 import tempfile
-import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
+import duckdb
 import requests
 
-from odlab_compliance.config import PROJECT_ROOT, Settings, load_settings
+from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.errors import UserError
 from odlab_compliance.http import describe_error, error_kind, make_session, what_to_do
+from odlab_compliance.ingest import layout, locate
 
-REGISTRY_PATH = PROJECT_ROOT / "reference" / "sources.toml"
+# The registry is read in ingest/registry.py; its names stay importable from here, where
+# most callers look for them.
+from odlab_compliance.ingest.registry import (  # noqa: F401
+    REGISTRY_PATH,
+    Source,
+    UnknownSource,
+    all_sources,
+    base_url,
+    get_source,
+    vintages,
+)
+
 CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class Source:
-    id: str
-    vintage: int
-    title: str
-    producer: str
-    base: str
-    path: str
-    mirror: str
-    format: str
-    licence: str
-    notes: str = ""
-    millesime: int | None = None   # population millésime stated by the producer
-    page: str = ""                 # the producer's page describing the file
-
-    def url(self, settings: Settings) -> str:
-        """Official URL, with the base group overridable by settings ("" when none)."""
-        if not self.base:
-            return ""
-        return settings.base_url(self.base, _bases()[self.base]) + self.path
-
-    @property
-    def filename(self) -> str:
-        return Path(self.path or self.mirror).name
 
 
 @dataclass(frozen=True)
@@ -66,6 +58,8 @@ class FetchResult:
     size: int
     sha256: str
     retrieved_at: str  # ISO 8601, UTC
+    found_by: str = ""   # how the address was found (locate rule), in French
+    fallback: str = ""   # why a pinned copy or another edition stands in ("" : none)
 
     def as_row(self) -> dict[str, object]:
         row = asdict(self)
@@ -73,43 +67,19 @@ class FetchResult:
         return row
 
 
+_INSERT_FETCH = ("INSERT INTO source_fetch (source_id, vintage, url, origin, path, size, sha256,"
+                 " retrieved_at, found_by, fallback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def record_fetch(con: duckdb.DuckDBPyConnection, f: FetchResult) -> None:
+    """Keep in the load journal where a file came from, its checksum and any stand-in."""
+    con.execute(_INSERT_FETCH, [f.source_id, f.vintage, f.url, f.origin, str(f.path), f.size,
+                                f.sha256, f.retrieved_at, f.found_by or None,
+                                f.fallback or None])
+
+
 class SourceUnavailable(UserError, RuntimeError):
     """A source could be neither downloaded nor found in the mirror or cache."""
-
-
-class UnknownSource(UserError, KeyError):
-    """No source of that id and vintage in the registry (a typo on the command line)."""
-
-    def __str__(self) -> str:  # KeyError would show the message in quotes
-        return str(self.args[0])
-
-
-@cache
-def _registry() -> dict:
-    with open(REGISTRY_PATH, "rb") as fh:
-        return tomllib.load(fh)
-
-
-def _bases() -> dict[str, str]:
-    return _registry()["bases"]
-
-
-def all_sources() -> list[Source]:
-    """Every registered source, in registry order."""
-    return [Source(**{k: v for k, v in s.items()}) for s in _registry()["source"]]
-
-
-def get_source(source_id: str, vintage: int) -> Source:
-    for s in all_sources():
-        if s.id == source_id and s.vintage == vintage:
-            return s
-    known = sorted({f"{s.id}@{s.vintage}" for s in all_sources()})
-    raise UnknownSource(f"source inconnue : {source_id}@{vintage} (connues : {', '.join(known)})")
-
-
-def vintages() -> list[int]:
-    """Reference vintages for which the COG communes file is registered."""
-    return sorted({s.vintage for s in all_sources() if s.id == "cog-communes"})
 
 
 def sha256_of(path: Path) -> str:
@@ -163,20 +133,24 @@ def fetch(source: Source, settings: Settings | None = None, *,
     if not refresh and target.is_file() and meta.is_file():
         info = json.loads(meta.read_text(encoding="utf-8"))
         return FetchResult(source.id, source.vintage, target, "cache", info.get("url", url),
-                           int(info["size"]), info["sha256"], info["retrieved_at"])
+                           int(info["size"]), info["sha256"], info["retrieved_at"],
+                           info.get("found_by", ""), info.get("fallback", ""))
     if optional and settings.mirror_dir is not None and \
             source.base.upper() not in settings.base_url_overrides:
         raise OptionalSourceOffline(
             f"« {source.title} » ({source.id}, millésime {source.vintage}) n'est pas dans le "
             f"dossier miroir ({source.mirror}) : hors ligne, il n'est pas téléchargé (en "
             f"ligne, sans ODLAB_MIRROR_DIR : {source.url(settings) or 'aucune adresse'}).")
-    if not url:
-        raise SourceUnavailable(_unavailable_message(
-            source, settings, "aucune adresse de téléchargement officielle n'est connue pour "
-                              "ce fichier", ""))
+    session = session or make_session(settings)
+    label = f"{source.id} {source.vintage}"
     try:
-        size, digest = download(url, target, session or make_session(settings), settings,
-                                 progress, label=f"{source.id} {source.vintage}")
+        located = locate.locate(source, settings, session)
+        if located.build is not None:
+            size, digest = located.build(target)
+        else:
+            size, digest = download(located.url, target, session, settings, progress, label)
+    except locate.NotLocated as exc:
+        raise SourceUnavailable(_unavailable_message(source, settings, str(exc), "")) from exc
     except (requests.RequestException, OSError) as exc:
         # The library's text (English, urllib3 internals) stays out of the message: the
         # user gets what failed, on which host, and what to do.
@@ -184,10 +158,18 @@ def fetch(source: Source, settings: Settings | None = None, *,
                   else what_to_do(exc))
         raise SourceUnavailable(_unavailable_message(
             source, settings, describe_error(exc), advice)) from exc
+    try:
+        layout.check(source, target)
+        locate.check_checksum(located, target)
+    except UserError:
+        target.unlink(missing_ok=True)   # a file of the wrong layout is never kept
+        raise
     retrieved = _now()
-    meta.write_text(json.dumps({"url": url, "size": size, "sha256": digest,
-                                "retrieved_at": retrieved}, indent=1), encoding="utf-8")
-    return FetchResult(source.id, source.vintage, target, "download", url, size, digest, retrieved)
+    meta.write_text(json.dumps({"url": located.url, "size": size, "sha256": digest,
+                                "retrieved_at": retrieved, "found_by": located.found_by,
+                                "fallback": located.fallback}, indent=1), encoding="utf-8")
+    return FetchResult(source.id, source.vintage, target, "download", located.url, size,
+                       digest, retrieved, located.found_by, located.fallback)
 
 
 def download(url: str, target: Path, session: requests.Session, settings: Settings,

@@ -95,6 +95,7 @@ def fetch_agents(settings: Settings) -> bool:
     """Agent counts of every candidate through the API Recherche d'entreprises (resumable:
     a second click goes on where the first stopped); True when complete."""
     from odlab_compliance.ingest.agents import national
+    from odlab_compliance.model import agent_scope, figures
 
     st.write("Effectifs des collectivités (API Recherche d'entreprises, moins de 7 requêtes "
              "par seconde ; quelques minutes pour toute la France)…")
@@ -105,8 +106,11 @@ def fetch_agents(settings: Settings) -> bool:
         bar.progress(min(1.0, share), text=f"Effectifs : {nombre(done)} requête(s) sur "
                                            f"{nombre(planned)}")
 
-    outcome = national.fetch_all(settings, progress=progress)
-    for line in outcome.summary().splitlines():
+    with db.connect(settings) as con:
+        scope = agent_scope.fetch_scope(con)
+    outcome = national.fetch(settings, scope, progress=progress)
+    for line in outcome.summary(figures.rate(outcome.known_after, outcome.candidates)
+                                ).splitlines():
         st.write(line)
     return outcome.complete and not outcome.failures
 

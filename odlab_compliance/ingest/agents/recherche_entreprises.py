@@ -105,7 +105,7 @@ def rows_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     return frame.drop_duplicates("siren", keep="first").reset_index(drop=True)
 
 
-class _Client:
+class Client:
     """The session, the limiter and the request count of one fetch."""
 
     def __init__(self, settings: Settings | None, session: requests.Session | None,
@@ -160,7 +160,7 @@ def fetch_sirens(sirens: Iterable[str], settings: Settings | None = None, *,
     service is taken as down: the remaining SIRENs are listed as not tried, instead of
     waiting for every one of them in turn.
     """
-    client = _Client(settings, session, limiter)
+    client = Client(settings, session, limiter)
     rows, outcome = [], FetchOutcome(rows_frame([]))
     failures = 0
     for siren in dict.fromkeys(sirens):
@@ -198,7 +198,7 @@ def fetch_departement(departement: str, settings: Settings | None = None, *,
     look complete): the outcome then has no rows and one entry in ``not_fetched``.
     """
     dep = departement.strip().upper()
-    client = _Client(settings, session, limiter)
+    client = Client(settings, session, limiter)
     params = {"departement": dep, "nature_juridique": ",".join(NATURES_PUBLIQUES),
               "per_page": PER_PAGE}
     rows: list[dict[str, Any]] = []

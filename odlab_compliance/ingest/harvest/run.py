@@ -27,7 +27,7 @@ from odlab_compliance.ingest import matching
 from odlab_compliance.ingest.harvest import datagouv, journal, observatoire, save
 from odlab_compliance.ingest.harvest import portals as portal_harvest
 from odlab_compliance.ingest.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
-from odlab_compliance.ingest.sources import SourceUnavailable, all_sources, fetch
+from odlab_compliance.ingest.sources import SourceUnavailable, all_sources, fetch, record_fetch
 from odlab_compliance.territory import Territory, filter_frame
 
 SOURCES = ("datagouv", "portals", "observatoire")
@@ -343,7 +343,8 @@ def import_observatoire(settings: Settings, sources: list[Any] | None = None,
                 out.append(SourceOutcome(key, ok=True, items=0))
                 continue
         try:
-            path = fetch(src, settings).path
+            got = fetch(src, settings)
+            path = got.path
         except SourceUnavailable as exc:
             out.append(SourceOutcome(key, ok=not strict, error=None if not strict else str(exc),
                                      item_errors=[] if strict else [
@@ -359,6 +360,9 @@ def import_observatoire(settings: Settings, sources: list[Any] | None = None,
         with db.connect(settings) as con:
             run_id = journal.start_run(con, vocab.KIND_OBSERVATOIRE, [key],
                                        snapshot_date=edition_date)
+            # The edition's file, its address (data.gouv.fr resource or pinned copy) and
+            # checksum go to the load journal with the snapshot.
+            record_fetch(con, got)
             save.save_observatoire(con, run_id, edition.reindex(columns=save.OBSERVATOIRE_COLUMNS),
                                    outcome)
         out.append(outcome)

@@ -30,6 +30,7 @@ from odlab_compliance.ingest.sources import (
     SourceUnavailable,
     all_sources,
     fetch,
+    record_fetch,
 )
 
 REQUIRED = ("cog-communes", "cog-epci", "cog-departements", "cog-regions",
@@ -67,8 +68,6 @@ INSERTS = {
     "new_geometry": "INSERT INTO ref_geometry BY NAME SELECT * FROM new_geometry",
     "new_ancienne": "INSERT INTO ref_commune_ancienne BY NAME SELECT * FROM new_ancienne",
 }
-INSERT_FETCH = ("INSERT INTO source_fetch (source_id, vintage, url, origin, path, size, sha256,"
-                " retrieved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 INSERT_LOAD = ("INSERT INTO ref_load (vintage, loaded_at, counts, warnings, populations) "
                "VALUES (?, ?, ?, ?, ?)")
 
@@ -90,8 +89,10 @@ def pick_source(source_id: str, vintage: int) -> Source | None:
 
 
 def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None = None,
-              step: Step | None = None) -> tuple[dict[str, FetchResult], list[str]]:
-    """Local files of every source of the vintage (mirror, cache or download)."""
+              step: Step | None = None, refresh: bool = False
+              ) -> tuple[dict[str, FetchResult], list[str]]:
+    """Local files of every source of the vintage (mirror, cache or download; ``refresh``:
+    not the cache). A file whose layout changed stops here, before any write."""
     main = pick_source("cog-communes", vintage)
     if main is None or main.vintage != vintage:
         known = sorted({s.vintage for s in all_sources() if s.id == "cog-communes"})
@@ -107,7 +108,7 @@ def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None
             step(f"source {source_id}")
         try:
             files[source_id] = fetch(source, settings, progress=progress,
-                                     optional=source_id in OPTIONAL)
+                                     optional=source_id in OPTIONAL, refresh=refresh)
         except SourceUnavailable as exc:
             # An optional source registered but unobtainable (an older mirror without it,
             # offline) is a warning, not a failure; build() says what is missing.
@@ -119,6 +120,8 @@ def fetch_all(vintage: int, settings: Settings, progress: ProgressFactory | None
         if source.vintage != vintage:
             warnings.append(f"Source {source_id} : millésime {source.vintage} utilisé faute de "
                             f"fichier {vintage}.")
+        if files[source_id].fallback:
+            warnings.append(f"Source {source_id} : {files[source_id].fallback}.")
     return files, warnings
 
 
@@ -267,8 +270,7 @@ def save(con: duckdb.DuckDBPyConnection, vintage: int, built: B.Built, geoms: pd
             finally:
                 con.unregister(name)
         for f in files.values():
-            con.execute(INSERT_FETCH, [f.source_id, f.vintage, f.url, f.origin, str(f.path),
-                                       f.size, f.sha256, f.retrieved_at])
+            record_fetch(con, f)
         con.execute(INSERT_LOAD, [vintage, datetime.now(UTC).replace(tzinfo=None),
                                   json.dumps(report.counts, ensure_ascii=False),
                                   json.dumps(report.warnings, ensure_ascii=False),
@@ -277,11 +279,11 @@ def save(con: duckdb.DuckDBPyConnection, vintage: int, built: B.Built, geoms: pd
 
 def load_vintage(con: duckdb.DuckDBPyConnection, vintage: int, settings: Settings, *,
                  progress: ProgressFactory | None = None,
-                 step: Step | None = None) -> LoadReport:
+                 step: Step | None = None, refresh: bool = False) -> LoadReport:
     """Fetch, parse and store one reference vintage; return counts and French warnings."""
     start = time.monotonic()
     report = LoadReport(vintage)
-    files, warnings = fetch_all(vintage, settings, progress, step)
+    files, warnings = fetch_all(vintage, settings, progress, step, refresh)
     report.warnings.extend(warnings)
     built, geoms = prepare(vintage, files, report, step)
     if step:
