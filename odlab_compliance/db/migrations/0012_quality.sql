@@ -32,7 +32,8 @@ CREATE TABLE harvest_resource (
     checksum       VARCHAR,
     modified       VARCHAR,
     schema_name    VARCHAR NOT NULL,
-    schema_version VARCHAR
+    schema_version VARCHAR,
+    fingerprint    VARCHAR NOT NULL     -- checksum, else size + modified (ingest/scdl.py)
 );
 
 -- One row per validated content of a resource against a schema version. ``fingerprint``
