@@ -59,3 +59,61 @@ def resources_frame(records: Iterable[DatasetRecord]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=RESOURCE_COLUMNS)
     frame["filesize"] = frame["filesize"].astype("Int64")
     return frame
+
+
+# --- what portals give, in udata's vocabulary ------------------------------------------------
+
+# DCAT's EU frequency authority (…/frequency/ANNUAL), ISO 8601 repeating durations (R/P1Y,
+# DCAT-US ``accrualPeriodicity``) and French words, to udata's frequency ids (vocab.FREQUENCE).
+_FREQUENCY = {
+    "CONT": "continuous", "UPDATE_CONT": "continuous", "HOURLY": "hourly", "DAILY": "daily",
+    "DAILY_2": "semidaily", "WEEKLY": "weekly", "WEEKLY_2": "semiweekly",
+    "WEEKLY_3": "threeTimesAWeek", "BIWEEKLY": "biweekly", "MONTHLY": "monthly",
+    "MONTHLY_2": "semimonthly", "MONTHLY_3": "threeTimesAMonth", "BIMONTHLY": "bimonthly",
+    "QUARTERLY": "quarterly", "ANNUAL_3": "threeTimesAYear", "ANNUAL_2": "semiannual",
+    "ANNUAL": "annual", "BIENNIAL": "biennial", "TRIENNIAL": "triennial",
+    "QUINQUENNIAL": "quinquennial", "IRREG": "irregular", "IRREGULAR": "irregular",
+    "NEVER": "punctual", "OP_DATPRO": "unknown", "UNKNOWN": "unknown",
+    "R/PT1H": "hourly", "R/P1D": "daily", "R/P1W": "weekly", "R/P2W": "biweekly",
+    "R/P1M": "monthly", "R/P2M": "bimonthly", "R/P3M": "quarterly", "R/P4M":
+    "threeTimesAYear", "R/P6M": "semiannual", "R/P1Y": "annual", "R/P2Y": "biennial",
+    "R/P3Y": "triennial", "R/P5Y": "quinquennial",
+    "QUOTIDIENNE": "daily", "HEBDOMADAIRE": "weekly", "MENSUELLE": "monthly",
+    "TRIMESTRIELLE": "quarterly", "SEMESTRIELLE": "semiannual", "ANNUELLE": "annual",
+    "PONCTUELLE": "punctual", "IRREGULIERE": "irregular", "TEMPS REEL": "continuous",
+}
+_UDATA_IDS = {v.lower(): v for v in _FREQUENCY.values()}
+
+
+def frequency_id(value: object) -> str | None:
+    """A declared frequency as a udata id (``annual``…), None when absent or unknown."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("uri") or value.get("name")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.lower() in _UDATA_IDS:
+        return _UDATA_IDS[text.lower()]
+    key = text.rstrip("/").rsplit("/frequency/", 1)[-1].upper()
+    key = key.replace("É", "E").replace("È", "E")
+    return _FREQUENCY.get(key)
+
+
+def format_of(value: object) -> str | None:
+    """A resource format (``CSV``, ``text/csv``, ``…/file-type/CSV``) in lower case."""
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("label")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().lower().rstrip("/")
+    text = text.rsplit("/file-type/", 1)[-1]
+    mime = {"text/csv": "csv", "application/json": "json", "application/geo+json": "geojson",
+            "application/vnd.geo+json": "geojson", "application/pdf": "pdf",
+            "application/xml": "xml", "text/xml": "xml",
+            "application/vnd.ms-excel": "xls",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+            "application/vnd.oasis.opendocument.spreadsheet": "ods",
+            "application/zip": "zip", "text/html": "html"}
+    return mime.get(text, text.split(";")[0].strip())
