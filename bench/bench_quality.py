@@ -67,6 +67,30 @@ def harvest(settings, session, tmp: Path) -> int:
     return run_id
 
 
+def profiles_cost(n: int = 50_000, sirens: int = 5_000) -> None:
+    """The grade of every collectivité of a national snapshot (pure computation)."""
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    from odlab_compliance.model import quality
+
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({
+        "siren": rng.integers(0, sirens, n).astype(str), "source": "datagouv",
+        "dataset_id": np.arange(n).astype(str),
+        "last_update": pd.to_datetime("2020-01-01")
+        + pd.to_timedelta(rng.integers(0, 2500, n), unit="D"),
+        "frequency": rng.choice(["annual", "monthly", None], n),
+        "formats": rng.choice(["csv", "pdf,xlsx", None], n),
+        "schemas": rng.choice([None, "scdl/budget"], n), "quality_score": rng.random(n)})
+    t0 = time.perf_counter()
+    rows = quality.profiles(d, dt.date(2026, 12, 1))
+    print(f"profils et notes : {len(rows)} collectivités, {n} jeux en "
+          f"{time.perf_counter() - t0:.1f} s")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=200)
@@ -119,6 +143,7 @@ def main() -> int:
           f"passage borné à 50 : {bounded.validated} vérifiés, {bounded.remaining} « pas "
           f"encore vérifiés » pour le passage suivant")
     server.close()
+    profiles_cost()
     return 0
 
 

@@ -87,11 +87,16 @@ def dataset_flags(datasets: pd.DataFrame, on: date) -> pd.DataFrame:
     out = datasets.copy()
     freq = out["frequency"] if "frequency" in out else pd.Series(None, index=out.index)
     fmts = out["formats"] if "formats" in out else pd.Series(None, index=out.index)
-    out["a_jour"] = pd.array([is_up_to_date(d, f, on) for d, f in
-                              zip(out["last_update"], freq, strict=True)], dtype="boolean")
+    # Vectorised version of is_up_to_date (a national snapshot has ~50,000 datasets).
+    when = pd.to_datetime(out["last_update"].astype("object"), errors="coerce", utc=True,
+                          format="mixed")
+    age = (pd.Timestamp(on, tz="UTC") - when).dt.total_seconds() / 86400
+    limit = freq.map(max_age_days).astype(float)
+    fresh = (age <= limit).astype("boolean")
+    fresh[age.isna()] = pd.NA
+    out["a_jour"] = fresh
     out["format_ouvert"] = pd.array([has_open_format(f) for f in fmts], dtype="boolean")
-    when = pd.to_datetime(out["last_update"], errors="coerce", utc=True, format="mixed")
-    out["age_jours"] = ((pd.Timestamp(on, tz="UTC") - when).dt.total_seconds() / 86400).round()
+    out["age_jours"] = age.round()
     return out
 
 
@@ -148,40 +153,66 @@ def profile(datasets: pd.DataFrame, on: date, *, scdl_names: Iterable[str] = (),
     quality_score. ``validations``: schema_name, state (vocab.SCDL_*), one row per SCDL
     file. ``schemas_known``: False when no source of these datasets declares schemas.
     """
-    live = datasets
-    if live.empty:
+    if datasets.empty:
         return Profile(nb_jeux=0, schemas_scdl=() if schemas_known else None)
-    flags = dataset_flags(live, on)
-    dated = flags["a_jour"].dropna()
-    known_fmt = flags["format_ouvert"].dropna()
-    scdl = set(scdl_names)
-    declared: set[str] = set()
-    for cell in live.get("schemas", pd.Series(dtype=object)).dropna():
-        declared |= {s for s in str(cell).split(",") if s and (s in scdl or
-                                                             s.startswith("scdl/"))}
-    valid, invalid, pending = _validity(validations)
-    scores = pd.to_numeric(live.get("quality_score", pd.Series(dtype=float)), errors="coerce")
-    newest = flags["age_jours"].min()
-    return Profile(
-        nb_jeux=len(live), nb_dates=len(dated), nb_a_jour=int(dated.sum()),
-        part_a_jour=_share(int(dated.sum()), len(dated)),
-        nb_formats_connus=len(known_fmt), nb_formats_ouverts=int(known_fmt.sum()),
-        part_formats_ouverts=_share(int(known_fmt.sum()), len(known_fmt)),
-        schemas_scdl=tuple(sorted(declared)) if (schemas_known or declared) else None,
-        schemas_valides=tuple(sorted(valid & declared)),
-        schemas_invalides=tuple(sorted((invalid - valid) & declared)),
-        nb_non_verifies=pending,
-        score_qualite_median=None if scores.dropna().empty else float(scores.median()),
-        age_mois=None if pd.isna(newest) else round(float(newest) / 30.44, 1))
+    one = datasets.assign(siren="_", source="_" if schemas_known else "_sans_schema")
+    vals = None if validations is None else validations.assign(siren="_")
+    return _aggregate(one, on, set(scdl_names), vals, ("_",))["_"]
 
 
-def _validity(validations: pd.DataFrame | None) -> tuple[set[str], set[str], int]:
-    if validations is None or validations.empty:
-        return set(), set(), 0
-    st = validations["state"].fillna(vocab.SCDL_NON_VALIDE)
-    valid = set(validations.loc[st == vocab.SCDL_VALIDE, "schema_name"])
-    invalid = set(validations.loc[st == vocab.SCDL_INVALIDE, "schema_name"])
-    return valid, invalid, int((st == vocab.SCDL_NON_VALIDE).sum())
+def _sets(frame: pd.DataFrame, column: str) -> dict[str, set[str]]:
+    if frame.empty:
+        return {}
+    return {k: set(v) for k, v in frame.groupby("siren")[column]}
+
+
+def _aggregate(datasets: pd.DataFrame, on: date, scdl: set[str],
+               validations: pd.DataFrame | None, schema_sources: Iterable[str]
+               ) -> dict[str, Profile]:
+    """Profiles of every SIREN of ``datasets`` in one pass (vectorised: a national
+    snapshot is ~50,000 datasets and ~5,000 collectivités)."""
+    flags = datasets if "a_jour" in datasets else dataset_flags(datasets, on)
+    fresh = flags["a_jour"]
+    is_open = flags["format_ouvert"]
+    g = flags.assign(
+        _dated=fresh.notna(), _fresh=fresh.fillna(False).astype(bool),
+        _fmt=is_open.notna(), _open=is_open.fillna(False).astype(bool),
+        _schema_src=flags["source"].isin(list(schema_sources)),
+        _score=pd.to_numeric(flags.get("quality_score"), errors="coerce"),
+    ).groupby("siren")
+    agg = pd.DataFrame({"n": g.size(), "dated": g["_dated"].sum(), "fresh": g["_fresh"].sum(),
+                        "fmt": g["_fmt"].sum(), "open": g["_open"].sum(),
+                        "schema_src": g["_schema_src"].any(), "score": g["_score"].median(),
+                        "age": g["age_jours"].min()})
+    sch = flags[["siren", "schemas"]].dropna() if "schemas" in flags else flags.iloc[0:0]
+    sch = sch.assign(schemas=sch["schemas"].astype(str).str.split(",")).explode("schemas")
+    sch = sch[sch["schemas"].isin(scdl) | sch["schemas"].str.startswith("scdl/")]
+    declared = _sets(sch, "schemas")
+    valid: dict[str, set[str]] = {}
+    invalid: dict[str, set[str]] = {}
+    pending: dict[str, int] = {}
+    if validations is not None and not validations.empty:
+        st = validations["state"].fillna(vocab.SCDL_NON_VALIDE)
+        valid = _sets(validations[st == vocab.SCDL_VALIDE], "schema_name")
+        invalid = _sets(validations[st == vocab.SCDL_INVALIDE], "schema_name")
+        pending = (st == vocab.SCDL_NON_VALIDE).groupby(validations["siren"]).sum().to_dict()
+    out = {}
+    for siren, r in agg.iterrows():
+        dec = declared.get(siren, set())
+        ok = valid.get(siren, set()) & dec
+        n_dated, n_fresh = int(r["dated"]), int(r["fresh"])
+        n_fmt, n_open = int(r["fmt"]), int(r["open"])
+        out[siren] = Profile(
+            nb_jeux=int(r["n"]), nb_dates=n_dated, nb_a_jour=n_fresh,
+            part_a_jour=_share(n_fresh, n_dated), nb_formats_connus=n_fmt,
+            nb_formats_ouverts=n_open, part_formats_ouverts=_share(n_open, n_fmt),
+            schemas_scdl=tuple(sorted(dec)) if (bool(r["schema_src"]) or dec) else None,
+            schemas_valides=tuple(sorted(ok)),
+            schemas_invalides=tuple(sorted((invalid.get(siren, set()) - ok) & dec)),
+            nb_non_verifies=int(pending.get(siren, 0)),
+            score_qualite_median=None if pd.isna(r["score"]) else float(r["score"]),
+            age_mois=None if pd.isna(r["age"]) else round(float(r["age"]) / 30.44, 1))
+    return out
 
 
 def counts_profile(nb_jeux: object) -> Profile:
@@ -422,18 +453,10 @@ def profiles(datasets: pd.DataFrame, on: date, *, sirens: Iterable[str] = (),
     """One profile row per collectivité: ``datasets`` carry ``siren`` (attributed),
     ``source``; ``validations`` carry ``siren``; ``sirens`` adds those with no dataset
     (grade E). ``schema_sources``: the sources that declare schemas."""
-    scdl = list(scdl_names)
-    by = {s: g for s, g in datasets.groupby("siren")} if not datasets.empty else {}
-    vals = ({s: g for s, g in validations.groupby("siren")}
-            if validations is not None and not validations.empty else {})
-    rows = []
-    for siren in sorted(set(by) | set(sirens)):
-        ds = by.get(siren, datasets.iloc[0:0])
-        known = ds.empty or bool(ds["source"].isin(list(schema_sources)).any()) \
-            if "source" in ds else True
-        rows.append(profile_row(siren, profile(ds, on, scdl_names=scdl,
-                                               validations=vals.get(siren),
-                                               schemas_known=known)))
+    found = (_aggregate(datasets, on, set(scdl_names), validations, schema_sources)
+             if not datasets.empty else {})
+    rows = [profile_row(siren, found.get(siren) or Profile(nb_jeux=0))
+            for siren in sorted(set(found) | set(sirens))]
     return pd.DataFrame(rows, columns=PROFILE_COLUMNS)
 
 
