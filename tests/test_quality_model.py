@@ -162,3 +162,41 @@ def test_observatoire_2021_counts_reproduced(mirror_dir):
     assert dist.median_datasets == 4
     assert dist.one_or_two == 299 and round(100 * dist.one_or_two / len(d)) == 42
     assert dist.fifty_or_more == 103
+
+
+def test_sheet_section_says_what_is_wrong_and_what_to_do():
+    from odlab_compliance.analysis import quality as aq
+
+    table = pd.DataFrame([{
+        "titre": "Délibérations du conseil municipal", "url": None, "source": "datagouv",
+        "formats": "CSV", "format_ouvert": True, "frequence": "annuelle",
+        "derniere_mise_a_jour": pd.Timestamp("2026-11-02"), "a_jour": True,
+        "schema_scdl": "délibérations", "conformite": vocab.SCDL_INVALIDE, "erreurs": 3,
+        "premieres_erreurs": "ligne 3, colonne DELIB_DATE : Format de date incorrect",
+        "score_qualite": 0.5}])
+    p = q.Profile(nb_jeux=1, nb_dates=1, nb_a_jour=1, part_a_jour=1.0, nb_formats_connus=1,
+                  nb_formats_ouverts=1, part_formats_ouverts=1.0,
+                  schemas_scdl=("scdl/deliberations",),
+                  schemas_invalides=("scdl/deliberations",), age_mois=1.0)
+    sec = aq.quality_section(q.profile_row("1", p), table)
+    assert (sec.titre, sec.prochaine) == ("Qualité de la publication : note D", "C")
+    assert sec.progresser == ["publier 2 jeux de plus (au moins 3 jeux publiés)"]
+    assert "ne respecte pas le schéma SCDL délibérations : 3 erreurs" in sec.alertes[0]
+    assert "ligne 3, colonne DELIB_DATE" in sec.alertes[0]
+    row = sec.jeux.iloc[0]
+    assert (row["conformite"], row["a_jour"], row["derniere_mise_a_jour"]) == (
+        "Non conforme (3 erreurs)", "oui", "02/11/2026")
+    assert not sec.jeux.isna().any().any()
+
+
+def test_medians_distribution_and_changes():
+    from odlab_compliance.analysis import quality as aq
+
+    assert aq.median_grade(pd.Series(["A", "E", "D", "C"])) == "C"
+    assert aq.median_grade(pd.Series([], dtype=object)) is None
+    counts = aq.grade_counts(pd.Series(["D", "D", "E"])).set_index("note")
+    assert counts.loc["D", "nombre"] == 2 and counts.loc["A", "nombre"] == 0
+    ch = aq.grade_changes(pd.DataFrame({"siren": ["1", "2", "3"], "note": ["B", "D", "C"]}),
+                          pd.DataFrame({"siren": ["1", "2", "3"], "note": ["C", "C", "C"]}))
+    assert dict(zip(ch["siren"], ch["sens"], strict=True)) == {"1": "en baisse",
+                                                               "2": "en hausse"}
