@@ -60,7 +60,7 @@ def snapshot_profiles(con: duckdb.DuckDBPyConnection, snap: Snapshot,
     if snap.is_observatoire:
         found = ev.observatoire_evidence(con, snap).found
         rows = pd.DataFrame({"siren": found["siren"], "nb_jeux_ptf": found["nb_jeux"],
-                             "nb_jeux_datagouv": 0})
+                             "nb_jeux_datagouv": None})
         out = quality.observatoire_profiles(rows)
         missing = sorted(set(sirens or []) - set(out["siren"]))
         extra = quality.observatoire_profiles(pd.DataFrame(
@@ -132,3 +132,38 @@ def criteria(cell: object) -> dict[str, bool]:
         return json.loads(cell) if isinstance(cell, str) and cell else {}
     except ValueError:
         return {}
+
+
+# Profile columns added to a status table (exports, pages), under their export names.
+GRADE_COLUMNS = {"note": "note", "note_partielle": "note_partielle",
+                 "part_a_jour": "part_a_jour", "part_formats_ouverts": "part_formats_ouverts",
+                 "schemas_valides": "schemas_scdl_conformes",
+                 "schemas_invalides": "schemas_scdl_non_conformes",
+                 "nb_non_verifies": "fichiers_scdl_non_verifies",
+                 "score_qualite_median": "score_qualite_median", "pourquoi": "pourquoi_note",
+                 "pour_progresser": "pour_progresser", "version_grille": "version_grille"}
+
+
+def with_grades(con: duckdb.DuckDBPyConnection, status: pd.DataFrame,
+                snap: Snapshot | None) -> pd.DataFrame:
+    """``status`` (one row per collectivité, with ``siren`` and ``statut``) with the grade
+    columns of snapshot ``snap``. A collectivité whose status is unknown (a failed source)
+    has no grade: unknown is not E."""
+    out = status.copy()
+    if snap is None or status.empty:
+        for col in GRADE_COLUMNS.values():
+            out[col] = None
+        return out
+    prof = snapshot_profiles(con, snap, sirens=list(status["siren"].dropna().unique()))
+    prof = prof[["siren", *GRADE_COLUMNS]].rename(columns=GRADE_COLUMNS)
+    out = out.drop(columns=[c for c in GRADE_COLUMNS.values() if c in out]).merge(
+        prof, on="siren", how="left")
+    unknown = (out["statut"].eq(vocab.INCONNU) if "statut" in out
+               else pd.Series(False, index=out.index))
+    out["note_partielle"] = out["note_partielle"].astype("boolean")
+    for col in GRADE_COLUMNS.values():
+        if col != "version_grille":
+            out[col] = out[col].mask(unknown)
+    out.loc[unknown, "pourquoi_note"] = ("Pas de note : la source dont dépend cette "
+                                         "collectivité a échoué (statut inconnu).")
+    return out

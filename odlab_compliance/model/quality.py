@@ -462,12 +462,21 @@ def profiles(datasets: pd.DataFrame, on: date, *, sirens: Iterable[str] = (),
 
 def observatoire_profiles(edition: pd.DataFrame) -> pd.DataFrame:
     """Partial grades of an Observatoire edition (nb_jeux_ptf + nb_jeux_datagouv: the
-    Observatoire's own total, which gives its published median of 4 for 2021)."""
-    total = (pd.to_numeric(edition["nb_jeux_ptf"], errors="coerce").fillna(0)
-             + pd.to_numeric(edition["nb_jeux_datagouv"], errors="coerce").fillna(0))
-    return pd.DataFrame([profile_row(s, counts_profile(n))
-                         for s, n in zip(edition["siren"], total, strict=True)],
-                        columns=PROFILE_COLUMNS)
+    Observatoire's own total, which gives its published median of 4 for 2021). An edition
+    that gives no count (2022) gives no grade: a listed publisher is not E."""
+    ptf = pd.to_numeric(edition["nb_jeux_ptf"], errors="coerce")
+    dg = pd.to_numeric(edition["nb_jeux_datagouv"], errors="coerce")
+    total = ptf.fillna(0) + dg.fillna(0)
+    total[ptf.isna() & dg.isna()] = float("nan")
+    rows = []
+    for s, n in zip(edition["siren"], total, strict=True):
+        if pd.isna(n):
+            rows.append({"siren": s, "note": None, "note_partielle": True,
+                         "pourquoi": "Pas de note : cette édition ne donne pas le nombre "
+                                     "de jeux publiés.", "version_grille": GRID_VERSION})
+        else:
+            rows.append(profile_row(s, counts_profile(n)))
+    return pd.DataFrame(rows, columns=PROFILE_COLUMNS)
 
 
 @dataclass
