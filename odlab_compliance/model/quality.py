@@ -488,6 +488,7 @@ class Distribution:
     median_datasets: float | None = None
     one_or_two: int = 0            # publishers with at most 2 datasets
     fifty_or_more: int = 0
+    no_count: int = 0              # listed without a dataset count (no grade)
 
 
 def distribution(rows: pd.DataFrame) -> Distribution:
@@ -498,4 +499,5 @@ def distribution(rows: pd.DataFrame) -> Distribution:
     return Distribution(counts={g: int(notes.get(g, 0)) for g in vocab.NOTE.codes},
                         publishers=int((n > 0).sum()),
                         median_datasets=None if n.empty else float(n.median()),
-                        one_or_two=int((n <= 2).sum()), fifty_or_more=int((n >= 50).sum()))
+                        one_or_two=int((n <= 2).sum()), fifty_or_more=int((n >= 50).sum()),
+                        no_count=int(n.isna().sum()))
