@@ -67,6 +67,17 @@ def harvest(settings, session, tmp: Path) -> int:
     return run_id
 
 
+def reharvest(server: LocalServer, site: Site, settings, session, tmp: Path,
+              changed: range, rows: int, version: int) -> tuple[int, int]:
+    """Give ``changed`` files a new content, harvest again; the run and its pending count."""
+    for j in changed:
+        set_file(server, site, j, rows, version=version)
+    site.install(server)
+    run_id = harvest(settings, session, tmp)
+    with db.connect(settings) as con:
+        return run_id, len(scdl.pending(con, run_id))
+
+
 def profiles_cost(n: int = 50_000, sirens: int = 5_000) -> None:
     """The grade of every collectivité of a national snapshot (pure computation)."""
     import datetime as dt
@@ -111,33 +122,23 @@ def main() -> int:
           f"(1 sur 5 non conforme)")
 
     run1 = harvest(settings, session, tmp)
-    t0 = time.perf_counter()
     first = scdl.validate_pending(settings, run1, limit=args.files, session=session)
-    t1 = time.perf_counter() - t0
+    t1 = first.seconds
     print(f"1er passage : {first.validated} fichiers vérifiés en {t1:.1f} s, soit "
-          f"{first.validated / t1:.1f} fichiers/s ({first.validated * args.rows / t1:,.0f} "
+          f"{first.validated / t1:.1f} fichiers/s ({first.validated * args.rows / t1:.0f} "
           f"lignes/s) ; états : {first.by_state} ; restants : {first.remaining}")
 
-    for j in range(1, args.files, max(1, args.files // args.changed))[:args.changed]:
-        set_file(server, site, j, args.rows, version=1)
-    site.install(server)
-    run2 = harvest(settings, session, tmp)
-    with db.connect(settings) as con:
-        todo = len(scdl.pending(con, run2))
-    t0 = time.perf_counter()
+    changed = range(1, args.files, max(1, args.files // args.changed))[:args.changed]
+    run2, todo = reharvest(server, site, settings, session, tmp, changed, args.rows, 1)
     second = scdl.validate_pending(settings, run2, limit=args.files, session=session)
-    t2 = time.perf_counter() - t0
+    t2 = second.seconds
     print(f"2e moissonnage : {todo} fichier(s) nouveau(x) ou modifié(s) sur {args.files} ; "
           f"{second.validated} vérifié(s) en {t2:.1f} s ({t1 / max(t2, 1e-9):.0f} fois moins "
           f"que le 1er passage)")
 
     # The bound: a third harvest with every file changed, validated 50 at a time.
-    for j in range(args.files):
-        set_file(server, site, j, args.rows, version=2)
-    site.install(server)
-    run3 = harvest(settings, session, tmp)
-    with db.connect(settings) as con:
-        todo3 = len(scdl.pending(con, run3))
+    run3, todo3 = reharvest(server, site, settings, session, tmp, range(args.files),
+                            args.rows, 2)
     bounded = scdl.validate_pending(settings, run3, limit=50, session=session)
     print(f"3e moissonnage, {todo3} fichiers modifiés (les non conformes n'ont pas changé), "
           f"passage borné à 50 : {bounded.validated} vérifiés, {bounded.remaining} « pas "

@@ -216,7 +216,12 @@ def pending(con: duckdb.DuckDBPyConnection, run_id: int, limit: int | None = Non
             ) -> pd.DataFrame:
     """Files of snapshot ``run_id`` declaring an SCDL schema whose content (fingerprint)
     has no validation yet; at most ``limit``."""
-    df = con.execute(db.sql("scdl_pending"), {"run_id": run_id, "latest": LATEST}).df()
+    df = con.execute(db.sql("scdl_states"), {"run_id": run_id, "latest": LATEST}).df()
+    cols = ["resource_id", "schema_name", "schema_version", "fingerprint", "url", "format",
+            "dataset_id", "publisher_id", "source"]
+    df = df[df["validated_at"].isna()].drop_duplicates(
+        ["resource_id", "schema_name", "schema_version", "fingerprint"])[cols]
+    df = df.sort_values(["resource_id", "schema_name"]).reset_index(drop=True)
     return df if limit is None else df.head(limit)
 
 
