@@ -29,7 +29,7 @@ GRADE_RANK = {g: i for i, g in enumerate(vocab.NOTE.codes)}   # A=0 … E=4
 
 def _yes_no(value: object) -> str:
     if is_missing(value):
-        return "inconnu"
+        return "non fourni"
     return "oui" if bool(value) else "non"
 
 

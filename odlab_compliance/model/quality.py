@@ -449,7 +449,7 @@ def profile_row(siren: str, p: Profile) -> dict:
 
 def profiles(datasets: pd.DataFrame, on: date, *, sirens: Iterable[str] = (),
              scdl_names: Iterable[str] = (), validations: pd.DataFrame | None = None,
-             schema_sources: Iterable[str] = ("datagouv",)) -> pd.DataFrame:
+             schema_sources: Iterable[str] = (vocab.SOURCE_DATAGOUV,)) -> pd.DataFrame:
     """One profile row per collectivité: ``datasets`` carry ``siren`` (attributed),
     ``source``; ``validations`` carry ``siren``; ``sirens`` adds those with no dataset
     (grade E). ``schema_sources``: the sources that declare schemas."""

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from odlab_compliance import vocab
 from odlab_compliance.ingest.harvest.records import DatasetRecord
 
 QUALITY_COLUMNS = ["source", "source_key", "dataset_id", "publisher_id", "licence",
@@ -22,7 +23,7 @@ RESOURCE_COLUMNS = ["source", "source_key", "dataset_id", "publisher_id", "resou
 
 
 def _key(r: DatasetRecord) -> str:
-    return r.source if r.source != "portal" else f"portal:{r.platform_id}"
+    return r.source if r.source != vocab.SOURCE_PORTAL else f"{vocab.SOURCE_PORTAL}:{r.platform_id}"
 
 
 def _join(values: Iterable[str]) -> str | None:
