@@ -144,20 +144,22 @@ GRADE_COLUMNS = {"note": "note", "note_partielle": "note_partielle",
                  "pour_progresser": "pour_progresser", "version_grille": "version_grille"}
 
 
-def with_grades(con: duckdb.DuckDBPyConnection, status: pd.DataFrame,
-                snap: Snapshot | None) -> pd.DataFrame:
+def attach_grades(status: pd.DataFrame, profiles: pd.DataFrame | None) -> pd.DataFrame:
     """``status`` (one row per collectivité, with ``siren`` and ``statut``) with the grade
-    columns of snapshot ``snap``. A collectivité whose status is unknown (a failed source)
-    has no grade: unknown is not E."""
-    out = status.copy()
-    if snap is None or status.empty:
+    columns (``GRADE_COLUMNS``) of ``profiles`` (``snapshot_profiles``). A collectivité
+    without a profile row published nothing found: E. One whose status is unknown (a
+    failed source) has no grade: unknown is not E. Pure."""
+    out = status.drop(columns=[c for c in GRADE_COLUMNS.values() if c in status])
+    if profiles is None:
         for col in GRADE_COLUMNS.values():
             out[col] = None
         return out
-    prof = snapshot_profiles(con, snap, sirens=list(status["siren"].dropna().unique()))
-    prof = prof[["siren", *GRADE_COLUMNS]].rename(columns=GRADE_COLUMNS)
-    out = out.drop(columns=[c for c in GRADE_COLUMNS.values() if c in out]).merge(
-        prof, on="siren", how="left")
+    prof = profiles[["siren", *GRADE_COLUMNS]].rename(columns=GRADE_COLUMNS)
+    out = out.merge(prof, on="siren", how="left")
+    missing = out["note"].isna() & ~out["siren"].isin(prof["siren"])
+    nothing = quality.profile_row("", quality.Profile(nb_jeux=0))
+    for key, col in GRADE_COLUMNS.items():
+        out.loc[missing, col] = nothing[key]
     unknown = (out["statut"].eq(vocab.INCONNU) if "statut" in out
                else pd.Series(False, index=out.index))
     out["note_partielle"] = out["note_partielle"].astype("boolean")
@@ -167,3 +169,11 @@ def with_grades(con: duckdb.DuckDBPyConnection, status: pd.DataFrame,
     out.loc[unknown, "pourquoi_note"] = ("Pas de note : la source dont dépend cette "
                                          "collectivité a échoué (statut inconnu).")
     return out
+
+
+def with_grades(con: duckdb.DuckDBPyConnection, status: pd.DataFrame,
+                snap: Snapshot | None) -> pd.DataFrame:
+    """``attach_grades`` with the profiles of snapshot ``snap`` read from ``con``."""
+    if snap is None or status.empty:
+        return attach_grades(status, None)
+    return attach_grades(status, snapshot_profiles(con, snap))
