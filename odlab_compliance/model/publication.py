@@ -150,7 +150,7 @@ def attach_grades(status: pd.DataFrame, profiles: pd.DataFrame | None) -> pd.Dat
     without a profile row published nothing found: E. One whose status is unknown (a
     failed source) has no grade: unknown is not E. Pure."""
     out = status.drop(columns=[c for c in GRADE_COLUMNS.values() if c in status])
-    if profiles is None:
+    if profiles is None or "siren" not in profiles:
         for col in GRADE_COLUMNS.values():
             out[col] = None
         return out
