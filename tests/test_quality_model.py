@@ -184,8 +184,10 @@ def test_sheet_section_says_what_is_wrong_and_what_to_do():
     sec = aq.quality_section(q.profile_row("1", p), table)
     assert (sec.titre, sec.prochaine) == ("Qualité de la publication : note D", "C")
     assert sec.progresser == ["publier 2 jeux de plus (au moins 3 jeux publiés)"]
-    assert "ne respecte pas le schéma SCDL délibérations : 3 erreurs" in sec.alertes[0]
-    assert "ligne 3, colonne DELIB_DATE" in sec.alertes[0]
+    alert = sec.alertes[0]
+    assert "ne respecte pas le schéma SCDL délibérations : 3 erreurs" in alert.titre
+    assert alert.erreurs == ["ligne 3, colonne DELIB_DATE : Format de date incorrect"]
+    assert "validata.fr" in alert.text
     row = sec.jeux.iloc[0]
     assert (row["conformite"], row["a_jour"], row["derniere_mise_a_jour"]) == (
         "Non conforme (3 erreurs)", "oui", "02/11/2026")

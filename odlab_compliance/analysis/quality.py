@@ -17,11 +17,12 @@ from odlab_compliance import vocab
 from odlab_compliance.fmt import date_fr, is_missing, nombre, pourcentage
 from odlab_compliance.model import quality
 
+# In reading order: what the dataset is, its SCDL state, its freshness, its formats.
 DATASET_LABELS = {
-    "titre": "Jeu de données", "formats": "Formats", "format_ouvert": "Format ouvert",
-    "frequence": "Fréquence déclarée", "derniere_mise_a_jour": "Dernière mise à jour",
-    "a_jour": "À jour", "schema_scdl": "Schéma SCDL", "conformite": "Conformité SCDL",
-    "premieres_erreurs": "Premières erreurs", "score_qualite": "Score data.gouv.fr",
+    "titre": "Jeu de données", "schema_scdl": "Schéma SCDL", "conformite": "Conformité SCDL",
+    "a_jour": "À jour", "derniere_mise_a_jour": "Dernière mise à jour",
+    "frequence": "Fréquence déclarée", "formats": "Formats", "format_ouvert": "Format ouvert",
+    "score_qualite": "Score data.gouv.fr", "premieres_erreurs": "Premières erreurs",
 }
 VALIDATA = "https://validata.fr"
 GRADE_RANK = {g: i for i, g in enumerate(vocab.NOTE.codes)}   # A=0 … E=4
@@ -52,7 +53,31 @@ def dataset_rows(table: pd.DataFrame) -> pd.DataFrame:
                                                           else v),
         "score_qualite": table["score_qualite"].map(lambda v: pourcentage(v, vide="—")),
     })
-    return out
+    return out[list(DATASET_LABELS)]
+
+
+@dataclass
+class Alert:
+    """A non-conforming SCDL file: which, against which schema, its first errors, what
+    to do. ``text`` is the one-paragraph form (PDF, exports)."""
+
+    fichier: str
+    schema: str
+    nb_erreurs: int
+    erreurs: list[str]
+    action: str = (f"À corriger dans le fichier, puis à republier ; le contrôle peut être "
+                   f"refait sur {VALIDATA}.")
+
+    @property
+    def titre(self) -> str:
+        s = "s" if self.nb_erreurs > 1 else ""
+        return (f"Le fichier « {self.fichier} » ne respecte pas le schéma SCDL "
+                f"{self.schema} : {nombre(self.nb_erreurs)} erreur{s}.")
+
+    @property
+    def text(self) -> str:
+        first = f" Premières erreurs : {' ; '.join(self.erreurs)}." if self.erreurs else ""
+        return f"{self.titre}{first} {self.action}"
 
 
 @dataclass
@@ -64,7 +89,7 @@ class QualitySection:
     pourquoi: str                   # one sentence
     progresser: list[str]           # the two changes that would raise the grade
     prochaine: str | None           # the grade they lead to
-    alertes: list[str] = field(default_factory=list)   # one per non-conforming file
+    alertes: list[Alert] = field(default_factory=list)   # one per non-conforming file
     jeux: pd.DataFrame = field(default_factory=pd.DataFrame)  # dataset_rows
     version: str = quality.GRID_VERSION
 
@@ -74,19 +99,18 @@ class QualitySection:
             " (partielle)" if self.partielle else "")
 
 
-def invalid_alerts(table: pd.DataFrame) -> list[str]:
-    """One sentence per dataset whose SCDL file does not conform: which file, which schema,
-    how many errors, the first ones, and what to do."""
+def invalid_alerts(table: pd.DataFrame) -> list[Alert]:
+    """One alert per dataset whose SCDL file does not conform."""
     out = []
     bad = table[table["conformite"] == vocab.SCDL_INVALIDE] if len(table) else table
-    for r in bad.itertuples():
-        n = 0 if is_missing(r.erreurs) else int(r.erreurs)
-        first = "" if is_missing(r.premieres_erreurs) else f" Premières erreurs : " \
-                                                         f"{r.premieres_erreurs}."
-        out.append(f"Le fichier « {r.titre} » ne respecte pas le schéma SCDL "
-                   f"{r.schema_scdl} : {nombre(n)} erreur{'s' if n > 1 else ''}.{first} "
-                   f"À corriger dans le fichier puis à republier ; le contrôle peut être "
-                   f"refait sur {VALIDATA}.")
+    for r in bad.to_dict("records"):
+        msgs = r.get("messages")
+        if not isinstance(msgs, list):
+            first = r.get("premieres_erreurs")
+            msgs = [] if is_missing(first) else str(first).split(" ; ")
+        out.append(Alert(fichier=str(r["titre"]), schema=str(r["schema_scdl"]),
+                         nb_erreurs=0 if is_missing(r["erreurs"]) else int(r["erreurs"]),
+                         erreurs=msgs[:3]))
     return out
 
 

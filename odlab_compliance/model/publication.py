@@ -79,7 +79,7 @@ def dataset_table(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) ->
     freshness against its declared frequency, SCDL schema and the state of its files."""
     cols = ["titre", "url", "source", "formats", "format_ouvert", "frequence",
             "derniere_mise_a_jour", "a_jour", "schema_scdl", "conformite", "erreurs",
-            "premieres_erreurs", "score_qualite"]
+            "premieres_erreurs", "score_qualite", "messages"]
     if snap.is_observatoire:
         return pd.DataFrame(columns=cols)
     d = snapshot_datasets(con, snap)
@@ -89,7 +89,7 @@ def dataset_table(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) ->
     flags = quality.dataset_flags(d, snap.date)
     files = scdl_files(con, snap, d)
     files = files[files["siren"] == siren] if not files.empty else files
-    state, errs, first = {}, {}, {}
+    state, errs, first, msgs_of = {}, {}, {}, {}
     order = list(vocab.SCDL_ETAT.codes)
     for key, g in (files.groupby(["source", "dataset_id"]) if not files.empty else []):
         # A dataset's worst file speaks for it: one non-conforming file is what to fix.
@@ -98,6 +98,7 @@ def dataset_table(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) ->
         errs[key] = pd.to_numeric(g["nb_errors"], errors="coerce").sum(min_count=1)
         msgs = [m for ms in g["messages"] for m in ms]
         first[key] = " ; ".join(msgs[:3]) or None
+        msgs_of[key] = msgs
     keys = list(zip(flags["source"], flags["dataset_id"], strict=True))
     out = pd.DataFrame({
         "titre": flags["title"], "url": flags["url"], "source": flags["source"],
@@ -111,7 +112,8 @@ def dataset_table(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) ->
         "conformite": [state.get(k) for k in keys],
         "erreurs": [errs.get(k) for k in keys],
         "premieres_erreurs": [first.get(k) for k in keys],
-        "score_qualite": flags["quality_score"]})
+        "score_qualite": flags["quality_score"],
+        "messages": [msgs_of.get(k, []) for k in keys]})
     # Non-conforming first (what to fix), then the rest by date.
     rank = out["conformite"].map({vocab.SCDL_INVALIDE: 0}).fillna(1)
     out = out.assign(_r=rank).sort_values(["_r", "derniere_mise_a_jour"],
