@@ -51,3 +51,33 @@ def test_export_observatoire_edition_grades_are_partial(env, tmp_path, monkeypat
     graded = df[df["statut"].isin(["publie", "publie_via_tiers"])]
     assert len(graded) and set(graded["note_partielle"]) == {"oui"}
     assert graded["pourquoi_note"].str.contains("ne donne que le nombre de jeux").all()
+
+
+def test_sheet_pdf_with_quality_stays_one_page(frame):
+    """The fullest quality section (two non-conforming files with long messages) still
+    fits the one-page fiche, with the grade and the file's first error in it."""
+    import re
+    import subprocess
+
+    from odlab_compliance.analysis import quality as aq
+    from odlab_compliance.analysis.sheet import build_sheet, similar
+    from odlab_compliance.present import sheet_pdf
+    from tests.conftest import require_tool
+
+    row = frame[frame["siren"] == TOULOUSE].iloc[0].to_dict()
+    row["motif"] = "Obligée : 511 684 habitants (population totale 2023) ≥ 3 500 et " * 3
+    ev = pd.DataFrame({"schemas": ["scdl/deliberations"], "last_update": ["2026-10-01"],
+                       "title": ["Délibérations"]})
+    hist = pd.DataFrame({"label": ["31/12/2021", "31/12/2022"], "statut": ["publie"] * 2})
+    sheet = build_sheet(row, ev, similar(frame, TOULOUSE), None, hist, "27/11/2026")
+    long = "ligne 3, colonne DELIB_DATE : Format de date incorrect " + "x" * 200
+    alerts = [aq.Alert(f"Fichier {i}", "délibérations", 12, [long] * 3) for i in range(3)]
+    sec = aq.QualitySection("D", False, "Note D : " + "2 jeux, " * 60, ["publier 1 jeu de plus",
+                            "mettre à jour 2 jeux en retard"], "C", alerts)
+    data = sheet_pdf.render(sheet, sec)
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
+    require_tool("pdftotext")
+    text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True,
+                          check=True).stdout.decode()
+    assert "note D" in text and "Pour passer à C" in text
+    assert "Fichier 0" in text and "autre(s) fichier(s) non conforme(s)" in text
