@@ -66,6 +66,8 @@ def test_rules_of_c_d_e():
     assert q.grade(replace(c, nb_jeux=1, age_mois=40.0)).grade == "D"   # D: one dataset
     e = q.grade(q.Profile(nb_jeux=0))
     assert (e.grade, e.next_grade, [r.criterion for r in e.missing]) == ("E", "D", ["nb_jeux"])
+    assert q.why(q.Profile(nb_jeux=0), e) == ("Note E : aucun jeu publié trouvé dans cette "
+                                              "collecte.")
 
 
 def test_unknown_is_left_out_and_said():
@@ -201,7 +203,9 @@ def test_medians_distribution_and_changes():
     assert aq.median_grade(pd.Series([], dtype=object)) is None
     counts = aq.grade_counts(pd.Series(["D", "D", "E"])).set_index("note")
     assert counts.loc["D", "nombre"] == 2 and counts.loc["A", "nombre"] == 0
-    ch = aq.grade_changes(pd.DataFrame({"siren": ["1", "2", "3"], "note": ["B", "D", "C"]}),
-                          pd.DataFrame({"siren": ["1", "2", "3"], "note": ["C", "C", "C"]}))
+    ch = aq.grade_changes(pd.DataFrame({"siren": ["1", "2", "3", "4"],
+                                        "note": ["B", "D", "C", None]}),
+                          pd.DataFrame({"siren": ["1", "2", "3", "4"],
+                                        "note": ["C", "C", "C", "E"]}))
     assert dict(zip(ch["siren"], ch["sens"], strict=True)) == {"1": "en baisse",
                                                                "2": "en hausse"}

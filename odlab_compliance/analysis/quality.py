@@ -156,6 +156,8 @@ def grade_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     b = before[["siren", "note"]].rename(columns={"note": "note_avant"})
     a = after[["siren", "note"]].rename(columns={"note": "note_apres"})
     m = b.merge(a, on="siren", how="inner")
+    # A missing grade (unknown status, an edition without counts) is not a change.
+    m = m[m["note_avant"].isin(GRADE_RANK) & m["note_apres"].isin(GRADE_RANK)]
     m = m[m["note_avant"] != m["note_apres"]].copy()
     delta = m["note_apres"].map(GRADE_RANK) - m["note_avant"].map(GRADE_RANK)
     m["sens"] = ["en baisse" if d > 0 else "en hausse" for d in delta]
