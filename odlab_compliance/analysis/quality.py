@@ -162,3 +162,15 @@ def grade_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     delta = m["note_apres"].map(GRADE_RANK) - m["note_avant"].map(GRADE_RANK)
     m["sens"] = ["en baisse" if d > 0 else "en hausse" for d in delta]
     return m.reset_index(drop=True)
+
+
+def grades_summary(notes: pd.Series, peers: str | None = None,
+                   peers_median: str | None = None) -> str:
+    """One French line for a report: counts per grade, the median, the peers' median."""
+    counts = grade_counts(notes.dropna())
+    parts = ", ".join(f"{r.note} : {nombre(r.nombre)}" for r in counts.itertuples())
+    median = median_grade(notes)
+    text = f"Notes des collectivités obligées ({parts}) ; note médiane : {median or '—'}"
+    if peers and peers_median:
+        text += f" ({peers.lower()} : {peers_median})"
+    return text + f". Grille {quality.GRID_VERSION}, voir la page Méthode."
