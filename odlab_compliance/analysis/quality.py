@@ -22,7 +22,8 @@ DATASET_LABELS = {
     "titre": "Jeu de données", "schema_scdl": "Schéma SCDL", "conformite": "Conformité SCDL",
     "a_jour": "À jour", "derniere_mise_a_jour": "Dernière mise à jour",
     "frequence": "Fréquence déclarée", "formats": "Formats", "format_ouvert": "Format ouvert",
-    "score_qualite": "Score data.gouv.fr", "premieres_erreurs": "Premières erreurs",
+    "score_qualite": "Score data.gouv.fr", "moissonne_depuis": "Moissonné depuis",
+    "premieres_erreurs": "Premières erreurs",
 }
 VALIDATA = "https://validata.fr"
 GRADE_RANK = {g: i for i, g in enumerate(vocab.NOTE.codes)}   # A=0 … E=4
@@ -52,6 +53,9 @@ def dataset_rows(table: pd.DataFrame) -> pd.DataFrame:
         "premieres_erreurs": table["premieres_erreurs"].map(lambda v: "" if is_missing(v)
                                                           else v),
         "score_qualite": table["score_qualite"].map(lambda v: pourcentage(v, vide="—")),
+        # A copy data.gouv.fr harvested from a portal: the portal is where to fix it.
+        "moissonne_depuis": table.get("moissonne_depuis", pd.Series(None, index=table.index))
+        .map(lambda v: "" if is_missing(v) else str(v).removeprefix("backend:")),
     })
     return out[list(DATASET_LABELS)]
 

@@ -79,7 +79,7 @@ def dataset_table(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) ->
     freshness against its declared frequency, SCDL schema and the state of its files."""
     cols = ["titre", "url", "source", "formats", "format_ouvert", "frequence",
             "derniere_mise_a_jour", "a_jour", "schema_scdl", "conformite", "erreurs",
-            "premieres_erreurs", "score_qualite", "messages"]
+            "premieres_erreurs", "score_qualite", "moissonne_depuis", "messages"]
     if snap.is_observatoire:
         return pd.DataFrame(columns=cols)
     d = snapshot_datasets(con, snap)
@@ -113,6 +113,7 @@ def dataset_table(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) ->
         "erreurs": [errs.get(k) for k in keys],
         "premieres_erreurs": [first.get(k) for k in keys],
         "score_qualite": flags["quality_score"],
+        "moissonne_depuis": flags["harvest_domain"],
         "messages": [msgs_of.get(k, []) for k in keys]})
     # Non-conforming first (what to fix), then the rest by date.
     rank = out["conformite"].map({vocab.SCDL_INVALIDE: 0}).fillna(1)
