@@ -66,3 +66,28 @@ def test_opendatasoft_exports_and_licence():
                                         "metas": {"default": {"title": "Rapport"}}}, "x")
     assert (files_only["formats"], files_only["licence"], files_only["frequency"]) == (
         [], None, None)
+
+
+def test_harvested_portal_datasets_carry_their_quality_fields(server, settings):
+    """Through a real harvest of a local CKAN portal and a local Opendatasoft portal: the
+    records and the snapshot's quality rows hold what the APIs gave."""
+    from odlab_compliance.http import make_session
+    from odlab_compliance.ingest.harvest import quality
+    from odlab_compliance.ingest.harvest.portals import harvest_portals
+    from tests.test_portals import ods_dataset, portal, serve_ckan, serve_ods
+
+    serve_ckan(server)
+    serve_ods(server, [ods_dataset(i, "Rennes Métropole") for i in range(3)])
+    portals = [portal("datasud", server.url, "ckan"),
+               portal("rennes", server.url + "/pages/accueil/", "opendatasoft")]
+    _, dss, outs = harvest_portals(portals, make_session(settings))
+    assert all(o.ok for o in outs), outs
+    by_id = {d.dataset_id: d for d in dss}
+    delib = by_id["datasud:6b1c0d2e-0001-4c1e-9a51-000000000001"]
+    assert (delib.licence, delib.formats, delib.frequency) == ("lov2", ["csv"], None)
+    ods = by_id["rennes:jeu-00001"]
+    assert ods.licence == "Licence Ouverte v2.0 (Etalab)" and ods.formats[:2] == ["csv", "json"]
+    frame = quality.quality_frame(dss).set_index("dataset_id")
+    assert frame.loc["rennes:jeu-00001", "source_key"] == "portal:rennes"
+    assert frame.loc["rennes:jeu-00001", "themes"] == "Administration"
+    assert frame["quality_score"].isna().all()          # portals give no score: empty
