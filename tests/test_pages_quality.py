@@ -10,35 +10,15 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from odlab_compliance.config import PROJECT_ROOT, load_settings
 from odlab_compliance.model import quality
-from tests.fixtures.dashboard import build_db
+from tests import test_pages as pages
+from tests.test_pages import dash, shared_home  # noqa: F401 (the shared fixture database)
 
-APP = str(PROJECT_ROOT / "app.py")
-
-
-@pytest.fixture(scope="module")
-def quality_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("quality_home")
-    build_db.build(load_settings({"ODLAB_HOME": str(home)}))
-    return home
-
-
-@pytest.fixture
-def dash(env, quality_home, monkeypatch):
-    monkeypatch.setenv("ODLAB_HOME", str(quality_home))
-    monkeypatch.setenv("ODLAB_MIRROR_DIR", str(build_db.MIRROR))
-    return quality_home
+pytestmark = pytest.mark.usefixtures("dash")
 
 
 def run_app(query: dict | None = None, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
+    at = pages.run_app(query, page)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -53,7 +33,7 @@ def texts(at: AppTest) -> str:
                           + [s.value for s in at.subheader] + [e.value for e in at.warning]))
 
 
-def test_sheet_says_what_is_wrong_and_what_to_fix(dash):
+def test_sheet_says_what_is_wrong_and_what_to_fix():
     at = run_app({"siren": "213105554"}, page="pages/fiche.py")
     assert "Qualité de la publication : note D" in [s.value for s in at.subheader]
     alert = plain(at.warning[0].value)
@@ -69,14 +49,14 @@ def test_sheet_says_what_is_wrong_and_what_to_fix(dash):
     assert "None" not in table.astype(str).to_numpy().ravel().tolist()
 
 
-def test_sheet_without_datasets_is_e_and_says_so(dash):
+def test_sheet_without_datasets_is_e_and_says_so():
     at = run_app({"siren": "213100696"}, page="pages/fiche.py")   # Blagnac
     assert "Qualité de la publication : note E" in [s.value for s in at.subheader]
     assert "aucun jeu publié trouvé" in texts(at)
     assert not at.warning
 
 
-def test_overview_grade_distribution_and_peers(dash):
+def test_overview_grade_distribution_and_peers():
     at = run_app({"t": "dep:31"})
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Note médiane du territoire"] == "E"
@@ -86,7 +66,7 @@ def test_overview_grade_distribution_and_peers(dash):
     assert dict(zip(table["note"], table["nombre"], strict=True))["D"] == "2"
 
 
-def test_method_page_shows_the_grid_and_its_version(dash):
+def test_method_page_shows_the_grid_and_its_version():
     at = run_app(page="pages/methode.py")
     body = texts(at)
     assert "Qualité de la publication : la note de A à E" in [h.value for h in at.header]
@@ -96,14 +76,14 @@ def test_method_page_shows_the_grid_and_its_version(dash):
     assert quality.GRID_VERSION in body
 
 
-def test_changes_page_lists_grade_changes(dash):
+def test_changes_page_lists_grade_changes():
     at = run_app(page="pages/changements.py")
     metrics = {m.label: m.value for m in at.metric}
     assert "Notes en baisse (à surveiller)" in metrics and "Notes en hausse" in metrics
     assert "Notes de publication : évolutions" in [s.value for s in at.subheader]
 
 
-def test_map_can_colour_communes_by_grade(dash):
+def test_map_can_colour_communes_by_grade():
     at = run_app({"t": "dep:31"}, page="pages/carte.py")
     at.radio(key="carte_colour").set_value("grades").run()
     assert not at.exception, [e.value for e in at.exception]
