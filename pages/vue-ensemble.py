@@ -71,12 +71,12 @@ with render.guard("l'évolution"):
     st.plotly_chart(charts.trend(selection.trend(ctx)), key="ve_trend", width="stretch",
                     theme=None)
 
-quality_view.overview_section(ctx, frame, local, at.snapshot if at.has_status else None)
-
 st.subheader("Par type de collectivité")
 render.table(tables.by_type_table(by_type), key="ve_by_type_table")
 render.downloads(tables.by_type_table(by_type, display=False), ctx.file_stem("par-type"),
                  key="ve_by_type_dl")
+
+quality_view.overview_section(ctx, frame, local, at.snapshot if at.has_status else None)
 
 child = terr.CHILD_LEVEL.get(ctx.territory.level)
 if child:

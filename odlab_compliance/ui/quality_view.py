@@ -17,6 +17,10 @@ from odlab_compliance.territory import Territory
 from odlab_compliance.ui import cache, render
 from odlab_compliance.ui.shell import Context
 
+GRADES_EXPORT = {"siren": "SIREN", "nom": "Nom", "type": "Type", "statut": "Statut",
+                 "note": "Note", "note_partielle": "Note partielle",
+                 "pourquoi_note": "Pourquoi cette note", "pour_progresser": "Pour progresser",
+                 "version_grille": "Version de la grille"}
 # Which column groups a territory's peers (the other areas of the same level).
 PEER_COLUMN = {"REG": "region", "DEP": "departement"}
 
@@ -107,10 +111,12 @@ def overview_section(ctx: Context, whole: pd.DataFrame, local: pd.DataFrame,
                           nombre=counts["nombre"].map(nombre))
     render.table(shown, key="ve_grades_table",
                  labels={"note": "Note", "nombre": "Collectivités", "part": "Part"})
-    render.downloads(mine.reindex(columns=["siren", "nom", "type", "statut", "note",
-                                           "note_partielle", "pourquoi_note",
-                                           "pour_progresser", "version_grille"]),
-                     ctx.file_stem("notes"), key="ve_grades_dl")
+    listing = mine.reindex(columns=list(GRADES_EXPORT)).assign(
+        type=lambda f: vocab.TYPE.labelled(f["type"]),
+        statut=lambda f: vocab.STATUT.labelled(f["statut"]),
+        note_partielle=lambda f: f["note_partielle"].map(vocab.yes_no))
+    render.downloads(listing.rename(columns=GRADES_EXPORT), ctx.file_stem("notes"),
+                     key="ve_grades_dl")
 
 
 def territory_grades(ctx: Context, whole: pd.DataFrame, local: pd.DataFrame,
