@@ -356,3 +356,51 @@ def yes_no(value: object) -> str:
     if value is None or (not isinstance(value, bool) and pd.isna(value)):
         return ""
     return "oui" if value else "non"
+
+
+# == Publication quality (issue 18) =========================================================
+# -- SCDL validation state of one resource (a resource with no row is "not yet validated") --
+SCDL_VALIDE, SCDL_INVALIDE, SCDL_ERREUR, SCDL_NON_VALIDE = (
+    "valide", "invalide", "erreur", "non_valide")
+SCDL_ETAT = Vocabulary("scdl_etat", [
+    Term(SCDL_VALIDE, "Conforme", "Le fichier respecte son schéma SCDL (validation Validata).",
+         "#009E73"),
+    Term(SCDL_INVALIDE, "Non conforme", "Le fichier ne respecte pas son schéma : voir les "
+         "premières erreurs.", "#D55E00"),
+    Term(SCDL_ERREUR, "Non vérifiable", "Le fichier ou son schéma n'a pas pu être lu "
+         "(adresse injoignable, format illisible) : ni conforme ni non conforme.", "#999999"),
+    Term(SCDL_NON_VALIDE, "Pas encore vérifié", "Le fichier est nouveau ou a changé ; il sera "
+         "vérifié lors d'une prochaine validation (nombre borné par passage).", "#CCCCCC"),
+])
+
+# -- publication grade A..E (grid in model/quality.py) -------------------------------------
+NOTE_A, NOTE_B, NOTE_C, NOTE_D, NOTE_E = "A", "B", "C", "D", "E"
+NOTE = Vocabulary("note", [
+    Term(NOTE_A, "A", "Publication large, à jour, en formats ouverts, avec des jeux SCDL "
+         "conformes.", "#009E73"),
+    Term(NOTE_B, "B", "Publication suivie : plusieurs jeux, pour moitié à jour, au moins un "
+         "schéma SCDL.", "#56B4E9"),
+    Term(NOTE_C, "C", "Publication réelle mais partielle ou peu tenue à jour.", "#F0E442"),
+    Term(NOTE_D, "D", "Publication minimale : un ou deux jeux, ou rien de récent.", "#E69F00"),
+    Term(NOTE_E, "E", "Aucun jeu publié trouvé.", "#D55E00"),
+])
+NOTE_INCONNUE = "inconnue"   # the source gives nothing to grade (status unknown)
+
+# -- declared update frequency (udata's ids) and the delay after which a dataset is late ----
+FREQUENCE = Vocabulary("frequence", [
+    Term("continuous", "en continu"), Term("hourly", "toutes les heures"),
+    Term("fourTimesADay", "quatre fois par jour"), Term("threeTimesADay", "trois fois par jour"),
+    Term("semidaily", "deux fois par jour"), Term("daily", "quotidienne"),
+    Term("fourTimesAWeek", "quatre fois par semaine"),
+    Term("threeTimesAWeek", "trois fois par semaine"),
+    Term("semiweekly", "deux fois par semaine"), Term("weekly", "hebdomadaire"),
+    Term("biweekly", "toutes les deux semaines"), Term("threeTimesAMonth", "trois fois par mois"),
+    Term("semimonthly", "deux fois par mois"), Term("monthly", "mensuelle"),
+    Term("bimonthly", "tous les deux mois"), Term("quarterly", "trimestrielle"),
+    Term("threeTimesAYear", "trois fois par an"), Term("semiannual", "semestrielle"),
+    Term("annual", "annuelle"), Term("biennial", "tous les deux ans"),
+    Term("triennial", "tous les trois ans"), Term("quinquennial", "tous les cinq ans"),
+    Term("punctual", "ponctuelle"), Term("irregular", "irrégulière"),
+    Term("unknown", "inconnue"),
+])
+ALL += (SCDL_ETAT, NOTE, FREQUENCE)

@@ -41,11 +41,16 @@ else:
     if not dep:
         st.info("Choisissez un département dans le menu de gauche.")
         st.stop()
-    st.caption("Communes colorées selon leur statut (les communes non obligées en gris clair) ; "
+    colour = st.radio("Colorier les communes par", ["communes", "grades"], key="carte_colour",
+                      horizontal=True, format_func=lambda v: {
+                          "communes": "Statut de publication",
+                          "grades": "Note de publication (A à E)"}[v])
+    what = "leur statut" if colour == "communes" else "leur note de publication (page Méthode)"
+    st.caption(f"Communes colorées selon {what} (les communes non obligées en gris clair) ; "
                "traits noirs : limites des intercommunalités. Cliquez sur une commune pour "
                "ouvrir sa fiche.")
     with render.guard("la carte du département"):
-        fig, communes = map_view.shown_map(ctx, "communes", dep, basemap)
+        fig, communes = map_view.shown_map(ctx, colour, dep, basemap)
         map_view.map_with_selection(fig, "carte_dep")
         listing = tables.obliged_list(communes)
         render.table(listing, key="carte_communes", height=320)

@@ -8,7 +8,7 @@ from odlab_compliance.analysis import changes
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr
 from odlab_compliance.present import exports
-from odlab_compliance.ui import render, selection, shell
+from odlab_compliance.ui import quality_view, render, selection, shell
 
 LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
           "departement": "Dép.", "region": "Région", "changement": "Code",
@@ -71,6 +71,8 @@ render.table(table.drop(columns=["changement"]), key="chg_table", labels=LABELS,
 stem = exports.stem("changements", ctx.territory.key, ctx.rule, date_from.isoformat(),
                     date_to.isoformat())
 render.downloads(table.drop(columns=["changement"]).rename(columns=LABELS), stem, key="chg_dl")
+
+quality_view.changes_section(ctx, comp.before, comp.after, stem)
 
 st.subheader("Résumé par département, à coller dans un courriel")
 digests = comp.digests()

@@ -12,7 +12,7 @@ from odlab_compliance.analysis.sheet import (
     similar,
 )
 from odlab_compliance.present import sheet_pdf
-from odlab_compliance.ui import cache, render, selection, sheet_view, shell
+from odlab_compliance.ui import cache, quality_view, render, selection, sheet_view, shell
 
 ctx = shell.context()
 at = selection.selection(ctx)
@@ -69,6 +69,7 @@ if row.get("epci_siren"):
 peers = similar(frame, siren)
 hist = sheet_view.history(ctx, siren) if at.has_status else None
 sheet = build_sheet(row, ev, peers, epci_row, hist, ctx.snapshot_label or "—")
+quality_sec = quality_view.section_for(ctx, siren, row, at.snapshot if at.has_status else None)
 
 st.title(sheet.nom)
 st.caption(render.md_escape(sheet.sous_titre))
@@ -83,6 +84,8 @@ with right:
     st.subheader(f"Situation : {sheet.statut}")
     for label, value in sheet.faits:
         st.markdown(f"**{label}** : {render.md_escape(value)}")
+
+quality_view.sheet_section(ctx, quality_sec, row, siren)
 
 st.subheader("Preuves de publication")
 if evidence is None:
@@ -127,6 +130,6 @@ with c2:
     render.table(sheet.semblables, key="fiche_peers")
     render.downloads(sheet.semblables, ctx.file_stem("comparables", siren), key="fiche_peers_dl")
 
-st.download_button("Télécharger la fiche (PDF, une page)", lambda: sheet_pdf.render(sheet),
+st.download_button("Télécharger la fiche (PDF, une page)", lambda: sheet_pdf.render(sheet, quality_sec),
                    f"fiche-{siren}.pdf", mime="application/pdf", key="fiche_pdf",
                    on_click="ignore", icon=":material/picture_as_pdf:", type="primary")

@@ -8,7 +8,7 @@ from odlab_compliance import vocab
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model.status import FRESH_DAYS, STATUS_RULES
 from odlab_compliance.ui import auth as ui_auth
-from odlab_compliance.ui import cache, method, render, shell, tables
+from odlab_compliance.ui import cache, method, quality_view, render, shell, tables
 
 ctx = shell.context()
 st.title("Méthode et sources")
@@ -57,6 +57,8 @@ st.markdown(
     "son département et sa région). Les jeux prioritaires sont ceux du Socle commun des "
     "données locales ; un jeu est « ancien » s'il n'a pas été mis à jour depuis "
     f"{nombre(FRESH_DAYS)} jours.")
+
+quality_view.method_section()
 
 st.header("Sources")
 from odlab_compliance.ingest.sources import all_sources  # noqa: E402

@@ -8,7 +8,16 @@ from odlab_compliance.analysis.report import build_report
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model import figures as figs
 from odlab_compliance.present import charts, exports, report_pdf
-from odlab_compliance.ui import cache, notices, render, selection, shell, tables, watch
+from odlab_compliance.ui import (
+    cache,
+    notices,
+    quality_view,
+    render,
+    selection,
+    shell,
+    tables,
+    watch,
+)
 
 ctx = shell.context()
 st.title(f"Vue d'ensemble · {ctx.territory_name}")
@@ -45,7 +54,8 @@ if at.has_status:
     def _report() -> bytes:
         report = build_report(at, selection.trend(ctx), ctx.territory_name, rule["label"],
                               bool(rule["assumption"]))
-        return report_pdf.render(report)
+        return report_pdf.render(report, quality_view.report_line(ctx, frame, local,
+                                                                  at.snapshot))
 
     st.download_button("Télécharger le rapport du territoire (PDF, une page)", _report,
                        exports.file_name(ctx.file_stem("rapport"), "pdf"),
@@ -65,6 +75,8 @@ st.subheader("Par type de collectivité")
 render.table(tables.by_type_table(by_type), key="ve_by_type_table")
 render.downloads(tables.by_type_table(by_type, display=False), ctx.file_stem("par-type"),
                  key="ve_by_type_dl")
+
+quality_view.overview_section(ctx, frame, local, at.snapshot if at.has_status else None)
 
 child = terr.CHILD_LEVEL.get(ctx.territory.level)
 if child:

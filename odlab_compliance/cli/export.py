@@ -20,6 +20,7 @@ from odlab_compliance.cli.common import EXIT_INPUT
 from odlab_compliance.config import load_settings
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import nombre
+from odlab_compliance.model import publication
 from odlab_compliance.model.obligation import (
     OBLIGATIONS,
     VintageNotLoaded,
@@ -139,7 +140,7 @@ def _export_status(args: argparse.Namespace) -> int:
     with db.connect(settings, read_only=True) as con:
         model = StatusModel.from_connection(con)
         at = model.status_at(FRANCE, args.rule, args.snapshot, vintage=args.vintage)
-    df, snap = at.whole, at.snapshot
+        df, snap = publication.with_grades(con, at.whole, at.snapshot), at.snapshot
     counts = df["statut"].value_counts()
     summary = ", ".join(f"{nombre(counts.get(k, 0))} {vocab.STATUT.short(k).lower()}"
                         for k in vocab.STATUTS)

@@ -10,7 +10,7 @@ from odlab_compliance.cli.common import EXIT_FAILED, EXIT_INPUT, progress_factor
 from odlab_compliance.config import load_settings
 from odlab_compliance.fmt import date_fr, date_heure_fr
 from odlab_compliance.ingest.harvest import journal
-from odlab_compliance.ingest.harvest.run import HARVEST_LEVELS, SOURCES, run_harvest
+from odlab_compliance.ingest.harvest.run import HARVEST_LEVELS, SOURCES, RunResult, run_harvest
 from odlab_compliance.territory import Territory
 
 
@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rate", type=float, default=4.0, metavar="N",
                    help="requêtes par seconde au plus vers data.gouv.fr (défaut : 4)")
     p.add_argument("--quiet", action="store_true", help="sans barres de progression")
+    p.add_argument("--scdl-max", type=int, default=None, metavar="N", dest="scdl_max",
+                   help="après le moissonnage, vérifie au plus N fichiers SCDL nouveaux ou "
+                        "modifiés (défaut : 200 ; 0 : aucun, voir « scdl valider »)")
     p.set_defaults(func=_harvest)
     s = p.add_subparsers(dest="action", metavar="ACTION")
     r = s.add_parser("runs", help="Journal des moissonnages (statut, sources, erreurs).")
@@ -61,6 +64,7 @@ def _harvest(args: argparse.Namespace) -> int:
         extra = f" — {o.error}" if o.error else ""
         errs = f", {len(o.item_errors)} erreur(s) d'élément" if o.item_errors else ""
         print(f"  {o.source_key} : {mark}, {o.items} élément(s){errs}{extra}")
+    _validate_scdl(args, result)
     label = vocab.RUN_STATUS.label(result.status).lower()
     run = f"moissonnage {result.run_id}" if result.run_id else "import"
     print(f"{run} : {label}" + (f" ({result.message})" if result.message else ""))
@@ -69,6 +73,19 @@ def _harvest(args: argparse.Namespace) -> int:
               "statut « inconnu ». Voir « harvest runs ».", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+def _validate_scdl(args: argparse.Namespace, result: RunResult) -> None:
+    """Validate the new snapshot's new or changed SCDL files (bounded); a failure here
+    never changes the harvest's exit code: files stay « pas encore vérifiés »."""
+    from odlab_compliance.cli import scdl as scdl_cli
+
+    limit = 200 if args.scdl_max is None else args.scdl_max
+    if limit <= 0 or result.run_id is None or result.status == vocab.RUN_FAILED:
+        return
+    done = scdl_cli.validate_latest(load_settings(), limit, quiet=args.quiet)
+    if done is not None:
+        print("  " + scdl_cli.report(done))
 
 
 def _runs(args: argparse.Namespace) -> int:

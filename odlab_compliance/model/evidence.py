@@ -95,6 +95,9 @@ def _counted(d: pd.DataFrame) -> pd.Series:
              | d["state_data"].fillna(False).astype(bool))
 
 
+counted = _counted   # public name (model.publication reads the same rule)
+
+
 def _own(d: pd.DataFrame, platforms: pd.DataFrame) -> pd.Series:
     """Is each attributed dataset on the collectivité's own organisation or portal?
     data.gouv.fr: its own organisation. A portal: its owner is the collectivité; with no
@@ -114,6 +117,21 @@ def _joined(pairs: pd.DataFrame, col: str, sep: str) -> pd.Series:
     return pairs.groupby("siren")[col].agg(sep.join)
 
 
+def counted_once(d: pd.DataFrame) -> pd.Series:
+    """False for a data.gouv.fr copy harvested (``harvest.domain``) from a portal where
+    the same SIREN has datasets: the same dataset, counted once (on the portal). Pure."""
+    is_dg = d["source"] == vocab.SOURCE_DATAGOUV
+    portal = d[~is_dg]
+    hosts = pd.concat([
+        pd.DataFrame({"siren": portal["siren"], "host": _hosts(portal["platform_url"])}),
+        pd.DataFrame({"siren": portal["siren"], "host": _hosts(portal["url"])}),
+    ]).dropna().drop_duplicates()
+    keys = pd.MultiIndex.from_frame(hosts[["siren", "host"]].astype(object))
+    probe = pd.MultiIndex.from_arrays([d["siren"].astype(object),
+                                       d["harvest_domain"].astype(object)])
+    return pd.Series(~(is_dg & d["harvest_domain"].notna() & probe.isin(keys)), index=d.index)
+
+
 def summarize(attributed: pd.DataFrame, platforms: pd.DataFrame, scdl: set[str],
               day: date) -> pd.DataFrame:
     """One row per SIREN with counted datasets: counts, dates, platforms, schemas. Pure."""
@@ -125,17 +143,7 @@ def summarize(attributed: pd.DataFrame, platforms: pd.DataFrame, scdl: set[str],
     d["own"] = _own(d, platforms)
     d["is_dg"] = d["source"] == vocab.SOURCE_DATAGOUV
     d["platform"] = d["platform_url"].where(d["platform_url"].notna(), d["publisher_url"])
-    # Hosts of the portals where each SIREN has datasets: a data.gouv.fr copy harvested
-    # from one of them (harvest.domain) is the same dataset, counted once.
-    portal = d[~d["is_dg"]]
-    hosts = pd.concat([
-        pd.DataFrame({"siren": portal["siren"], "host": _hosts(portal["platform_url"])}),
-        pd.DataFrame({"siren": portal["siren"], "host": _hosts(portal["url"])}),
-    ]).dropna().drop_duplicates()
-    keys = pd.MultiIndex.from_frame(hosts[["siren", "host"]].astype(object))
-    probe = pd.MultiIndex.from_arrays([d["siren"].astype(object),
-                                       d["harvest_domain"].astype(object)])
-    d["counted_once"] = ~(d["is_dg"] & d["harvest_domain"].notna() & probe.isin(keys))
+    d["counted_once"] = counted_once(d)
     d["last_update"] = pd.to_datetime(d["last_update"])
     g = d.groupby("siren")
     out = pd.DataFrame({

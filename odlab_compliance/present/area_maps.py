@@ -66,7 +66,8 @@ def rate_map_figure(frame: pd.DataFrame, territory: terr.Territory, level: str,
 
 
 def commune_map_figure(frame: pd.DataFrame, territory: terr.Territory, dep: str,
-                       geojson: GeoJson, basemap: bool) -> tuple[go.Figure, pd.DataFrame]:
+                       geojson: GeoJson, basemap: bool, by_grade: bool = False
+                       ) -> tuple[go.Figure, pd.DataFrame]:
     """One département (or the EPCI selected): commune polygons by status, EPCI outlines;
     and the communes drawn."""
     scope = territory if territory.level == "EPCI" else terr.Territory("DEP", dep)
@@ -78,5 +79,5 @@ def commune_map_figure(frame: pd.DataFrame, territory: terr.Territory, dep: str,
         else geojson("DEP", (dep,))
     fig = maps.commune_map(geojson("COM", codes), communes,
                            epci_outlines=geojson("EPCI", epcis), area_outline=area,
-                           basemap=basemap)
+                           basemap=basemap, by_grade=by_grade)
     return fig, communes

@@ -123,3 +123,34 @@ def ranking(ranking_df: pd.DataFrame, level_label: str, top: int = 25) -> go.Fig
     fig.update_yaxes(title="")
     fig.update_xaxes(title=f"Taux de publication ({level_label.lower()}s)")
     return _layout(fig, "", height=max(260, 28 * len(data) + 90))
+
+
+# --- publication grades (issue 18) ------------------------------------------------------------
+
+def grade_distribution(territory: pd.DataFrame, peers: pd.DataFrame | None = None,
+                       territory_label: str = "Territoire",
+                       peers_label: str = "Territoires comparables") -> go.Figure:
+    """Bars: share of each grade A–E in the territory (``analysis.quality.grade_counts``),
+    with the peers' shares as markers when given."""
+    if territory.empty or not int(territory["nombre"].sum()):
+        return empty_figure("Aucune note : pas de collecte, ou statut inconnu partout.")
+    colours = vocab.NOTE.colours()
+    fig = go.Figure()
+    fig.add_bar(x=territory["note"], y=territory["part"], name=territory_label,
+                marker_color=[colours[g] for g in territory["note"]],
+                text=[f"{n}" for n in territory["nombre"]], textposition="outside",
+                customdata=[pourcentage(p) for p in territory["part"]],
+                hovertemplate="Note %{x} : %{text} collectivité(s), %{customdata}"
+                              "<extra></extra>")
+    if peers is not None and not peers.empty:
+        fig.add_scatter(x=peers["note"], y=peers["part"], name=peers_label, mode="markers",
+                        marker=dict(symbol="line-ew-open", size=28, color="#222",
+                                    line=dict(width=3)),
+                        customdata=[pourcentage(p) for p in peers["part"]],
+                        hovertemplate=peers_label + ", note %{x} : %{customdata}"
+                                      "<extra></extra>")
+    fig.update_yaxes(tickformat=".0%", title="part des collectivités obligées",
+                     rangemode="tozero")
+    fig.update_xaxes(title="note de publication", categoryorder="array",
+                     categoryarray=list(vocab.NOTE.codes))
+    return _layout(fig, "Notes de publication des collectivités obligées", height=340)

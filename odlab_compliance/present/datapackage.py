@@ -4,11 +4,13 @@ format and meaning."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from odlab_compliance import vocab
+from odlab_compliance.model import quality
 from odlab_compliance.model.snapshots import Snapshot
 
 
@@ -58,7 +60,35 @@ DESCRIPTIONS = {
                 "Millésime du référentiel qui juge l'obligation (celui en vigueur à la date "
                 "de l'instantané)"),
 }
-CODED = {"obligation": vocab.OBLIGATION, "statut": vocab.STATUT, "kind": vocab.SNAPSHOT_KIND}
+# Publication quality (issue 18, model/quality.py; grid version in the package).
+DESCRIPTIONS.update({
+    "note": ("Note de publication", "string", None,
+             "Note A à E selon la grille publiée (voir « grille_qualite » et la page "
+             "Méthode) ; vide quand le statut est inconnu"),
+    "note_partielle": ("Note partielle", "boolean", None,
+                       "Un critère de la grille n'est pas fourni par la source (une édition "
+                       "de l'Observatoire ne donne que des nombres de jeux)"),
+    "part_a_jour": ("Part des jeux à jour", "number", None,
+                    "Parmi les jeux datés, part qui respecte sa fréquence déclarée (0 à 1)"),
+    "part_formats_ouverts": ("Part en format ouvert", "number", None,
+                             "Parmi les jeux dont les formats sont connus, part avec un "
+                             "fichier ouvert et lisible par une machine (0 à 1)"),
+    "schemas_scdl_conformes": ("Schémas SCDL conformes", "string", None,
+                               "Schémas SCDL dont au moins un fichier est conforme (Validata)"),
+    "schemas_scdl_non_conformes": ("Schémas SCDL non conformes", "string", None,
+                                   "Schémas SCDL dont aucun fichier vérifié n'est conforme"),
+    "fichiers_scdl_non_verifies": ("Fichiers SCDL pas encore vérifiés", "integer", None,
+                                   "Fichiers nouveaux ou modifiés en attente de validation"),
+    "score_qualite_median": ("Score qualité data.gouv.fr médian", "number", None,
+                             "Médiane du score de qualité des jeux sur data.gouv.fr (0 à 1)"),
+    "pourquoi_note": ("Pourquoi cette note", "string", None, "La note en une phrase"),
+    "pour_progresser": ("Pour progresser", "string", None,
+                        "Les changements qui feraient monter la note, séparés par « ; »"),
+    "version_grille": ("Version de la grille", "string", None,
+                       "Version de la grille de notation appliquée"),
+})
+CODED = {"obligation": vocab.OBLIGATION, "statut": vocab.STATUT, "kind": vocab.SNAPSHOT_KIND,
+         "note": vocab.NOTE}
 LICENSE = {"name": "etalab-2.0", "title": "Licence Ouverte / Open Licence version 2.0",
            "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence"}
 
@@ -108,7 +138,7 @@ def datapackage(df: pd.DataFrame, output: Path, fmt: str, *, rule: str, snapshot
     if fmt == "csv":
         resource["encoding"] = "utf-8-sig"
         resource["dialect"] = {"delimiter": ";", "lineTerminator": "\r\n", "header": True}
-    return {
+    package = {
         "profile": "tabular-data-package",
         "name": "odlab-statut-publication",
         "title": "Publication de données ouvertes par les collectivités",
@@ -119,3 +149,7 @@ def datapackage(df: pd.DataFrame, output: Path, fmt: str, *, rule: str, snapshot
         "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
         "resources": [resource],
     }
+    if "note" in df.columns:
+        # The grid travels with the grades: a reader can recompute or contest them.
+        package["grille_qualite"] = json.loads(quality.grid_json())
+    return package

@@ -105,7 +105,29 @@ def _hover(df: pd.DataFrame) -> pd.Series:
     pop = df["population_totale"].map(lambda v: nombre(v, vide="?"))
     obl = vocab.OBLIGATION.labelled(df["obligation"], "?")
     stat = category(df).map(lambda v: CATEGORY_LABELS.get(v, v))
-    return df["nom"].astype(str) + "<br>" + pop + " habitants<br>" + obl + " · " + stat
+    text = df["nom"].astype(str) + "<br>" + pop + " habitants<br>" + obl + " · " + stat
+    if "note" in df.columns:
+        text = text + df["note"].map(lambda g: f"<br>Note de publication : {g}"
+                                     if isinstance(g, str) else "")
+    return text
+
+
+NO_GRADE = "sans_note"   # obliged, status unknown: no grade (not a vocabulary code)
+GRADE_CATEGORY_LABELS = {**{g: f"Note {g}" for g in vocab.NOTE.codes},
+                         NO_GRADE: "Sans note (statut inconnu)",
+                         vocab.NON_OBLIGEE: vocab.OBLIGATION.label(vocab.NON_OBLIGEE),
+                         vocab.A_VERIFIER: "Obligation à vérifier"}
+GRADE_COLORS = {**vocab.NOTE.colours(), NO_GRADE: STATUS_COLORS[vocab.INCONNU],
+                vocab.NON_OBLIGEE: STATUS_COLORS[vocab.NON_OBLIGEE],
+                vocab.A_VERIFIER: STATUS_COLORS[vocab.A_VERIFIER]}
+
+
+def grade_category(df: pd.DataFrame) -> pd.Series:
+    """The map category by grade: the grade when obliged (none when unknown), else the
+    obligation."""
+    obl = df["obligation"].astype("object")
+    note = df["note"].astype("object").where(df["note"].notna(), NO_GRADE)
+    return note.where(obl.eq(vocab.OBLIGEE), obl)
 
 
 NAMES_SHOWN = 12   # names of the most populated communes on a département's map
@@ -232,20 +254,27 @@ def rate_map(areas: dict, rates: pd.DataFrame, points: pd.DataFrame | None = Non
 
 def commune_map(communes: dict, rows: pd.DataFrame, *, epci_outlines: dict | None = None,
                 area_outline: dict | None = None, basemap: bool = False,
-                height: int = 620) -> go.Figure:
-    """One département (or EPCI): commune polygons coloured by status, EPCI outlines.
+                height: int = 620, by_grade: bool = False) -> go.Figure:
+    """One département (or EPCI): commune polygons coloured by status (or, ``by_grade``,
+    by publication grade), EPCI outlines.
 
-    ``rows``: code_insee, siren, nom, population_totale, obligation, statut.
+    ``rows``: code_insee, siren, nom, population_totale, obligation, statut (and ``note``
+    for ``by_grade``).
     """
     fig = go.Figure()
-    cats = category(rows)
     by_code = {f["id"]: f for f in communes.get("features", [])}
-    for cat in (vocab.NON_OBLIGEE, vocab.A_VERIFIER, vocab.NON_PUBLIE, vocab.INCONNU,
-                vocab.VIA_TIERS, vocab.PUBLIE):
+    if by_grade:
+        cats, colours, labels = grade_category(rows), GRADE_COLORS, GRADE_CATEGORY_LABELS
+        order = (vocab.NON_OBLIGEE, vocab.A_VERIFIER, NO_GRADE, *reversed(vocab.NOTE.codes))
+    else:
+        cats, colours, labels = category(rows), STATUS_COLORS, CATEGORY_LABELS
+        order = (vocab.NON_OBLIGEE, vocab.A_VERIFIER, vocab.NON_PUBLIE, vocab.INCONNU,
+                 vocab.VIA_TIERS, vocab.PUBLIE)
+    for cat in order:
         part = rows[cats.eq(cat)]
         if part.empty:
             continue
-        color = STATUS_COLORS[cat]
+        color = colours[cat]
         # Each trace gets only its own polygons: the browser parses each shape once.
         own = {"type": "FeatureCollection",
                "features": [by_code[c] for c in part["code_insee"].astype(str) if c in by_code]}
@@ -254,7 +283,7 @@ def commune_map(communes: dict, rows: pd.DataFrame, *, epci_outlines: dict | Non
             colorscale=[[0, color], [1, color]], showscale=False,
             marker_line_color="#ffffff", marker_line_width=0.4,
             text=_hover(part), customdata=part["siren"], hovertemplate="%{text}<extra></extra>",
-            name=CATEGORY_LABELS[cat], showlegend=True))
+            name=labels[cat], showlegend=True))
     view = view_for(area_outline or communes)
     biggest = rows.sort_values("population_totale", ascending=False, na_position="last")
     biggest = biggest.head(NAMES_SHOWN)

@@ -20,8 +20,9 @@ def _table(pdf: Pdf, rows: list[list[str]], widths: list[float], header: list[st
         pdf.ln(4.6)
 
 
-def render(report: TerritoryReport) -> bytes:
-    """The PDF bytes of a territory report (one A4 page)."""
+def render(report: TerritoryReport, grades: str | None = None) -> bytes:
+    """The PDF bytes of a territory report (one A4 page); ``grades``: the line of
+    ``analysis.quality.grades_summary`` when the snapshot has grades."""
     pdf = Pdf()
     pdf.add_page()
     pdf.para(f"Open data des collectivités — {report.nom}", size=16, bold=True, h=8)
@@ -52,6 +53,10 @@ def render(report: TerritoryReport) -> bytes:
     if report.tendance:
         pdf.heading("Évolution du taux de publication")
         pdf.para("   ".join(f"{label} : {rate}" for label, rate in report.tendance), size=8.5)
+
+    if grades:
+        pdf.heading("Qualité de la publication")
+        pdf.para(grades, size=8.5)
 
     pdf.heading(f"Obligées qui ne publient pas ({nombre(report.nb_en_retard)})")
     if report.en_retard.empty:

@@ -4,6 +4,7 @@ cut, never spilled on a second page."""
 
 from __future__ import annotations
 
+from odlab_compliance.analysis.quality import QualitySection
 from odlab_compliance.analysis.sheet import GRID_LEGEND, GRID_UNKNOWN, Sheet, grid_known
 from odlab_compliance.present.pdf import Pdf
 
@@ -13,8 +14,26 @@ ETAT_COLORS = {"present": (0, 158, 115), "ancien": (230, 159, 0), "absent": (213
                "non_renseigne": (120, 120, 120)}
 
 
-def render(sheet: Sheet) -> bytes:
-    """The PDF bytes of a fiche (one A4 page)."""
+def quality_block(pdf: Pdf, sec: QualitySection) -> None:
+    """The grade, why, how to raise it, and the first non-conforming SCDL file (kept
+    short: the page holds one A4)."""
+    pdf.heading(sec.titre)
+    pdf.para(sec.pourquoi[:420], size=8.5)
+    if sec.progresser and sec.prochaine:
+        pdf.para(f"Pour passer à {sec.prochaine} : " + " ; ".join(sec.progresser) + ".",
+                 size=8.5, bold=True)
+    for alert in sec.alertes[:2]:
+        pdf.para(alert.titre, size=8.5, color=(213, 94, 0), bold=True)
+        for err in alert.erreurs[:2]:
+            pdf.para(f"• {err[:170]}", size=8)
+        pdf.para(alert.action, size=8)
+    if len(sec.alertes) > 2:
+        pdf.para(f"… et {len(sec.alertes) - 2} autre(s) fichier(s) non conforme(s) : voir la "
+                 "fiche en ligne.", size=8)
+
+
+def render(sheet: Sheet, quality: QualitySection | None = None) -> bytes:
+    """The PDF bytes of a fiche (one A4 page), with its quality section when given."""
     pdf = Pdf()
     pdf.add_page()
     pdf.para(sheet.nom, size=17, bold=True, h=8)
@@ -26,6 +45,9 @@ def render(sheet: Sheet) -> bytes:
     pdf.heading(f"Situation : {sheet.statut}")
     for label, value in sheet.faits:
         pdf.para(f"{label} : {value[:160]}")
+
+    if quality is not None:
+        quality_block(pdf, quality)
 
     pdf.heading("Jeux prioritaires du Socle commun des données locales")
     col_w = (pdf.w - pdf.l_margin - pdf.r_margin) / 2

@@ -21,7 +21,7 @@ from odlab_compliance import db
 from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.db import facts
 from odlab_compliance.ingest.harvest import journal as run_journal
-from odlab_compliance.model import coverage, obligation, review
+from odlab_compliance.model import coverage, obligation, publication, review
 from odlab_compliance.model import snapshots as snapshot_layer
 from odlab_compliance.model.figures import figures
 from odlab_compliance.model.obligation import get_rule
@@ -97,6 +97,11 @@ def map_figure(sig: DbSig, rule: str, snapshot: Snapshot | None, territory: Terr
     if kind == "rate":
         return area_maps.rate_map_figure(at.whole, territory, arg, reference(sig, vintage),
                                          territories(sig, vintage), outlines, basemap)
+    if kind == "grades":   # communes coloured by publication grade (issue 18)
+        frame = publication.attach_grades(at.whole, profiles(sig, at.snapshot)
+                                          if at.has_status else None)
+        return area_maps.commune_map_figure(frame, territory, arg, outlines, basemap,
+                                            by_grade=True)
     return area_maps.commune_map_figure(at.whole, territory, arg, outlines, basemap)
 
 
@@ -210,3 +215,21 @@ def edition_comparison(sig: DbSig, rule: str, snapshot: Snapshot) -> review.Comp
         if con is None:
             return None
         return review.edition_comparison(con, at.whole, snapshot, rule, at.vintage.vintage)
+
+
+# -- publication quality (issue 18) ---------------------------------------------------------
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def profiles(sig: DbSig, snapshot: Snapshot) -> pd.DataFrame:
+    """Profile and grade of every collectivité with datasets in ``snapshot``
+    (``model.publication.snapshot_profiles``; shared, callers must not modify it)."""
+    with _read(sig) as con:
+        return pd.DataFrame() if con is None else publication.snapshot_profiles(con, snapshot)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def dataset_quality(sig: DbSig, siren: str, snapshot: Snapshot) -> pd.DataFrame:
+    """The sheet's datasets table (``model.publication.dataset_table``)."""
+    with _read(sig) as con:
+        return (pd.DataFrame() if con is None
+                else publication.dataset_table(con, siren, snapshot))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from odlab_compliance.ingest.harvest import quality
+
 SEARCH = "/api/3/action/package_search"
 ORGANIZATIONS = "/api/3/action/organization_list"
 ROWS = 1000   # CKAN's default maximum for rows
@@ -61,6 +63,10 @@ def to_entry(package: dict, base_url: str) -> dict:
     org = package.get("organization") or {}
     name = package.get("name") or package.get("id")
     schemas = sorted({s for r in package.get("resources") or [] if (s := _schema(r))})
+    extras = {str(e.get("key")): e.get("value") for e in package.get("extras") or []
+              if isinstance(e, dict)}
+    frequency = (package.get("frequency") or extras.get("frequency")
+                 or extras.get("accrual_periodicity") or extras.get("dct:accrualPeriodicity"))
     return {
         "dataset_id": str(package.get("id") or name),
         "title": package.get("title") or name,
@@ -69,4 +75,10 @@ def to_entry(package: dict, base_url: str) -> dict:
         "url": f"{base_url}/dataset/{name}",
         "schemas": schemas,
         "deleted": package.get("state") == "deleted",
+        "licence": package.get("license_title") or package.get("license_id") or None,
+        "frequency": quality.frequency_id(frequency),
+        "formats": sorted({f for r in package.get("resources") or []
+                           if (f := quality.format_of(r.get("format") or r.get("mimetype")))}),
+        "themes": [str(g.get("title") or g.get("name")) for g in package.get("groups") or []
+                   if isinstance(g, dict)],
     }

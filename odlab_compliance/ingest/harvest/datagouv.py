@@ -23,7 +23,12 @@ import requests
 from odlab_compliance import vocab
 from odlab_compliance.config import Settings
 from odlab_compliance.http import RateLimiter, describe_error, paginate
-from odlab_compliance.ingest.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
+from odlab_compliance.ingest.harvest.records import (
+    DatasetRecord,
+    PublisherRecord,
+    ResourceRecord,
+    SourceOutcome,
+)
 from odlab_compliance.ingest.sources import download
 
 SOURCE = vocab.SOURCE_DATAGOUV
@@ -165,19 +170,74 @@ def publishers_from_export(rows: list[dict[str, str]], base: str) -> list[Publis
     return out
 
 
+@dataclass
+class ExportResources:
+    """What the resources export says of each dataset (keyed by dataset id)."""
+
+    schemas: dict[str, list[str]] = field(default_factory=dict)
+    formats: dict[str, list[str]] = field(default_factory=dict)
+    resources: dict[str, list[ResourceRecord]] = field(default_factory=dict)
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(float(str(value))) if str(value or "").strip() else None
+    except ValueError:
+        return None
+
+
+def _float(value: object) -> float | None:
+    try:
+        return float(str(value)) if str(value or "").strip() else None
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def resources_from_export(rows: list[dict[str, str]]) -> ExportResources:
+    """Schemas, formats and schema-declaring resources per dataset, from the resources
+    export (``schema_name``, ``schema_version``, ``format``, ``checksum.value``, …)."""
+    schemas: dict[str, set[str]] = {}
+    formats: dict[str, set[str]] = {}
+    out = ExportResources()
+    for r in rows:
+        ds = r["dataset.id"]
+        fmt = (r.get("format") or "").strip().lower()
+        if fmt:
+            formats.setdefault(ds, set()).add(fmt)
+        name = (r.get("schema_name") or "").strip()
+        if not name:
+            continue
+        schemas.setdefault(ds, set()).add(name)
+        out.resources.setdefault(ds, []).append(ResourceRecord(
+            resource_id=r.get("id") or f"{ds}:{r.get('url')}", schema_name=name,
+            schema_version=_text(r.get("schema_version")), url=_text(r.get("url")),
+            format=fmt or None, filesize=_int(r.get("filesize")),
+            checksum=_text(r.get("checksum.value")), modified=_text(r.get("modified"))))
+    out.schemas = {k: sorted(v) for k, v in schemas.items()}
+    out.formats = {k: sorted(v) for k, v in formats.items()}
+    return out
+
+
 def schemas_from_export(rows: list[dict[str, str]]) -> dict[str, list[str]]:
     """Schema names per dataset id, from the resources export (``schema_name``)."""
-    out: dict[str, set[str]] = {}
-    for r in rows:
-        name = (r.get("schema_name") or "").strip()
-        if name:
-            out.setdefault(r["dataset.id"], set()).add(name)
-    return {k: sorted(v) for k, v in out.items()}
+    return resources_from_export(rows).schemas
 
 
-def datasets_from_export(rows: list[dict[str, str]], schemas: dict[str, list[str]],
+def _export_formats(row: dict[str, str]) -> list[str]:
+    """``resources_formats`` of the datasets export (newer udata), a comma list."""
+    return sorted({f.strip().lower() for f in (row.get("resources_formats") or "").split(",")
+                   if f.strip()})
+
+
+def datasets_from_export(rows: list[dict[str, str]], schemas: dict[str, list[str]] | ExportResources,
                          org_urls: dict[str, str], keep_orgs: set[str] | None = None
                          ) -> list[DatasetRecord]:
+    res = schemas if isinstance(schemas, ExportResources) else ExportResources(schemas=schemas)
     out = []
     for r in rows:
         org = r.get("organization_id") or ""
@@ -185,14 +245,20 @@ def datasets_from_export(rows: list[dict[str, str]], schemas: dict[str, list[str
             continue
         if _bool(r.get("private")):
             continue
+        ds = r["id"]
         out.append(DatasetRecord(
             source=SOURCE, dataset_id=r["id"], publisher_id=org, title=r.get("title") or "",
             url=r.get("url") or None, platform_id=SOURCE, platform_url=org_urls.get(org),
             last_update=r.get("last_update") or r.get("last_modified") or None,
             archived=_bool(r.get("archived")), deleted=_bool(r.get("deleted")),
-            schemas=schemas.get(r["id"], []),
+            schemas=res.schemas.get(ds, []),
             harvest_domain=_domain(r.get("harvest.domain"), r.get("harvest.backend"),
-                                   r.get("harvest.remote_url"))))
+                                   r.get("harvest.remote_url")),
+            licence=_text(r.get("license")), frequency=_text(r.get("frequency")),
+            formats=res.formats.get(ds) or _export_formats(r),
+            # The export gives the score only; the criteria come with the API.
+            quality_score=_float(r.get("quality_score")),
+            resources=res.resources.get(ds, [])))
     return out
 
 
@@ -246,7 +312,7 @@ def fetch_bulk(session: requests.Session, settings: Settings, dest_dir: Path, *,
                       if BADGE in p.badges or (p.siret or "")[:9] in sirens]
     keep = {p.publisher_id for p in publishers}
     urls = {p.publisher_id: p.url or "" for p in publishers}
-    datasets = datasets_from_export(ds_rows, schemas_from_export(res_rows), urls, keep)
+    datasets = datasets_from_export(ds_rows, resources_from_export(res_rows), urls, keep)
     out.publishers, out.datasets = publishers, datasets
     out.outcome = SourceOutcome(SOURCE, ok=True, items=len(datasets),
                                 item_errors=errs_o + errs_d + errs_r)
@@ -271,17 +337,44 @@ def publisher_from_api(org: dict[str, Any], base: str) -> PublisherRecord:
         nb_datasets=metrics.get("datasets"))
 
 
+def _api_resource(r: dict[str, Any]) -> ResourceRecord | None:
+    schema = r.get("schema") or {}
+    if not schema.get("name"):
+        return None
+    checksum = r.get("checksum") or {}
+    return ResourceRecord(
+        resource_id=str(r.get("id") or r.get("url")), schema_name=schema["name"],
+        schema_version=_text(schema.get("version")), url=_text(r.get("url")),
+        format=_text((r.get("format") or "").lower()), filesize=_int(r.get("filesize")),
+        checksum=_text(checksum.get("value") if isinstance(checksum, dict) else checksum),
+        modified=_text(r.get("last_modified")))
+
+
+def _criteria(quality: object) -> tuple[float | None, dict[str, bool] | None]:
+    """udata's ``quality``: ``score`` (0..1) and boolean criteria."""
+    if not isinstance(quality, dict) or not quality:
+        return None, None
+    crit = {k: bool(v) for k, v in quality.items() if isinstance(v, bool)}
+    return _float(quality.get("score")), crit or None
+
+
 def dataset_from_api(d: dict[str, Any], org_id: str, org_url: str | None) -> DatasetRecord:
     harvest = d.get("harvest") or {}
-    schemas = sorted({(r.get("schema") or {}).get("name") for r in d.get("resources") or []
-                      if (r.get("schema") or {}).get("name")})
+    files = d.get("resources") or []
+    resources = [x for x in (_api_resource(r) for r in files) if x is not None]
+    schemas = sorted({x.schema_name for x in resources})
+    score, criteria = _criteria(d.get("quality"))
     return DatasetRecord(
         source=SOURCE, dataset_id=str(d["id"]), publisher_id=org_id, title=d.get("title") or "",
         url=d.get("page") or d.get("uri"), platform_id=SOURCE, platform_url=org_url,
         last_update=d.get("last_update") or d.get("last_modified"),
         archived=_bool(d.get("archived")), deleted=_bool(d.get("deleted")), schemas=schemas,
         harvest_domain=_domain(harvest.get("domain"), harvest.get("backend"),
-                               harvest.get("remote_url")))
+                               harvest.get("remote_url")),
+        licence=_text(d.get("license")), frequency=_text(d.get("frequency")),
+        formats=sorted({str(r.get("format")).strip().lower() for r in files
+                        if str(r.get("format") or "").strip()}),
+        quality_score=score, quality_criteria=criteria, resources=resources)
 
 
 def lookup_organizations(session: requests.Session, base: str, business_number_id: str,

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from odlab_compliance.ingest.harvest import quality
+
 ARCGIS_FEED = "/api/feed/dcat-ap/2.1.1.json"
 DCAT_US_FEED = "/data.json"
 _PREFIXES = ("", "dct:", "dcterms:", "dcat:", "foaf:")
@@ -68,6 +70,13 @@ def fetch_catalog(get: Get, url: str) -> tuple[list[dict], list[str]]:
 def to_entry(d: dict) -> dict:
     identifier = _plain(_get(d, "identifier")) or _plain(d.get("@id"))
     landing = _plain(_get(d, "landingPage"))
+    dists = _get(d, "distribution") or []
+    dists = dists if isinstance(dists, list) else [dists]
+    formats = sorted({f for x in dists if isinstance(x, dict)
+                      if (f := quality.format_of(_plain(_get(x, "format"))
+                                                 or _plain(_get(x, "mediaType"))))})
+    licence = _plain(_get(d, "license"))
+    themes = _get(d, "theme") or _get(d, "keyword") or []
     return {
         "dataset_id": str(identifier or landing or _plain(_get(d, "title"))),
         "title": _plain(_get(d, "title")),
@@ -76,4 +85,9 @@ def to_entry(d: dict) -> dict:
         "url": landing if isinstance(landing, str) else None,
         "schemas": [],
         "deleted": False,
+        "licence": str(licence) if licence else None,
+        "frequency": quality.frequency_id(_plain(_get(d, "accrualPeriodicity"))),
+        "formats": formats,
+        "themes": [str(_plain(t)) for t in (themes if isinstance(themes, list) else [themes])
+                   if _plain(t)],
     }

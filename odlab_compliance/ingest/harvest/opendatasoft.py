@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from odlab_compliance.ingest.harvest import quality
+
 CATALOG = "/api/explore/v2.1/catalog/datasets"
 FACETS = "/api/explore/v2.1/catalog/facets"
 EXPORT = "/api/explore/v2.1/catalog/exports/json"
@@ -101,6 +103,14 @@ def to_entry(item: dict, base_url: str) -> dict:
     """A catalogue result as the portal-independent entry the attribution reads."""
     metas = (item.get("metas") or {}).get("default") or {}
     dataset_id = str(item["dataset_id"])
+    dcat_metas = (item.get("metas") or {}).get("dcat") or {}
+    features = item.get("features") or []
+    # A dataset with records is exported by the platform in CSV and JSON (GeoJSON when it
+    # has a geometry); one without records only has attachments, whose formats the
+    # catalogue does not list: unknown, not "closed".
+    formats = (["csv", "json"] + (["geojson"] if "geo" in features else [])
+               if item.get("has_records") else [])
+    themes = metas.get("theme") or []
     return {
         "dataset_id": dataset_id,
         "title": metas.get("title") or dataset_id,
@@ -109,4 +119,8 @@ def to_entry(item: dict, base_url: str) -> dict:
         "url": f"{base_url}/explore/dataset/{dataset_id}/",
         "schemas": [],
         "deleted": False,
+        "licence": metas.get("license") or None,
+        "frequency": quality.frequency_id(dcat_metas.get("accrualperiodicity")),
+        "formats": formats,
+        "themes": [str(t) for t in (themes if isinstance(themes, list) else [themes])],
     }

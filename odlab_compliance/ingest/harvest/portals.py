@@ -395,7 +395,10 @@ def attribute(portal: Portal, entries: Sequence[dict]
             platform_id=portal.id, platform_url=portal.url,
             last_update=e.get("modified"), deleted=bool(e.get("deleted")),
             schemas=list(e.get("schemas") or []), state_data=is_state_publisher(name),
-            siren_hint=owned[pid]))
+            siren_hint=owned[pid],
+            # What the portal's API gives of quality (None / [] when it gives nothing).
+            licence=e.get("licence"), frequency=e.get("frequency"),
+            formats=list(e.get("formats") or []), themes=list(e.get("themes") or [])))
     publishers = [
         PublisherRecord(source=vocab.SOURCE_PORTAL, publisher_id=pid, name=names[pid],
                         siret=owned[pid], url=portal.url, platform_id=portal.id, nb_datasets=n)

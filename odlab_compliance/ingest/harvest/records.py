@@ -21,6 +21,20 @@ class PublisherRecord:
 
 
 @dataclass
+class ResourceRecord:
+    """A file of a dataset that declares a schema (what SCDL validation needs)."""
+
+    resource_id: str
+    schema_name: str
+    schema_version: str | None = None
+    url: str | None = None
+    format: str | None = None
+    filesize: int | None = None
+    checksum: str | None = None      # as published (udata: sha1/md5 value)
+    modified: str | None = None
+
+
+@dataclass
 class DatasetRecord:
     """One dataset as published, with what is needed for status and evidence."""
 
@@ -38,6 +52,14 @@ class DatasetRecord:
     harvest_domain: str | None = None  # data.gouv.fr harvest.domain: re-published from a portal
     state_data: bool = False         # re-published State data (INSEE, IGN, ...): not counted
     siren_hint: str | None = None    # SIREN given by the source itself (Observatoire, DCAT)
+    # Quality fields (issue 18): None / empty = the source does not give it, never "no".
+    licence: str | None = None
+    frequency: str | None = None     # udata frequency id (annual, monthly, ...)
+    formats: list[str] = field(default_factory=list)   # lower-case resource formats
+    quality_score: float | None = None                  # data.gouv.fr, 0..1
+    quality_criteria: dict[str, bool] | None = None     # data.gouv.fr API ``quality``
+    themes: list[str] = field(default_factory=list)
+    resources: list[ResourceRecord] = field(default_factory=list)  # with a schema only
 
 
 @dataclass

@@ -26,6 +26,7 @@ from odlab_compliance.http import RateLimiter, make_session
 from odlab_compliance.ingest import matching
 from odlab_compliance.ingest.harvest import datagouv, journal, observatoire, save
 from odlab_compliance.ingest.harvest import portals as portal_harvest
+from odlab_compliance.ingest.harvest import quality as quality_rows
 from odlab_compliance.ingest.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
 from odlab_compliance.ingest.sources import SourceUnavailable, all_sources, fetch, record_fetch
 from odlab_compliance.territory import Territory, filter_frame
@@ -250,7 +251,8 @@ def _run(settings: Settings, ctx: _Context, result: RunResult, live: list[str],
         result.status = save.save_snapshot(
             con, ctx.run_id, publishers=pub_df, datasets=ds_df, outcomes=outcomes,
             matches=matches, classes=classes, platforms=platforms, scdl_schemas=scdl,
-            carry=carry, counts=result.counts)
+            carry=carry, counts=result.counts, quality=quality_rows.quality_frame(datasets),
+            resources=quality_rows.resources_frame(datasets))
 
 
 def _union_publishers(new: pd.DataFrame, ctx: _Context, carry: save.Carry) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from odlab_compliance import db, vocab
 from odlab_compliance.ingest.harvest import journal
+from odlab_compliance.ingest.harvest import quality as quality_rows
 from odlab_compliance.ingest.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
 
 PUBLISHER_COLUMNS = ["source", "source_key", "publisher_id", "name", "siret", "url", "badges",
@@ -109,6 +110,8 @@ def _carry_forward(con: duckdb.DuckDBPyConnection, run_id: int, carry: Carry,
         params = {"run_id": run_id, "base": carry.base_run_id, "keys": keys}
         con.execute(db.sql("harvest_carry_publishers"), params)
         con.execute(db.sql("harvest_carry_datasets"), params)
+        con.execute(db.sql("harvest_carry_quality"), params)
+        con.execute(db.sql("harvest_carry_resources"), params)
         con.execute(db.sql("harvest_carry_sources"),
                     {"run_id": run_id, "base": carry.base_run_id, "skip": skip})
     finally:
@@ -119,8 +122,11 @@ def save_snapshot(con: duckdb.DuckDBPyConnection, run_id: int, *,
                   publishers: pd.DataFrame, datasets: pd.DataFrame,
                   outcomes: list[SourceOutcome], matches: pd.DataFrame | None = None,
                   classes: pd.DataFrame | None = None, platforms: pd.DataFrame | None = None, scdl_schemas: Iterable[str] = (),
-                  carry: Carry | None = None, counts: dict | None = None) -> str:
-    """Write the snapshot and close the run, all or nothing; return the run status."""
+                  carry: Carry | None = None, counts: dict | None = None,
+                  quality: pd.DataFrame | None = None,
+                  resources: pd.DataFrame | None = None) -> str:
+    """Write the snapshot and close the run, all or nothing; return the run status.
+    ``quality`` and ``resources``: ``ingest.harvest.quality`` frames of this run's datasets."""
     carry = carry or Carry()
     failed = [o for o in outcomes if o.failed]
     item_errors = sum(len(o.item_errors) for o in outcomes)
@@ -128,6 +134,8 @@ def save_snapshot(con: duckdb.DuckDBPyConnection, run_id: int, *,
     with db.transaction(con):
         _insert(con, "harvest_publisher", PUBLISHER_COLUMNS, run_id, publishers)
         _insert(con, "harvest_dataset", DATASET_COLUMNS, run_id, datasets)
+        _insert(con, "harvest_dataset_quality", quality_rows.QUALITY_COLUMNS, run_id, quality)
+        _insert(con, "harvest_resource", quality_rows.RESOURCE_COLUMNS, run_id, resources)
         _carry_forward(con, run_id, carry, [o.source_key for o in outcomes])
         _insert(con, "harvest_match", MATCH_COLUMNS, run_id, matches)
         _insert(con, "harvest_match_class", CLASS_COLUMNS, run_id, classes)
