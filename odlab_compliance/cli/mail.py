@@ -10,12 +10,13 @@ import zipfile
 from pathlib import Path
 
 from odlab_compliance import auth, db
-from odlab_compliance.cli.followup import add_territory_options, editor_scope, territory_arg
+from odlab_compliance.cli.followup import add_territory_options, territory_arg
 from odlab_compliance.config import PROJECT_ROOT, load_settings
 from odlab_compliance.errors import InputError
 from odlab_compliance.model.status import StatusModel
 from odlab_compliance.outreach import letters, mailing, workshops
 from odlab_compliance.present import letters as printed
+from odlab_compliance.territory import sirens_within
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -110,6 +111,13 @@ def _template_save(args: argparse.Namespace) -> int:
 
 def build(con, args: argparse.Namespace, sec: dict) -> list[letters.Letter]:  # noqa: ANN001
     """The letters of the selection given on the command line."""
+    return build_with_scope(con, args, sec)[0]
+
+
+def build_with_scope(con, args: argparse.Namespace, sec: dict,  # noqa: ANN001
+                     editor: str = "") -> tuple[list[letters.Letter], set[str] | None, str]:
+    """The letters, and the SIRENs ``editor`` may write to with its territories as text
+    (None, "" when not limited): ``odlab_editor_territories`` of the given secrets."""
     model = StatusModel.from_connection(con)
     at = model.status_at(territory_arg(args.territory), args.rule, args.snapshot)
     workshop = None
@@ -123,8 +131,12 @@ def build(con, args: argparse.Namespace, sec: dict) -> list[letters.Letter]:  # 
         raise InputError("--atelier", "l'invitation nomme un atelier : ajoutez --atelier ID")
     sirens = args.siren or printed.selection(con, at, args.liste, workshop_id=args.atelier)
     template = letters.current(con, args.modele)
-    return printed.gather(con, model, at, sirens, template,
-                          letters.Sender.from_secrets(sec), workshop=workshop)
+    out = printed.gather(con, model, at, sirens, template,
+                         letters.Sender.from_secrets(sec), workshop=workshop)
+    keys = auth.cli_territories(auth.config_from(sec), editor) if editor else ()
+    if not keys:
+        return out, None, ""
+    return out, sirens_within(at.whole, keys), ", ".join(keys)
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -195,8 +207,7 @@ def _send(args: argparse.Namespace) -> int:
     if args.rythme <= 0:
         raise InputError("--rythme", "nombre de messages par minute positif attendu")
     with db.connect(load_settings()) as con:
-        out = build(con, args, sec)
-        allowed, scope = editor_scope(con, editor)
+        out, allowed, scope = build_with_scope(con, args, sec, editor)
         smtp = None if args.simulation else mailing.SmtpSettings.from_secrets(sec)
 
         def show(o: mailing.Outcome) -> None:

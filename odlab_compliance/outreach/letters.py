@@ -302,9 +302,8 @@ def choose_contact(official: Mapping | None, suivi_contact: object) -> Contact:
     if off:
         problem = None
         if not off_mail:
-            problem = (address_problem(off_raw.split(";")[0]) if off_raw
+            problem = (f"{address_problem(off_raw.split(';')[0])} (annuaire)" if off_raw
                        else "aucune adresse électronique dans l'annuaire")
-            problem = f"{problem} (annuaire)"
         return Contact(_text(off.get("nom")), off_mail, origine=SOURCE_ANNUAIRE,
                        probleme=problem, **base)
     return Contact(probleme="aucun contact : ni saisi dans le suivi, ni dans l'annuaire "

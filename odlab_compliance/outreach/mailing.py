@@ -146,6 +146,7 @@ class Report:
     skipped: list[Outcome] = field(default_factory=list)      # no valid address, territory
     failed: list[Outcome] = field(default_factory=list)       # refused by the server
     uncertain: list[Outcome] = field(default_factory=list)    # interrupted while sending
+    unlogged: list[Outcome] = field(default_factory=list)     # sent, follow-up refused
     stopped: str | None = None                                # why the run stopped early
 
     @property
@@ -168,7 +169,8 @@ class Report:
                              ("à vérifier : interrompu pendant la remise au serveur, le "
                               "message a pu partir (vérifiez la boîte d'envoi, puis "
                               "relancez avec --renvoyer-incertains pour le renvoyer)",
-                              self.uncertain)):
+                              self.uncertain),
+                             ("envoyé mais non inscrit au suivi", self.unlogged)):
             if items:
                 out.append(f"  {title} : {len(items)}")
                 out += [f"    {o.nom} ({o.siren}) : {o.motif or o.libelle}" for o in items]
@@ -208,11 +210,12 @@ def _set(con: duckdb.DuckDBPyConnection, cid: int, letter: Letter, key: str, eta
     with db.transaction(con):
         con.execute(
             "INSERT INTO envoi (campagne_id, siren, modele, cle, destinataire, etat, motif, "
-            "message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campagne_id, siren, "
-            "modele) DO UPDATE SET destinataire = excluded.destinataire, etat = "
+            "message_id, maj_le) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campagne_id, "
+            "siren, modele) DO UPDATE SET destinataire = excluded.destinataire, etat = "
             "excluded.etat, motif = excluded.motif, message_id = coalesce(excluded."
-            "message_id, envoi.message_id), maj_le = current_timestamp",
-            [cid, letter.siren, letter.modele, key, letter.destinataire, etat, motif, mid])
+            "message_id, envoi.message_id), maj_le = excluded.maj_le",
+            [cid, letter.siren, letter.modele, key, letter.destinataire, etat, motif, mid,
+             datetime.now(UTC).replace(tzinfo=None)])
 
 
 def _note(letter: Letter, campaign: str, key: str, when: date) -> str:
@@ -223,24 +226,29 @@ def _note(letter: Letter, campaign: str, key: str, when: date) -> str:
 
 def record_in_followup(con: duckdb.DuckDBPyConnection, letter: Letter, campaign: str,
                        key: str, *, editor: str, origin: str, scope: str = "",
-                       when: date | None = None) -> bool:
+                       when: date | None = None) -> str | None:
     """Add the sending to the follow-up log (the stage becomes « contactée » when it was
-    « à contacter »), unless a note with this key is already there; True when added."""
+    « à contacter »), unless a note with this key is already there. Returns why the log
+    refused it (French), None when recorded or already there: the message is gone, so a
+    refusal is reported, never raised."""
     notes = followup.log(con, [letter.siren])
     if len(notes) and notes["valeur"].astype(str).str.contains(f"réf. {key})",
                                                                regex=False).any():
-        return False
+        return None
     current = followup.state(con)
     mine = current[current["siren"].eq(letter.siren)] if len(current) else current
     stage = mine["etape"].iloc[0] if len(mine) else None
     new_stage = vocab.ETAPE_CONTACTEE if (stage is None or stage != stage
                                           or stage == vocab.ETAPE_A_CONTACTER) else None
     when = when or date.today()
-    followup.record(con, [followup.Change(letter.siren, etape=new_stage,
-                                          note=_note(letter, campaign, key, when),
-                                          date_effet=when)],
-                    editor=editor, origin=origin, scope=scope)
-    return True
+    try:
+        followup.record(con, [followup.Change(letter.siren, etape=new_stage,
+                                              note=_note(letter, campaign, key, when),
+                                              date_effet=when)],
+                        editor=editor, origin=origin, scope=scope)
+    except InputError as exc:
+        return "; ".join(e.message for e in exc.errors) or exc.summary
+    return None
 
 
 class SmtpSender:
@@ -399,10 +407,13 @@ def run_campaign(con: duckdb.DuckDBPyConnection, campaign: str, letters: Sequenc
                 done()
                 break
             _set(con, cid, letter, key, ENVOYE, None, msg["Message-ID"])  # type: ignore[arg-type]
-            record_in_followup(con, letter, campaign, key, editor=editor, origin=origin,
-                               scope=scope)
+            refused = record_in_followup(con, letter, campaign, key, editor=editor,
+                                         origin=origin, scope=scope)
             out.etat = ENVOYE
             report.sent.append(out)
+            if refused:
+                report.unlogged.append(Outcome(out.siren, out.nom, ENVOYE, out.destinataire,
+                                               f"suivi : {refused}"))
             done()
     finally:
         if mailer is not None:
