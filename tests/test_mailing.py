@@ -15,8 +15,8 @@ import pytest
 
 from odlab_compliance import db, vocab
 from odlab_compliance.cli import main
-from odlab_compliance.identifiers import siren_problem
 from odlab_compliance.config import PROJECT_ROOT, load_settings
+from odlab_compliance.identifiers import siren_problem
 from odlab_compliance.outreach import followup, mailing
 from tests.fixtures import annuaire
 from tests.fixtures.dashboard import build_db
