@@ -247,7 +247,7 @@ def update(con: duckdb.DuckDBPyConnection, settings: Settings, *,
     """Download (or take from the mirror) the Annuaire, match it to the reference and
     replace the stored contacts. A failed download raises ``SourceUnavailable`` and
     leaves the previous contacts in place."""
-    fetched = fetch(source(), settings, refresh=refresh, progress=progress)
+    fetched = fetch(source(), settings, refresh=refresh, progress=progress, optional=True)
     entries = read_export(fetched.path)
     contacts = match(entries, reference_for_matching(con))
     store(con, contacts)
