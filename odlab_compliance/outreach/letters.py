@@ -51,7 +51,8 @@ Situation relevée au {{ publication.date_donnees }} : {{ publication.statut }}.
 Ce qui nous conduit à vous écrire : {{ motifs }}.
 {% endif %}{% if manquants %}
 Jeux de données prioritaires du Socle commun des données locales qui manquent : \
-{{ manquants | join(", ") }}.
+{{ manquants[:4] | join(", ") }}{% if manquants | length > 4 %} et \
+{{ manquants | length - 4 }} autres{% endif %}.
 {% endif %}
 {{ etapes_titre }} :
 {% for etape in etapes %}{{ loop.index }}. {{ etape }}

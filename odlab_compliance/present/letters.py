@@ -143,21 +143,26 @@ def _write(pdf: Pdf, letter: Letter, sender: Sender, size: float) -> float:
     return end
 
 
-def _fits(letter: Letter, sender: Sender) -> float:
+def _fits(letter: Letter, sender: Sender) -> float | None:
     for size in _SIZES:
         scratch = Pdf()
         if _write(scratch, letter, sender, size) <= scratch.h - _BOTTOM - 4:
             return size
-    return _SIZES[-1]
+    return None
 
 
 def pdf(letters: Sequence[Letter], sender: Sender) -> bytes:
-    """All the letters in one PDF, one A4 page each (a long letter is set smaller rather
-    than spilled onto a second page)."""
+    """All the letters in one PDF, one A4 page each: a long letter is set smaller rather
+    than spilled onto a second page; one too long even in small type continues on a
+    second page rather than losing its end."""
     doc = Pdf()
     doc.set_title("Courriers")
     for letter in letters:
-        _write(doc, letter, sender, _fits(letter, sender))
+        size = _fits(letter, sender)
+        if size is None:
+            doc.set_auto_page_break(True, margin=_BOTTOM + 4)
+        _write(doc, letter, sender, size or _SIZES[-1])
+        doc.set_auto_page_break(False)
     return bytes(doc.output())
 
 
