@@ -28,3 +28,17 @@ CREATE TABLE envoi (
     maj_le       TIMESTAMP NOT NULL DEFAULT current_timestamp,
     PRIMARY KEY (campagne_id, siren, modele)
 );
+
+-- The night's refresh (`refresh`): one row per step of each run. etat: en_cours, reussi,
+-- echec, ignore (a step that cannot run here, message says why).
+CREATE SEQUENCE refresh_step_id;
+CREATE TABLE refresh_step (
+    id          BIGINT PRIMARY KEY DEFAULT nextval('refresh_step_id'),
+    passage     VARCHAR NOT NULL,      -- one id per refresh run
+    etape       VARCHAR NOT NULL,      -- harvest | agents | contacts | validite | digest
+    debut       TIMESTAMP NOT NULL,
+    fin         TIMESTAMP,
+    etat        VARCHAR NOT NULL,
+    code_sortie INTEGER,
+    message     VARCHAR
+);
