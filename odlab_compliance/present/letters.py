@@ -184,7 +184,7 @@ def zip_pdfs(letters: Sequence[Letter], sender: Sender) -> bytes:
 # -- selections ----------------------------------------------------------------------------
 
 LIST_RETARD, LIST_SUIVI, LIST_ATELIER, LIST_VEILLE, LIST_PUBLIE = (
-    "retard", "suivi", "atelier", "veille", "publie")
+    "retard", "suivi", "atelier", "veille", "publient")
 LISTS = {LIST_RETARD: "obligées en retard (liste de suivi)",
          LIST_SUIVI: "toute la liste de suivi (en retard, à évaluer, effectif à obtenir)",
          LIST_ATELIER: "invitées d'un atelier",
