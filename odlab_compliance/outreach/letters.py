@@ -36,6 +36,18 @@ class Template:
     editeur: str = ""
 
 
+# The end every letter shares: whom to call, the formula, the signature.
+_CLOSING = """\
+ {{ correspondant.nom }}\
+{% if correspondant.telephone %} au {{ correspondant.telephone }}{% endif %}\
+{% if correspondant.courriel %} ou à {{ correspondant.courriel }}{% endif %}.
+
+Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations \
+distinguées.
+
+{{ signature }}
+"""
+
 _REMINDER_BODY = """\
 Madame, Monsieur,
 
@@ -57,15 +69,7 @@ Jeux de données prioritaires du Socle commun des données locales qui manquent 
 {{ etapes_titre }} :
 {% for etape in etapes %}{{ loop.index }}. {{ etape }}
 {% endfor %}
-Pour toute question, ou pour être accompagné, contactez {{ correspondant.nom }}\
-{% if correspondant.telephone %} au {{ correspondant.telephone }}{% endif %}\
-{% if correspondant.courriel %} ou à {{ correspondant.courriel }}{% endif %}.
-
-Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations \
-distinguées.
-
-{{ signature }}
-"""
+Pour toute question, ou pour être accompagné, contactez""" + _CLOSING
 
 _INVITATION_BODY = """\
 Madame, Monsieur,
@@ -84,15 +88,7 @@ L'atelier vous aidera notamment à publier les jeux prioritaires qui manquent : 
 Au programme : les jeux de données prioritaires, les outils gratuits de publication \
 (data.gouv.fr, plateformes mutualisées), et un temps d'échange entre collectivités.
 
-Pour vous inscrire ou pour toute question, contactez {{ correspondant.nom }}\
-{% if correspondant.telephone %} au {{ correspondant.telephone }}{% endif %}\
-{% if correspondant.courriel %} ou à {{ correspondant.courriel }}{% endif %}.
-
-Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations \
-distinguées.
-
-{{ signature }}
-"""
+Pour vous inscrire ou pour toute question, contactez""" + _CLOSING
 
 _CONGRATULATION_BODY = """\
 Madame, Monsieur,
@@ -107,15 +103,7 @@ habitants, les entreprises et les chercheurs.
 Pour aller plus loin :
 {% for etape in etapes %}{{ loop.index }}. {{ etape }}
 {% endfor %}{% endif %}
-Pour toute question, contactez {{ correspondant.nom }}\
-{% if correspondant.telephone %} au {{ correspondant.telephone }}{% endif %}\
-{% if correspondant.courriel %} ou à {{ correspondant.courriel }}{% endif %}.
-
-Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations \
-distinguées.
-
-{{ signature }}
-"""
+Pour toute question, contactez""" + _CLOSING
 
 DEFAULTS: dict[str, Template] = {
     "relance": Template(
