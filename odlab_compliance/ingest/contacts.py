@@ -260,4 +260,8 @@ def official(con: duckdb.DuckDBPyConnection,
     """The stored official contacts (``COLUMNS`` and ``charge_le``), all or some SIRENs;
     empty when the Annuaire was never loaded."""
     wanted = None if sirens is None else [str(s) for s in sirens]
+    # A database opened read-only before its first write may not have the table yet.
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                       "'contact_officiel'").fetchone()[0]:
+        return pd.DataFrame(columns=[*COLUMNS, "charge_le"])
     return con.execute(db.sql("contacts_official"), {"sirens": wanted}).df()

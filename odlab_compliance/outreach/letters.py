@@ -386,3 +386,25 @@ def reachability(frame: pd.DataFrame, official: pd.DataFrame,
     out["origine"] = [chosen[s].origine_libelle for s in out["siren"]]
     out["probleme"] = [chosen[s].probleme for s in out["siren"]]
     return out.reset_index(drop=True)
+
+
+def with_contacts(df: pd.DataFrame, official: pd.DataFrame,
+                  state: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (with ``siren``) plus ``contact`` (what a person reads: the contact typed in
+    Suivi, else the Annuaire's address and telephone), ``courriel`` and
+    ``contact_origine`` (where it comes from, in French)."""
+    out = df.copy()
+    sirens = out["siren"].astype(str).tolist()
+    chosen = contacts_for(official, state, sirens)
+
+    def shown(c: Contact) -> str | None:
+        if c.origine == SOURCE_SUIVI:
+            return c.nom
+        parts = [p for p in (c.courriel, c.telephone) if p]
+        return " · ".join(parts) or None
+
+    out["contact"] = [shown(chosen[s]) for s in sirens]
+    out["courriel"] = [chosen[s].courriel for s in sirens]
+    out["contact_origine"] = [chosen[s].origine_libelle if chosen[s].origine else None
+                              for s in sirens]
+    return out
