@@ -12,7 +12,7 @@ from odlab_compliance.analysis.sheet import (
     similar,
 )
 from odlab_compliance.present import sheet_pdf
-from odlab_compliance.ui import cache, render, shell, views
+from odlab_compliance.ui import cache, mailing_view, render, shell, views
 
 ctx = shell.context()
 at = views.selection(ctx)
@@ -112,6 +112,10 @@ else:
 st.subheader(sheet.etapes_titre)
 for n, step in enumerate(sheet.etapes, start=1):
     st.markdown(f"{n}\\. {render.md_escape(step)}")
+
+st.subheader("Contact")
+for line in mailing_view.contact_lines(ctx, siren):
+    st.markdown(line)
 
 c1, c2 = st.columns(2)
 with c1:

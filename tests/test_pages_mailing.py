@@ -114,3 +114,28 @@ def test_an_editor_edits_a_template_and_a_typo_is_refused(occitanie, monkeypatch
     next(b for b in at.button if b.label == "Enregistrer une nouvelle version").click().run()
     assert not at.exception
     assert "Objet : Données ouvertes de" in texts(at)
+
+
+def test_the_sheet_shows_the_contact_and_says_which_wins(occitanie):
+    at = run("fiche.py", siren=COLOMIERS)
+    body = texts(at)
+    assert "**Contact saisi dans le suivi** (prioritaire sur l'annuaire) : M. Petit, DGS, " \
+           "dgs@ville\\-colomiers.fr" in body or \
+           "**Contact saisi dans le suivi** (prioritaire sur l'annuaire)" in body
+    assert "**Annuaire de l'administration** : Mairie \\- Colomiers" in body
+    at = run("fiche.py", siren=BLAGNAC)
+    assert "Pas d'adresse électronique dans l'annuaire." in texts(at)
+
+
+def test_suivi_lists_the_address_and_its_source(occitanie):
+    at = run("suivi.py")
+    table = next(d for d in at.dataframe if "contact_origine" in d.value.columns)
+    df = table.value.set_index("siren")
+    assert df.at[COLOMIERS, "courriel"] == "dgs@ville-colomiers.fr"
+    assert df.at[COLOMIERS, "contact_origine"].startswith("contact saisi dans le suivi")
+    assert df.at[COLOMIERS, "contact"] == "M. Petit, DGS, dgs@ville-colomiers.fr"
+    assert df.at["213100440", "contact_origine"].startswith("Annuaire")
+    assert df.at["213100440", "courriel"] == "contact@balma.fr"
+    assert not df.at["213100440", "contact"]   # nothing typed: stays empty
+    assert any(e.label.startswith("Écrire aux collectivités de la liste affichée")
+               for e in at.expander)

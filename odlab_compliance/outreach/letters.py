@@ -390,9 +390,11 @@ def reachability(frame: pd.DataFrame, official: pd.DataFrame,
 
 def with_contacts(df: pd.DataFrame, official: pd.DataFrame,
                   state: pd.DataFrame) -> pd.DataFrame:
-    """``df`` (with ``siren``) plus ``contact`` (what a person reads: the contact typed in
-    Suivi, else the Annuaire's address and telephone), ``courriel`` and
-    ``contact_origine`` (where it comes from, in French)."""
+    """``df`` (with ``siren``) plus ``contact_retenu`` (what a person reads: the contact
+    typed in Suivi, else the Annuaire's address and telephone), ``courriel`` (the address
+    a letter goes to) and ``contact_origine`` (where it comes from, in French). The
+    follow-up's own ``contact`` column is left as typed: an export re-imported must not
+    turn the Annuaire's address into a contact typed by the prefecture."""
     out = df.copy()
     sirens = out["siren"].astype(str).tolist()
     chosen = contacts_for(official, state, sirens)
@@ -403,7 +405,7 @@ def with_contacts(df: pd.DataFrame, official: pd.DataFrame,
         parts = [p for p in (c.courriel, c.telephone) if p]
         return " · ".join(parts) or None
 
-    out["contact"] = [shown(chosen[s]) for s in sirens]
+    out["contact_retenu"] = [shown(chosen[s]) for s in sirens]
     out["courriel"] = [chosen[s].courriel for s in sirens]
     out["contact_origine"] = [chosen[s].origine_libelle if chosen[s].origine else None
                               for s in sirens]

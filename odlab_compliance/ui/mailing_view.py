@@ -24,7 +24,7 @@ from odlab_compliance.ui import outreach_data as data
 from odlab_compliance.ui import queries, render
 from odlab_compliance.ui.shell import Context
 
-CONTACT_LABELS = {"nom": "Nom", "contact": "Contact", "courriel": "Courriel",
+CONTACT_LABELS = {"nom": "Nom", "contact_retenu": "Contact retenu", "courriel": "Courriel",
                   "contact_origine": "Source du contact", "probleme": "Pourquoi pas de courriel",
                   "siren": "SIREN"}
 
@@ -41,6 +41,53 @@ def official(ctx: Context) -> pd.DataFrame:
 def with_contacts(ctx: Context, df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with the contact columns (Suivi first, then the Annuaire)."""
     return letters.with_contacts(df, official(ctx), data.followup_state(ctx))
+
+
+def state_with_contacts(ctx: Context, state: pd.DataFrame,
+                        sirens: Sequence[str]) -> pd.DataFrame:
+    """``state`` (``followup.state``) for ``sirens`` whose ``contact`` is the one typed in
+    Suivi, else the Annuaire's (marked « (annuaire) »): for lists people mail-merge."""
+    base = pd.DataFrame({"siren": list(dict.fromkeys(map(str, sirens)))})
+    cur = state.reindex(columns=["siren", "etape", "contact"]).drop_duplicates("siren")
+    out = letters.with_contacts(base.merge(cur, on="siren", how="left"), official(ctx), state)
+    typed = out["contact"].astype("object").where(out["contact"].notna()
+                                                  & out["contact"].astype(str).str.strip()
+                                                  .ne(""))
+    from_annuaire = out["contact_retenu"].map(lambda v: f"{v} (annuaire)"
+                                              if isinstance(v, str) else None)
+    out["contact"] = typed.fillna(from_annuaire)
+    return out[["siren", "etape", "contact"]]
+
+
+def contact_lines(ctx: Context, siren: str) -> list[str]:
+    """The contact of one collectivité as markdown lines (escaped), for the sheet: the
+    one typed in Suivi first (it takes precedence, and says so), then the Annuaire's."""
+    off = official(ctx)
+    off = off[off["siren"].eq(siren)]
+    state = data.followup_state(ctx)
+    typed = state[state["siren"].eq(siren)]["contact"].dropna().tolist() \
+        if "contact" in state.columns else []
+    lines = []
+    if typed and str(typed[0]).strip():
+        lines.append(f"**Contact saisi dans le suivi** (prioritaire sur l'annuaire) : "
+                     f"{render.md_escape(typed[0])}")
+    if len(off):
+        r = off.iloc[0]
+        parts = [str(r[k]) for k in ("nom", "courriel", "telephone", "adresse")
+                 if isinstance(r[k], str) and r[k]]
+        lines.append("**Annuaire de l'administration** : "
+                     + render.md_escape(" · ".join(parts)))
+        if not isinstance(r["courriel"], str):
+            lines.append("Pas d'adresse électronique dans l'annuaire"
+                         + (f" (publiée : « {render.md_escape(r['courriel_brut'])} », "
+                            "invalide)" if isinstance(r["courriel_brut"], str) else "") + ".")
+        url = render.safe_url(r["url_fiche"])
+        if url:
+            lines.append(f"[Fiche sur service-public.gouv.fr]({url})")
+    elif not lines:
+        lines.append("Aucun contact : l'annuaire n'est pas chargé ou ne la connaît pas "
+                     "(`contacts update`), et aucun contact n'est saisi dans le suivi.")
+    return lines
 
 
 def _secrets() -> Mapping:
