@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import vocab
-from odlab_compliance.analysis.sheet import build_sheet, similar
+from odlab_compliance.analysis.sheet import build_sheet
 from odlab_compliance.fmt import date_fr, fold, is_missing, nombre
 from odlab_compliance.ingest import contacts as official_contacts
 from odlab_compliance.model.status import StatusAt, StatusModel
@@ -84,13 +84,17 @@ def gather(con: duckdb.DuckDBPyConnection, model: StatusModel, at: StatusAt,
         if siren not in rows.index:
             continue
         row = {"siren": siren, **rows.loc[siren].to_dict()}
-        evidence = model.evidence(con, siren, at.snapshot) if at.snapshot is not None \
-            else pd.DataFrame()
+        # An Observatoire edition lists publishers, not their datasets: the sheet's grid
+        # says « non renseigné » whatever the evidence, so it is not fetched (matching an
+        # edition again costs seconds per collectivité).
+        evidence = model.evidence(con, siren, at.snapshot) \
+            if at.snapshot is not None and not at.snapshot.is_observatoire else pd.DataFrame()
         epci = None
         if not is_missing(row.get("epci_siren")):
             e = whole[whole["siren"].eq(row["epci_siren"])]
             epci = e.iloc[0].to_dict() if len(e) else None
-        sheet = build_sheet(row, evidence, similar(whole, siren), epci, None, label, today)
+        # Letters do not cite comparable collectivités: no peers to compute.
+        sheet = build_sheet(row, evidence, whole.iloc[0:0], epci, None, label, today)
         ctx = letter_context(row, sheet, contacts[siren], sender,
                              motifs=str(work.get(siren) or ""), workshop=workshop,
                              today=today)
@@ -143,9 +147,10 @@ def _write(pdf: Pdf, letter: Letter, sender: Sender, size: float) -> float:
     return end
 
 
-def _fits(letter: Letter, sender: Sender) -> float | None:
+def _fits(letter: Letter, sender: Sender, scratch: Pdf) -> float | None:
+    """The largest type size at which the letter ends above the footer, measured on a
+    scratch document (one for a whole batch: loading the font is the slow part)."""
     for size in _SIZES:
-        scratch = Pdf()
         if _write(scratch, letter, sender, size) <= scratch.h - _BOTTOM - 4:
             return size
     return None
@@ -155,10 +160,10 @@ def pdf(letters: Sequence[Letter], sender: Sender) -> bytes:
     """All the letters in one PDF, one A4 page each: a long letter is set smaller rather
     than spilled onto a second page; one too long even in small type continues on a
     second page rather than losing its end."""
-    doc = Pdf()
+    doc, scratch = Pdf(), Pdf()
     doc.set_title("Courriers")
     for letter in letters:
-        size = _fits(letter, sender)
+        size = _fits(letter, sender, scratch)
         if size is None:
             doc.set_auto_page_break(True, margin=_BOTTOM + 4)
         _write(doc, letter, sender, size or _SIZES[-1])
@@ -178,6 +183,7 @@ def zip_pdfs(letters: Sequence[Letter], sender: Sender) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for letter in letters:
             zf.writestr(filename(letter, "pdf"), pdf([letter], sender))
+    # (each file is its own document: a letter printed or forwarded alone)
     return buf.getvalue()
 
 
