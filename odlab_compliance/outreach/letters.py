@@ -336,6 +336,9 @@ class Sender:
         except Exception:  # st.secrets without a file
             raw = {}
         known = {k: str(v) for k, v in raw.items() if k in cls.__dataclass_fields__}
+        # An organisation named but no signature: it signs with its name.
+        if known.get("nom") and not known.get("signature"):
+            known["signature"] = known["nom"]
         return cls(**known)
 
     def problems(self) -> list[str]:

@@ -192,8 +192,8 @@ def panel(ctx: Context, at: StatusAt, sirens: Sequence[str], decision: auth.Deci
     chosen = st.selectbox("Aperçu", list(names), format_func=names.get, key=f"{key}_preview")
     letter = next(x for x in out if x.siren == chosen)
     c = letter.contact
-    st.caption(f"À : {c.courriel or 'aucune adresse'} — {c.origine_libelle}"
-               + (f" ; {c.probleme}" if c.probleme else ""))
+    st.caption(render.md_escape(f"À : {c.courriel or 'aucune adresse'} — {c.origine_libelle}"
+                                + (f" ; {c.probleme}" if c.probleme else "")))
     st.text(f"Objet : {letter.objet}")
     st.code(letter.corps, language=None, wrap_lines=True)
     day = date.today().isoformat()
@@ -237,9 +237,10 @@ def _send_form(ctx: Context, at: StatusAt, out: Sequence[letters.Letter], code: 
                               key=f"{key}_pace")
         dry = c.checkbox("Simulation", key=f"{key}_dry",
                          help="Montre ce qui serait envoyé, sans rien envoyer ni écrire.")
-        st.caption(f"Expéditeur : {who.nom} <{who.courriel}>"
-                   + (f", réponses à {who.reponse_a}" if who.reponse_a else "")
-                   + f" ; serveur {smtp.host}:{smtp.port}.")
+        st.caption(render.md_escape(
+            f"Expéditeur : {who.nom} <{who.courriel}>"
+            + (f", réponses à {who.reponse_a}" if who.reponse_a else "")
+            + f" ; serveur {smtp.host}:{smtp.port}."))
         go = st.form_submit_button("Simuler l'envoi" if dry else "Envoyer les courriels",
                                    type="primary")
     if not go:
