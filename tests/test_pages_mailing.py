@@ -76,7 +76,7 @@ def test_courriers_page_previews_each_letter_and_offers_the_files(occitanie):
     # Colomiers: the contact typed in Suivi wins, and the page says so
     at.selectbox(key="courriers_preview").select(COLOMIERS).run()
     assert "À : dgs@ville-colomiers.fr — contact saisi dans le suivi (prioritaire sur " \
-           "l'annuaire)" in texts(at)
+           "l'annuaire)" in texts(at).replace("\\", "")   # shown escaped (markdown)
     # nobody signed in: no sending
     assert "Lecture seule" in texts(at)
     assert not [b for b in at.button if b.label == "Envoyer les courriels"]
