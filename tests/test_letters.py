@@ -96,7 +96,7 @@ def test_letters_pdf_one_page_each_zip_and_eml(occitanie, tmp_path):
           "lieu_nom": "Toulouse"}
     out = _letters(occitanie, "invitation", ["213101496", "213100696", "243100518"], ws)
     assert out[0].objet == ("Invitation : atelier « Publier ses données en Occitanie » le "
-                            "12/01/2027")
+                            "12 janvier 2027")
     pdf = tmp_path / "courriers.pdf"
     pdf.write_bytes(printed.pdf(out, SENDER))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout

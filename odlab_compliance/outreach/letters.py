@@ -78,8 +78,8 @@ Nous avons le plaisir d'inviter {{ collectivite.nom }} à l'atelier \
 « {{ atelier.titre }} », le {{ atelier.date }}{% if atelier.lieu %} à {{ atelier.lieu }}\
 {% endif %}, consacré à l'ouverture des données publiques des collectivités.
 
-{{ collectivite.nom }} est concernée : {{ obligation.libelle | lower }}. \
-{{ obligation.motif }}
+{{ collectivite.nom }} est concernée. Notre analyse : {{ obligation.motif }}
+
 Situation relevée au {{ publication.date_donnees }} : {{ publication.statut }}.
 {% if manquants %}
 L'atelier vous aidera notamment à publier les jeux prioritaires qui manquent : \

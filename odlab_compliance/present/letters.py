@@ -16,7 +16,7 @@ import pandas as pd
 
 from odlab_compliance import vocab
 from odlab_compliance.analysis.sheet import build_sheet
-from odlab_compliance.fmt import date_fr, fold, is_missing, nombre
+from odlab_compliance.fmt import fold, is_missing, nombre
 from odlab_compliance.ingest import contacts as official_contacts
 from odlab_compliance.model.status import StatusAt, StatusModel
 from odlab_compliance.outreach import followup
@@ -29,6 +29,17 @@ from odlab_compliance.outreach.letters import (
     render,
 )
 from odlab_compliance.present.pdf import Pdf
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+
+
+def long_date(value: object) -> str:
+    """« 1er janvier 2027 », « 21 janvier 2027 »: the date as a letter writes it."""
+    if is_missing(value) or value == "":
+        return ""
+    d = pd.Timestamp(value).date()
+    return f"{'1er' if d.day == 1 else d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
 def letter_context(row: Mapping, sheet: object, contact: Contact, sender: Sender, *,
@@ -58,9 +69,9 @@ def letter_context(row: Mapping, sheet: object, contact: Contact, sender: Sender
         "destinataire": {"nom": contact.nom, "courriel": contact.courriel or "",
                          "adresse": contact.adresse or ""},
         "atelier": {"titre": str(ws.get("titre") or ""),
-                    "date": date_fr(ws.get("date_atelier")) if ws.get("date_atelier")
-                    else "", "lieu": str(ws.get("lieu_nom") or "")},
-        "date": date_fr(today or date.today()),
+                    "date": long_date(ws.get("date_atelier")),
+                    "lieu": str(ws.get("lieu_nom") or "")},
+        "date": long_date(today or date.today()),
         **sender.context(),
     }
 
