@@ -38,8 +38,33 @@ class _Handler:
         return "250 Message accepte"
 
 
+def make_certificate(folder) -> tuple[str, str, str]:  # noqa: ANN001
+    """A private authority and a certificate it signs for 127.0.0.1 (openssl): (CA file,
+    certificate, key), as an internal mail relay has."""
+    import subprocess
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    ca_key, ca, key, csr, cert = (str(folder / n) for n in
+                                  ("ca.key", "ca.pem", "srv.key", "srv.csr", "srv.pem"))
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
+        "-days", "2", "-subj", "/CN=Autorite de test")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+        "-subj", "/CN=127.0.0.1")
+    ext = folder / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+        "-out", cert, "-days", "2", "-extfile", str(ext))
+    return ca, cert, key
+
+
 class SmtpServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, starttls: tuple[str, str] | None = None,
+                 implicit_tls: tuple[str, str] | None = None) -> None:
+        """``starttls`` / ``implicit_tls``: (certificate, key) to offer STARTTLS (and
+        require it) or to speak TLS from the first byte (port 465 style)."""
+        self.starttls, self.implicit_tls = starttls, implicit_tls
         self.port = port or free_port()
         self.messages: list[tuple[list[str], str, EmailMessage]] = []
         self.refuse: set[str] = set()
@@ -47,7 +72,19 @@ class SmtpServer:
         self._controller: Controller | None = None
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        import ssl
+
+        kwargs: dict = {}
+        if self.starttls:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*self.starttls)
+            kwargs = {"tls_context": ctx, "require_starttls": True}
+        if self.implicit_tls:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*self.implicit_tls)
+            kwargs = {"ssl_context": ctx}
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
+                                      **kwargs)
         self._controller.start()
         return self
 

@@ -237,3 +237,56 @@ def test_sigkill_in_the_middle_then_rerun_sends_each_exactly_once(occitanie, smt
     with db.connect(load_settings()) as con:
         notes = followup.log(con).query("champ == 'note'")
     assert notes["siren"].value_counts().max() == 1
+
+
+def _one_letter():
+    from odlab_compliance.outreach.letters import Contact, Letter
+
+    return [Letter("213101496", "Colomiers", "relance", "Données ouvertes : où en êtes-vous ?",
+                   "Madame, Monsieur,\n\nUn texte accentué : éàçœ.\n",
+                   Contact("Mairie - Colomiers", "contact@colomiers.fr"))]
+
+
+@pytest.mark.parametrize("mode", ["starttls", "tls"])
+def test_encrypted_relays_with_a_private_authority(settings, tmp_path, mode):
+    from tests.conftest import require_tool
+    from tests.smtpserver import make_certificate
+
+    from odlab_compliance.outreach.letters import Sender
+
+    require_tool("openssl")
+    ca, cert, key = make_certificate(tmp_path)
+    srv = SmtpServer(**{"starttls" if mode == "starttls" else "implicit_tls": (cert, key)})
+    srv.start()
+    who = Sender(nom="Préfecture", courriel=SENDER)
+    try:
+        with db.connect(settings) as con:
+            # without the authority: refused, said in French, nothing sent
+            plain = mailing.SmtpSettings("127.0.0.1", srv.port, mode)
+            report = mailing.run_campaign(con, f"{mode}-1", _one_letter(), who, editor="a",
+                                          origin="cli", smtp=plain, per_minute=0)
+            assert "certificat du serveur d'envoi 127.0.0.1" in report.stopped
+            assert srv.count() == 0
+            trusted = mailing.SmtpSettings.from_secrets({"odlab_smtp": {
+                "host": "127.0.0.1", "port": srv.port, "securite": mode, "autorite": ca}})
+            report = mailing.run_campaign(con, f"{mode}-2", _one_letter(), who, editor="a",
+                                          origin="cli", smtp=trusted, per_minute=0)
+        assert report.ok and [o.siren for o in report.sent] == ["213101496"]
+        assert srv.sirens() == ["213101496"]
+    finally:
+        srv.stop()
+
+
+def test_a_relay_without_starttls_is_named(settings):
+    from odlab_compliance.outreach.letters import Sender
+
+    srv = SmtpServer().start()
+    try:
+        with db.connect(settings) as con:
+            report = mailing.run_campaign(
+                con, "x", _one_letter(), Sender(nom="P", courriel=SENDER), editor="a",
+                origin="cli", smtp=mailing.SmtpSettings("127.0.0.1", srv.port, "starttls"),
+                per_minute=0)
+    finally:
+        srv.stop()
+    assert "ne propose pas STARTTLS" in report.stopped and srv.count() == 0

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, formataddr
+from pathlib import Path
 
 import duckdb
 
@@ -61,11 +62,13 @@ class SmtpSettings:
     user: str = ""
     password: str = field(default="", repr=False)
     timeout: float = 30.0
+    cafile: str = ""               # a private CA (internal relay); default: the system's
 
     @classmethod
     def from_secrets(cls, secrets: Mapping) -> SmtpSettings:
         """``[odlab_smtp]`` of the secrets: ``host``, ``port``, ``securite``,
-        ``utilisateur``, ``mot_de_passe``; a French ``InputError`` when unusable."""
+        ``utilisateur``, ``mot_de_passe`` (and ``autorite`` for a relay whose certificate
+        a private authority signed); a French ``InputError`` when unusable."""
         try:
             raw = dict(secrets.get(SMTP_KEY) or {})
         except Exception:
@@ -82,9 +85,13 @@ class SmtpSettings:
             port = int(raw.get("port") or (465 if security == "tls" else 587))
         except (TypeError, ValueError):
             raise InputError("secrets", f"[{SMTP_KEY}] port : nombre entier attendu") from None
+        cafile = str(raw.get("autorite") or "")
+        if cafile and not Path(cafile).is_file():
+            raise InputError("secrets", f"[{SMTP_KEY}] autorite : fichier « {cafile} » "
+                                        "introuvable")
         return cls(str(raw["host"]), port, security, str(raw.get("utilisateur") or ""),
                    str(raw.get("mot_de_passe") or ""),
-                   float(raw.get("delai") or 30.0))
+                   float(raw.get("delai") or 30.0), cafile)
 
 
 def message_id(key: str, sender: Sender) -> str:
@@ -260,19 +267,27 @@ class SmtpSender:
 
     def _open(self) -> smtplib.SMTP:
         s = self.settings
+        # Certificates are always verified (host name included); a private authority is
+        # added, never a switch that turns verification off.
+        context = ssl.create_default_context(cafile=s.cafile or None)
         try:
             if s.security == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
+                                                      context=context)
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=context)
             if s.user:
                 smtp.login(s.user, s.password)
         except smtplib.SMTPAuthenticationError:
             raise SmtpUnavailable(f"le serveur d'envoi {s.host}:{s.port} refuse le compte "
                                   f"« {s.user} » (identifiant ou mot de passe)") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise SmtpUnavailable(f"certificat du serveur d'envoi {s.host}:{s.port} refusé "
+                                  f"({exc.verify_message}) : vérifiez l'adresse, ou donnez "
+                                  "l'autorité qui l'a signé (autorite = \"/chemin/ca.pem\")"
+                                  ) from None
         except smtplib.SMTPNotSupportedError:
             raise SmtpUnavailable(f"le serveur d'envoi {s.host}:{s.port} ne propose pas "
                                   "STARTTLS : réglez securite = \"tls\" ou \"aucune\"") from None
