@@ -249,10 +249,9 @@ def _one_letter():
 
 @pytest.mark.parametrize("mode", ["starttls", "tls"])
 def test_encrypted_relays_with_a_private_authority(settings, tmp_path, mode):
+    from odlab_compliance.outreach.letters import Sender
     from tests.conftest import require_tool
     from tests.smtpserver import make_certificate
-
-    from odlab_compliance.outreach.letters import Sender
 
     require_tool("openssl")
     ca, cert, key = make_certificate(tmp_path)
