@@ -139,3 +139,26 @@ def test_suivi_lists_the_address_and_its_source(occitanie):
     assert not df.at["213100440", "contact"]   # nothing typed: stays empty
     assert any(e.label.startswith("Écrire aux collectivités de la liste affichée")
                for e in at.expander)
+
+
+def test_atelier_invitations_carry_the_annuaire_contact_where_none_was_typed(occitanie):
+    at = run("atelier.py")
+    at.selectbox(key="atelier_venue").select("31555")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    cohort = at.dataframe[0].value.set_index("Nom")
+    assert len(cohort) >= 2, cohort
+    contacts_shown = cohort["Contact"].tolist()
+    assert all(c.endswith(" (annuaire)") for c in contacts_shown if c), contacts_shown
+    from odlab_compliance.identifiers import siren_problem
+
+    first = next(n for n in cohort.index if siren_problem(cohort.at[n, "SIREN"]) is None)
+    siren = cohort.at[first, "SIREN"]
+    with db.connect(occitanie) as con:   # typed in Suivi: shown as typed, first
+        followup.record(con, [followup.Change(siren, contact="Mme Roux, 05 61 00 11 22")],
+                        editor="agent", origin="page")
+    at = run("atelier.py")
+    at.selectbox(key="atelier_venue").select("31555")
+    at.run()
+    cohort = at.dataframe[0].value.set_index("Nom")
+    assert cohort.at[first, "Contact"] == "Mme Roux, 05 61 00 11 22"
