@@ -18,7 +18,7 @@ at = data.status_or_stop(ctx)
 lists = {printed.LIST_RETARD: "Obligées en retard", printed.LIST_SUIVI: "Toute la liste de suivi",
          printed.LIST_ATELIER: "Invitées d'un atelier",
          printed.LIST_VEILLE: "Liste de veille (proches d'un seuil)",
-         printed.LIST_PUBLIE: "Collectivités qui publient"}
+         printed.LIST_PUBLIE: "Ont commencé à publier (félicitations)"}
 which = st.radio("Destinataires", list(lists), format_func=lists.get, horizontal=True,
                  key="courriers_list")
 workshop_id = None
@@ -31,8 +31,8 @@ if which == printed.LIST_ATELIER:
               for r in ws.to_dict("records")}
     workshop_id = st.selectbox("Atelier", list(labels), format_func=labels.get,
                                key="courriers_ws")
-sirens = data.read(ctx, lambda con: printed.selection(con, at, which, workshop_id=workshop_id),
-                   [])
+sirens = data.read(ctx, lambda con: printed.selection(con, at, which, workshop_id=workshop_id,
+                                                     model=ctx.model), [])
 pool = mailing_view.with_contacts(ctx, at.frame[at.frame["siren"].isin(sirens)][["siren", "nom"]])
 names = dict(zip(pool["siren"], pool["nom"], strict=True))
 picked = st.multiselect(f"Collectivités ({nombre(len(sirens))})", sirens, default=sirens,

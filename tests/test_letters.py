@@ -148,3 +148,31 @@ def test_cli_letters_and_eml(occitanie, tmp_path, capsys):
     assert main(["mail", "letters", "--modele", "invitation", "--territory", "dep:31",
                  "-o", str(tmp_path / "x.pdf")]) == 2
     assert "ajoutez --atelier ID" in capsys.readouterr().err
+
+
+def test_congratulations_go_to_those_that_started_publishing(occitanie):
+    with db.connect(occitanie) as con:
+        model = StatusModel.from_connection(con)
+        at = model.status_at(Territory.from_cli("reg:76"), "legal")
+        assert printed.selection(con, at, printed.LIST_PUBLIE, model=model) == ["213101496"]
+        # without a previous snapshot to compare: every publisher
+        everyone = printed.selection(con, at, printed.LIST_PUBLIE)
+    assert "213105554" in everyone and "213101496" in everyone
+
+
+def test_letters_sent_by_post_are_recorded_all_or_nothing(occitanie):
+    from odlab_compliance import vocab
+    from odlab_compliance.outreach import followup
+
+    out = _letters(occitanie, "relance", ["213101496", "213100696"])
+    with db.connect(occitanie) as con:
+        with pytest.raises(InputError):   # an editor of the Ariège cannot record these
+            mailing.record_postal(con, out, editor="agent09", origin="page",
+                                  allowed={"210901225"}, scope="dep:09")
+        assert followup.log(con).empty
+        assert mailing.record_postal(con, out, editor="agent", origin="page") == 2
+        log = followup.log(con)
+        state = followup.state(con).set_index("siren")
+    notes = log[log["champ"].eq("note")]["valeur"].tolist()
+    assert all(n.startswith("Courrier « Relance » envoyé par la poste le ") for n in notes)
+    assert (state.loc[["213101496", "213100696"], "etape"] == vocab.ETAPE_CONTACTEE).all()

@@ -129,7 +129,8 @@ def build_with_scope(con, args: argparse.Namespace, sec: dict,  # noqa: ANN001
         workshop = found.iloc[0].to_dict()
     if args.modele == "invitation" and workshop is None:
         raise InputError("--atelier", "l'invitation nomme un atelier : ajoutez --atelier ID")
-    sirens = args.siren or printed.selection(con, at, args.liste, workshop_id=args.atelier)
+    sirens = args.siren or printed.selection(con, at, args.liste, workshop_id=args.atelier,
+                                             model=model)
     template = letters.current(con, args.modele)
     out = printed.gather(con, model, at, sirens, template,
                          letters.Sender.from_secrets(sec), workshop=workshop)

@@ -258,6 +258,29 @@ def record_in_followup(con: duckdb.DuckDBPyConnection, letter: Letter, campaign:
     return None
 
 
+def record_postal(con: duckdb.DuckDBPyConnection, letters: Sequence[Letter], *, editor: str,
+                  origin: str, allowed: set[str] | None = None, scope: str = "",
+                  when: date | None = None) -> int:
+    """Add printed letters sent by post to the follow-up log, all or nothing (one dated
+    note each, stage « contactée » when it was « à contacter »); the number recorded."""
+    when = when or date.today()
+    current = followup.state(con)
+    stages = dict(zip(current["siren"], current["etape"], strict=False)) if len(current) \
+        else {}
+    changes = []
+    for letter in letters:
+        stage = stages.get(letter.siren)
+        new = vocab.ETAPE_CONTACTEE if stage in (None, vocab.ETAPE_A_CONTACTER) \
+            or stage != stage else None
+        label = LABELS.get(letter.modele, letter.modele)
+        changes.append(followup.Change(letter.siren, etape=new, date_effet=when,
+                                       note=f"Courrier « {label} » envoyé par la poste le "
+                                            f"{date_fr(when)}"))
+    followup.record(con, changes, editor=editor, origin=origin, allowed=allowed,
+                    scope=scope)
+    return len(changes)
+
+
 class SmtpSender:
     """One SMTP connection, opened on the first message and reopened when lost."""
 

@@ -15,9 +15,9 @@ from odlab_compliance.analysis import changes
 from odlab_compliance.fmt import date_fr, nombre
 from odlab_compliance.model.status import StatusModel
 from odlab_compliance.outreach import followup, weekly
+from odlab_compliance.present.letters import STARTED as NEW_PUBLISHERS
 from odlab_compliance.territory import Territory
 
-NEW_PUBLISHERS = "commence"   # analysis.changes.CHANGES: started publishing
 MAX_ROWS = 40                 # per section: the rest is on the page
 
 

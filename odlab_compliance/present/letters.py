@@ -89,7 +89,7 @@ def gather(con: duckdb.DuckDBPyConnection, model: StatusModel, at: StatusAt,
     except KeyError:   # no status yet (obligations only): no worklist reasons
         work = {}
     contacts = contacts_for(official_contacts.official(con, sirens), state, list(sirens))
-    label = at.snapshot.label if at.snapshot is not None else "—"
+    label = long_date(at.snapshot.date) if at.snapshot is not None else "—"
     out = []
     for siren in sirens:
         if siren not in rows.index:
@@ -200,18 +200,23 @@ def zip_pdfs(letters: Sequence[Letter], sender: Sender) -> bytes:
 
 # -- selections ----------------------------------------------------------------------------
 
+STARTED = "commence"   # analysis.changes.CHANGES: started publishing
 LIST_RETARD, LIST_SUIVI, LIST_ATELIER, LIST_VEILLE, LIST_PUBLIE = (
     "retard", "suivi", "atelier", "veille", "publient")
 LISTS = {LIST_RETARD: "obligées en retard (liste de suivi)",
          LIST_SUIVI: "toute la liste de suivi (en retard, à évaluer, effectif à obtenir)",
          LIST_ATELIER: "invitées d'un atelier",
          LIST_VEILLE: "liste de veille (proches d'un seuil)",
-         LIST_PUBLIE: "qui publient (pour une félicitation)"}
+         LIST_PUBLIE: "ont commencé à publier depuis la collecte précédente (félicitations)"}
 
 
 def selection(con: duckdb.DuckDBPyConnection, at: StatusAt, which: str, *,
-              workshop_id: int | None = None) -> list[str]:
-    """The SIRENs of a list of the territory, in the order the pages show them."""
+              workshop_id: int | None = None, model: StatusModel | None = None) -> list[str]:
+    """The SIRENs of a list of the territory, in the order the pages show them.
+
+    ``publient``: those that started publishing between the previous snapshot and
+    ``at``'s (a first publication, to congratulate; ``model`` gives the previous one);
+    without a previous snapshot, every collectivité that publishes."""
     from odlab_compliance.analysis.watchlist import watch_list
     from odlab_compliance.outreach import workshops
 
@@ -231,6 +236,16 @@ def selection(con: duckdb.DuckDBPyConnection, at: StatusAt, which: str, *,
     if which == LIST_VEILLE:
         return watch_list(frame, at.rule)["siren"].astype(str).tolist()
     if which == LIST_PUBLIE:
+        from odlab_compliance.analysis import changes
+
+        earlier = [] if model is None or at.snapshot is None else sorted(
+            (s for s in model.snapshots if (s.date, s.id) < (at.snapshot.date, at.snapshot.id)),
+            key=lambda s: (s.date, s.id))
+        if earlier:
+            before = model.status_at(at.territory, at.rule, earlier[-1]).frame
+            diff = changes.diff(before, frame)
+            return diff[diff["changement"].eq(STARTED)].sort_values("nom")["siren"] \
+                .astype(str).tolist()
         pub = frame[frame.get("statut", pd.Series(dtype=object)).isin(vocab.PUBLISHING)]
         return pub.sort_values("nom")["siren"].astype(str).tolist()
     from odlab_compliance.errors import InputError

@@ -208,7 +208,25 @@ def panel(ctx: Context, at: StatusAt, sirens: Sequence[str], decision: auth.Deci
     row.download_button("Courriels (.eml, ZIP)", lambda: _eml_zip(out, who),
                         f"courriels-{code}-{day}.zip", mime="application/zip",
                         key=f"{key}_eml", on_click="ignore", icon=":material/mail:")
+    _postal_form(ctx, at, out, decision, key)
     _send_form(ctx, at, out, code, decision, key)
+
+
+def _postal_form(ctx: Context, at: StatusAt, out: Sequence[letters.Letter],
+                 decision: auth.Decision, key: str) -> None:
+    """Printed letters posted: one click adds them to the follow-up log."""
+    if not decision.can_write:
+        return
+    if st.button(f"Inscrire au suivi l'envoi postal de ces {nombre(len(out))} courriers",
+                 key=f"{key}_postal", icon=":material/local_post_office:"):
+        try:
+            with data.writer(ctx) as con:
+                n = mailing.record_postal(con, out, editor=decision.editor or "",
+                                          origin="page", allowed=ui_auth.allowed(decision, at.whole),
+                                          scope=decision.scope)
+            st.success(f"{nombre(n)} envoi(s) postal(aux) inscrit(s) au suivi.")
+        except InputError as exc:
+            st.error(str(exc))
 
 
 def _send_form(ctx: Context, at: StatusAt, out: Sequence[letters.Letter], code: str,
