@@ -35,8 +35,11 @@ sirens = data.read(ctx, lambda con: printed.selection(con, at, which, workshop_i
                                                      model=ctx.model), [])
 pool = mailing_view.with_contacts(ctx, at.frame[at.frame["siren"].isin(sirens)][["siren", "nom"]])
 names = dict(zip(pool["siren"], pool["nom"], strict=True))
-picked = st.multiselect(f"Collectivités ({nombre(len(sirens))})", sirens, default=sirens,
-                        format_func=lambda s: names.get(s, s), key=f"courriers_pick_{which}")
+picked = sirens
+if len(sirens) <= mailing_view.MAX_LETTERS:   # a list a person can go through
+    picked = st.multiselect(f"Collectivités ({nombre(len(sirens))})", sirens, default=sirens,
+                            format_func=lambda s: names.get(s, s),
+                            key=f"courriers_pick_{which}")
 with st.expander(f"Contacts ({nombre(len(pool))})", icon=":material/contact_mail:"):
     st.caption("Un contact saisi par la préfecture dans le Suivi prime sur l'Annuaire de "
                "l'administration (service-public.gouv.fr).")

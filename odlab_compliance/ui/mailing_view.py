@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 import pandas as pd
@@ -152,12 +152,22 @@ def _eml_zip(out: Sequence[letters.Letter], who: letters.Sender) -> bytes:
     return buf.getvalue()
 
 
+MAX_LETTERS = 300   # beyond, a page would prepare letters for minutes: a smaller territory
+
+
 def panel(ctx: Context, at: StatusAt, sirens: Sequence[str], decision: auth.Decision, *,
           key: str, what: str) -> None:
     """Letters to ``sirens`` (``what`` names the selection): template, preview,
-    downloads, sending."""
+    downloads, sending. Only the previewed letter is prepared when the page draws; the
+    others when a file is downloaded or the e-mails sent."""
     if not sirens:
         st.info("Aucune collectivité dans cette sélection.")
+        return
+    if len(sirens) > MAX_LETTERS:
+        st.info(f"{nombre(len(sirens))} collectivités : choisissez un territoire plus petit "
+                f"(un département, une intercommunalité) pour leur écrire "
+                f"({nombre(MAX_LETTERS)} courriers au plus à la fois).",
+                icon=":material/filter_alt:")
         return
     a, b = st.columns(2)
     code = a.selectbox("Modèle", list(letters.DEFAULTS), format_func=letters.LABELS.get,
@@ -174,23 +184,31 @@ def panel(ctx: Context, at: StatusAt, sirens: Sequence[str], decision: auth.Deci
         workshop = ws[ws["id"].eq(wid)].iloc[0].to_dict()
     who = sender()
     template = _template(ctx, code)
-    with st.spinner("Préparation des courriers…"):
-        out = data.read(ctx, lambda con: printed.gather(con, ctx.model, at, list(sirens),
-                                                        template, who, workshop=workshop), [])
-    reachable = [x for x in out if x.contact.probleme is None]
-    st.markdown(f"**{nombre(len(out))} courrier(s)** pour {what} ; "
-                f"**{nombre(len(reachable))}** avec une adresse électronique.")
-    missing = [x for x in out if x.contact.probleme]
+
+    def prepare(chosen: Sequence[str]) -> list[letters.Letter]:
+        return data.read(ctx, lambda con: printed.gather(
+            con, ctx.model, at, list(chosen), template, who, workshop=workshop), [])
+
+    names = dict(zip(at.whole["siren"].astype(str), at.whole["nom"].astype(str),
+                     strict=False))
+    sirens = [s for s in sirens if s in names]
+    reach = letters.contacts_for(official(ctx), data.followup_state(ctx), sirens)
+    missing = [s for s in sirens if reach[s].probleme]
+    st.markdown(f"**{nombre(len(sirens))} courrier(s)** pour {what} ; "
+                f"**{nombre(len(sirens) - len(missing))}** avec une adresse électronique.")
     if missing:
         with st.expander(f"Sans adresse électronique ({nombre(len(missing))}) : courrier "
                          "postal seulement", icon=":material/mail_lock:"):
-            render.table(pd.DataFrame({"nom": [x.nom for x in missing],
-                                       "probleme": [x.contact.probleme for x in missing],
-                                       "siren": [x.siren for x in missing]}),
+            render.table(pd.DataFrame({"nom": [names[s] for s in missing],
+                                       "probleme": [reach[s].probleme for s in missing],
+                                       "siren": missing}),
                          key=f"{key}_missing", labels=CONTACT_LABELS)
-    names = {x.siren: x.nom for x in out}
-    chosen = st.selectbox("Aperçu", list(names), format_func=names.get, key=f"{key}_preview")
-    letter = next(x for x in out if x.siren == chosen)
+    chosen = st.selectbox("Aperçu", sirens, format_func=names.get, key=f"{key}_preview")
+    shown = prepare([chosen])
+    if not shown:
+        st.caption("Aperçu indisponible.")
+        return
+    letter = shown[0]
     c = letter.contact
     st.caption(render.md_escape(f"À : {c.courriel or 'aucune adresse'} — {c.origine_libelle}"
                                 + (f" ; {c.probleme}" if c.probleme else "")))
@@ -198,28 +216,30 @@ def panel(ctx: Context, at: StatusAt, sirens: Sequence[str], decision: auth.Deci
     st.code(letter.corps, language=None, wrap_lines=True)
     day = date.today().isoformat()
     row = st.container(horizontal=True)
-    row.download_button("Courriers (PDF)", lambda: printed.pdf(out, who),
+    row.download_button("Courriers (PDF)", lambda: printed.pdf(prepare(sirens), who),
                         f"courriers-{code}-{ctx.territory.key.replace(':', '-')}-{day}.pdf",
                         mime="application/pdf", key=f"{key}_pdf", on_click="ignore",
                         icon=":material/picture_as_pdf:")
-    row.download_button("Un PDF par collectivité (ZIP)", lambda: printed.zip_pdfs(out, who),
+    row.download_button("Un PDF par collectivité (ZIP)",
+                        lambda: printed.zip_pdfs(prepare(sirens), who),
                         f"courriers-{code}-{day}.zip", mime="application/zip",
                         key=f"{key}_zip", on_click="ignore", icon=":material/folder_zip:")
-    row.download_button("Courriels (.eml, ZIP)", lambda: _eml_zip(out, who),
+    row.download_button("Courriels (.eml, ZIP)", lambda: _eml_zip(prepare(sirens), who),
                         f"courriels-{code}-{day}.zip", mime="application/zip",
                         key=f"{key}_eml", on_click="ignore", icon=":material/mail:")
-    _postal_form(ctx, at, out, decision, key)
-    _send_form(ctx, at, out, code, decision, key)
+    _postal_form(ctx, at, lambda: prepare(sirens), len(sirens), decision, key)
+    _send_form(ctx, at, lambda: prepare(sirens), len(sirens), code, decision, key)
 
 
-def _postal_form(ctx: Context, at: StatusAt, out: Sequence[letters.Letter],
-                 decision: auth.Decision, key: str) -> None:
+def _postal_form(ctx: Context, at: StatusAt, prepare: Callable[[], list[letters.Letter]],
+                 n: int, decision: auth.Decision, key: str) -> None:
     """Printed letters posted: one click adds them to the follow-up log."""
     if not decision.can_write:
         return
-    if st.button(f"Inscrire au suivi l'envoi postal de ces {nombre(len(out))} courriers",
+    if st.button(f"Inscrire au suivi l'envoi postal de ces {nombre(n)} courriers",
                  key=f"{key}_postal", icon=":material/local_post_office:"):
         try:
+            out = prepare()
             with data.writer(ctx) as con:
                 n = mailing.record_postal(con, out, editor=decision.editor or "",
                                           origin="page", allowed=ui_auth.allowed(decision, at.whole),
@@ -229,8 +249,8 @@ def _postal_form(ctx: Context, at: StatusAt, out: Sequence[letters.Letter],
             st.error(str(exc))
 
 
-def _send_form(ctx: Context, at: StatusAt, out: Sequence[letters.Letter], code: str,
-               decision: auth.Decision, key: str) -> None:
+def _send_form(ctx: Context, at: StatusAt, prepare: Callable[[], list[letters.Letter]],
+               n: int, code: str, decision: auth.Decision, key: str) -> None:
     st.markdown("**Envoyer par courriel**")
     if not decision.can_write:
         st.info(decision.reason, icon=":material/lock:")
@@ -263,12 +283,13 @@ def _send_form(ctx: Context, at: StatusAt, out: Sequence[letters.Letter], code: 
                                    type="primary")
     if not go:
         return
-    bar = st.progress(0.0, text="Envoi…")
+    bar = st.progress(0.0, text="Préparation des courriers…")
+    out = prepare()
     done = []
 
     def tick(o: mailing.Outcome) -> None:
         done.append(o)
-        bar.progress(len(done) / len(out), text=f"{o.nom} : {o.libelle}")
+        bar.progress(len(done) / max(n, 1), text=f"{o.nom} : {o.libelle}")
 
     try:
         with data.writer(ctx) as con:
