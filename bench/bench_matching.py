@@ -35,11 +35,14 @@ os.environ.setdefault("ODLAB_HOME", tempfile.mkdtemp(prefix="odlab-bench-matchin
 
 import pandas as pd  # noqa: E402
 
+from odlab_compliance import vocab  # noqa: E402
 from odlab_compliance.config import load_settings  # noqa: E402
 from odlab_compliance.fmt import nombre, pourcentage  # noqa: E402
 from odlab_compliance.identifiers import is_valid_siret  # noqa: E402
 from odlab_compliance.ingest import matching  # noqa: E402
+from odlab_compliance.ingest.matching.matcher import TOWN_MIN  # noqa: E402
 from odlab_compliance.ingest.matching.names import normalize_name  # noqa: E402
+from odlab_compliance.model import matching as read_time  # noqa: E402
 from tests.fixtures.matching import labelled as L  # noqa: E402
 
 
@@ -59,8 +62,15 @@ def with_places(ref: matching.MatchReference) -> tuple[int, int, int]:
     pubs = pd.DataFrame({"source": "datagouv", "publisher_id": [r["siren"] for r in unique],
                          "name": [r["nom"] for r in unique], "siret": None})
     got, _ = matching.match_all(pubs, ref)
-    ok = got[matching.counted(got) & (got["publisher_id"] == got["siren"])]
+    ok = got[read_time.counted(got) & (got["publisher_id"] == got["siren"])]
     return len(rows), len(unique), ok["publisher_id"].nunique()
+
+
+def _population(row: dict) -> float:
+    try:
+        return float(row.get("population_totale"))
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def synthetic(ref: matching.MatchReference, n: int, seed: int = 5) -> pd.DataFrame:
@@ -74,7 +84,10 @@ def synthetic(ref: matching.MatchReference, n: int, seed: int = 5) -> pd.DataFra
     out = []
     for i in range(n):
         r = rnd.choice(rows)
-        name = r["nom"] if r["type"] != "COM" else rnd.choice(forms).format(
+        form = rnd.choice(forms)
+        if form.startswith("Ville") and not _population(r) >= TOWN_MIN:
+            form = "Mairie de {n}"   # a village does not call itself « Ville de »
+        name = r["nom"] if r["type"] != vocab.TYPE_COM else form.format(
             n=r["nom"], N=str(r["nom"]).upper())
         truth = r["siren"]
         if i % 10 == 9:
@@ -130,7 +143,7 @@ def main() -> int:
     t0 = time.perf_counter()
     rows, classes = matching.match_all(pubs, ref)
     t_match = time.perf_counter() - t0
-    counted = matching.counted(rows)
+    counted = read_time.counted(rows)
     print(f"\n{nombre(len(pubs))} organisations rapprochées en {t_match:.2f} s "
           f"({t_match / len(pubs) * 1000:.2f} ms chacune, référentiel déjà préparé) : "
           f"{nombre(int(counted.sum()))} rapprochements comptés, "

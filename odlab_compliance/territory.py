@@ -12,18 +12,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from odlab_compliance import vocab
+
 LEVELS: tuple[str, ...] = ("FR", "REG", "DEP", "EPCI", "COM")
 LEVEL_LABELS = {"FR": "France", "REG": "Région", "DEP": "Département",
                 "EPCI": "Intercommunalité", "COM": "Commune"}
-EPCI_TYPES: tuple[str, ...] = ("CC", "CA", "CU", "MET", "EPT")
+EPCI_TYPES = vocab.EPCI_TYPES
 # The four families the Observatoire reports on; an EPT counts with the EPCI.
-TYPE_FAMILIES = {"COM": "COM", "CC": "EPCI", "CA": "EPCI", "CU": "EPCI", "MET": "EPCI",
-                 "EPT": "EPCI", "DEP": "DEP", "REG": "REG"}
+TYPE_FAMILIES = vocab.TYPE_FAMILIES
 CHILD_LEVEL = {"FR": "REG", "REG": "DEP", "DEP": "EPCI", "EPCI": "COM"}
 # The column of a collectivité that names the area of each level it belongs to.
 CHILD_COLUMN = {"REG": "region", "DEP": "departement", "EPCI": "epci_siren", "COM": "code_insee"}
-FAMILY_LABELS = {"COM": "Communes", "EPCI": "Intercommunalités (EPCI, EPT)",
-                 "DEP": "Départements", "REG": "Régions"}
+FAMILY_LABELS = vocab.TYPE_FAMILY.labels()
 # Size bands of the Observatoire's reports (population totale).
 SIZE_BANDS: tuple[tuple[int, int | None, str], ...] = (
     (0, 3_500, "moins de 3 500 hab."),
@@ -100,7 +100,7 @@ def filter_frame(df: pd.DataFrame, t: Territory) -> pd.DataFrame:
     elif t.level == "DEP":
         mask = df["departement"].eq(t.code)
         # A département's own row may carry no département code of its own.
-        mask |= df["type"].eq("DEP") & df["code_insee"].eq(t.code)
+        mask |= df["type"].eq(vocab.TYPE_DEP) & df["code_insee"].eq(t.code)
         # The collectivité exerting its powers (CEA for 68, Corse for 2B, Paris for 75,
         # the Métropole de Lyon for part of 69), whatever its own seat.
         mask |= governs(df, t)
@@ -109,7 +109,7 @@ def filter_frame(df: pd.DataFrame, t: Territory) -> pd.DataFrame:
         if "ept_siren" in df.columns:
             mask |= df["ept_siren"].eq(t.code)
     else:
-        mask = df["type"].eq("COM") & df["code_insee"].eq(t.code)
+        mask = df["type"].eq(vocab.TYPE_COM) & df["code_insee"].eq(t.code)
     return df[mask.fillna(False).astype(bool)]
 
 
@@ -193,7 +193,7 @@ def children(ref: pd.DataFrame, territories: pd.DataFrame, level: str,
         if reg:
             deps = deps[deps["region"].eq(reg)]
         return _sorted_names(deps.sort_values("code"), "code")
-    communes = ref[ref["type"].eq("COM")]
+    communes = ref[ref["type"].eq(vocab.TYPE_COM)]
     if dep:
         communes = communes[communes["departement"].eq(dep)]
     elif reg:
@@ -207,7 +207,7 @@ def children(ref: pd.DataFrame, territories: pd.DataFrame, level: str,
         return _sorted_names(epcis[epcis["siren"].isin(wanted)], "siren")
     if level == "COM":
         if epci:
-            members = ref[ref["type"].eq("COM")]
+            members = ref[ref["type"].eq(vocab.TYPE_COM)]
             mask = members["epci_siren"].eq(epci)
             if "ept_siren" in members.columns:
                 mask |= members["ept_siren"].eq(epci)
@@ -225,16 +225,16 @@ def lineage(ref: pd.DataFrame, t: Territory) -> dict[str, str]:
         return out
     out[t.level] = t.code
     if t.level == "COM":
-        row = ref[ref["type"].eq("COM") & ref["code_insee"].eq(t.code)]
+        row = ref[ref["type"].eq(vocab.TYPE_COM) & ref["code_insee"].eq(t.code)]
         if not row.empty:
             r = row.iloc[0]
             for level, col in (("DEP", "departement"), ("REG", "region"), ("EPCI", "epci_siren")):
                 if pd.notna(r.get(col)):
                     out[level] = str(r[col])
     elif t.level == "EPCI":
-        members = ref[ref["type"].eq("COM") & ref["epci_siren"].eq(t.code)]
+        members = ref[ref["type"].eq(vocab.TYPE_COM) & ref["epci_siren"].eq(t.code)]
         if members.empty and "ept_siren" in ref.columns:
-            members = ref[ref["type"].eq("COM") & ref["ept_siren"].eq(t.code)]
+            members = ref[ref["type"].eq(vocab.TYPE_COM) & ref["ept_siren"].eq(t.code)]
         if not members.empty:
             # The département holding most member communes (an EPCI may span two).
             out["DEP"] = str(members["departement"].mode().iloc[0])
@@ -253,7 +253,7 @@ def name_of(ref: pd.DataFrame, territories: pd.DataFrame, t: Territory) -> str:
     elif t.level == "EPCI":
         row = ref[ref["siren"].eq(t.code) & ref["type"].isin(EPCI_TYPES)]
     elif t.level == "COM":
-        row = ref[ref["type"].eq("COM") & ref["code_insee"].eq(t.code)]
+        row = ref[ref["type"].eq(vocab.TYPE_COM) & ref["code_insee"].eq(t.code)]
     else:
         return "France"
     if row.empty:

@@ -3,8 +3,9 @@ help text and a colour.
 
 Codes are stored in the database, exports and URLs; people see labels. This module is the
 only one that spells a code of obligation, publication status, follow-up stage, run
-status, snapshot kind, data source or collectivité type (a test greps the package for
-stray literals): other modules import the constants and ``Vocabulary`` objects below.
+status, snapshot kind, data source, collectivité type or type family (``SPELLED_HERE_ONLY``;
+a test greps the package for stray literals): other modules import the constants and
+``Vocabulary`` objects below.
 Colours are the Okabe-Ito palette (readable by colour-blind people), grey for unknown.
 """
 
@@ -211,17 +212,35 @@ VEILLE = Vocabulary("veille", [
 ])
 VEILLES = VEILLE.codes
 
-# -- collectivité types ---------------------------------------------------------------------
+# -- collectivité types and their families -------------------------------------------------
+TYPE_COM, TYPE_DEP, TYPE_REG = "COM", "DEP", "REG"
+TYPE_CC, TYPE_CA, TYPE_CU, TYPE_MET, TYPE_EPT = "CC", "CA", "CU", "MET", "EPT"
 TYPE = Vocabulary("type", [
-    Term("COM", "Commune"),
-    Term("CC", "Communauté de communes"),
-    Term("CA", "Communauté d'agglomération"),
-    Term("CU", "Communauté urbaine"),
-    Term("MET", "Métropole"),
-    Term("EPT", "Établissement public territorial"),
-    Term("DEP", "Département"),
-    Term("REG", "Région"),
+    Term(TYPE_COM, "Commune"),
+    Term(TYPE_CC, "Communauté de communes"),
+    Term(TYPE_CA, "Communauté d'agglomération"),
+    Term(TYPE_CU, "Communauté urbaine"),
+    Term(TYPE_MET, "Métropole"),
+    Term(TYPE_EPT, "Établissement public territorial"),
+    Term(TYPE_DEP, "Département"),
+    Term(TYPE_REG, "Région"),
 ])
+# The intercommunalities (EPCI à fiscalité propre and the EPT of the Grand Paris): not
+# collectivités territoriales, so only the 50-agent condition concerns them.
+EPCI_TYPES: tuple[str, ...] = (TYPE_CC, TYPE_CA, TYPE_CU, TYPE_MET, TYPE_EPT)
+# A type's family is the territory level it sits at (communes, intercommunalities,
+# départements, régions): maps, tables and the territory picker group by family. The
+# family codes are the territory levels' (territory.LEVELS), which COM, DEP and REG share
+# with the types.
+FAMILY_COM, FAMILY_EPCI, FAMILY_DEP, FAMILY_REG = TYPE_COM, "EPCI", TYPE_DEP, TYPE_REG
+TYPE_FAMILY = Vocabulary("type_family", [
+    Term(FAMILY_COM, "Communes"),
+    Term(FAMILY_EPCI, "Intercommunalités (EPCI, EPT)"),
+    Term(FAMILY_DEP, "Départements"),
+    Term(FAMILY_REG, "Régions"),
+])
+TYPE_FAMILIES: dict[str, str] = {TYPE_COM: FAMILY_COM, **dict.fromkeys(EPCI_TYPES, FAMILY_EPCI),
+                                 TYPE_DEP: FAMILY_DEP, TYPE_REG: FAMILY_REG}
 
 # -- matching publishers to collectivités ------------------------------------------------
 # The decision carried by a match: automatic, or the last human decision on the pair.
@@ -322,8 +341,14 @@ ORGANISME = Vocabulary("organisme", [
 ])
 
 ALL: tuple[Vocabulary, ...] = (OBLIGATION, STATUT, ETAPE, TRAVAIL, MOTIF_TRAVAIL, RUN_STATUS,
-                               SNAPSHOT_KIND, SNAPSHOT_SCOPE, SOURCE, TYPE, MATCH_DECISION,
-                               MATCH_METHOD, MATCH_FLAG, MATCH_OUTCOME, ORGANISME, VEILLE)
+                               SNAPSHOT_KIND, SNAPSHOT_SCOPE, SOURCE, TYPE, TYPE_FAMILY,
+                               MATCH_DECISION, MATCH_METHOD, MATCH_FLAG, MATCH_OUTCOME, ORGANISME,
+                               VEILLE)
+# The vocabularies whose codes no other module may spell (tests/test_architecture.py greps
+# the package for them). The others' codes are common words (« nom », « auto », « siret »)
+# that also name columns and keys, so a grep would only see noise there.
+SPELLED_HERE_ONLY: tuple[Vocabulary, ...] = (OBLIGATION, STATUT, ETAPE, RUN_STATUS,
+                                             SNAPSHOT_KIND, SOURCE, TYPE, TYPE_FAMILY)
 
 
 def yes_no(value: object) -> str:

@@ -16,7 +16,7 @@ from odlab_compliance.outreach.workshops import CohortFilter
 from odlab_compliance.present import exports
 from odlab_compliance.present.outreach_charts import cohort_map
 from odlab_compliance.ui import auth as ui_auth
-from odlab_compliance.ui import mailing_view, render, shell, views
+from odlab_compliance.ui import cache, mailing_view, render, shell
 from odlab_compliance.ui import outreach_data as data
 
 MAX_MENTEES = 1000
@@ -37,7 +37,7 @@ with tab_cohort:
     st.caption("Choisissez les collectivités à inviter. Les distances sont à vol d'oiseau "
                "entre centres des communes.")
     a, b, c = st.columns(3)
-    communes = local[local["type"].eq("COM")]
+    communes = local[local["type"].eq(vocab.TYPE_COM)]
     if ctx.territory.level == "FR":
         communes = communes[communes["population_totale"].fillna(0) >= 10_000]
     venues = dict(zip(communes["code_insee"].astype(str), communes["nom"].astype(str)
@@ -62,7 +62,7 @@ with tab_cohort:
     epci_names = dict(zip(epcis["siren"].astype(str), epcis["nom"].astype(str), strict=True))
     epci = a.selectbox("Intercommunalité", list(epci_names), index=None,
                        format_func=epci_names.get, key="atelier_epci", placeholder="Toutes")
-    types = b.multiselect("Types", ["COM", *terr.EPCI_TYPES, "DEP", "REG"], default=["COM"],
+    types = b.multiselect("Types", list(vocab.TYPE.codes), default=[vocab.TYPE_COM],
                           format_func=vocab.TYPE.label, key="atelier_types",
                           placeholder="Tous")
     include_check = c.checkbox("Inclure les obligations à vérifier", key="atelier_verif")
@@ -91,7 +91,7 @@ with tab_cohort:
                              .astype(str))))
     with render.guard("la carte de la cohorte"):
         st.plotly_chart(cohort_map(cohort, mentor_points, venue,
-                                   views.cache_geojson(ctx, outline_level, codes)
+                                   cache.geojson(ctx.sig, ctx.vintage, outline_level, codes)
                                    if codes else None),
                         key="atelier_map", width="stretch")
     if france:

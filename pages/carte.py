@@ -4,17 +4,17 @@ département (commune polygons by status, EPCI outlines). A click opens the shee
 import streamlit as st
 
 from odlab_compliance import territory as terr
-from odlab_compliance.ui import render, shell, views
+from odlab_compliance.ui import map_view, notices, render, selection, shell, tables
 
 ctx = shell.context()
 st.title(f"Carte · {ctx.territory_name}")
 
-at = views.selection(ctx)
+at = selection.selection(ctx)
 if at is None:
     st.stop()
 
 t = ctx.territory
-views.no_agents_notice(at.figures)
+notices.no_agents_notice(at.figures)
 basemap = st.toggle("Fond de carte OpenStreetMap (nécessite internet dans le navigateur)",
                     key="carte_basemap", value=ctx.settings.map_basemap,
                     help="Sans fond de carte, la carte s'affiche même hors ligne.")
@@ -30,11 +30,11 @@ if t.level in ("FR", "REG"):
                + (" Les régions d'outre-mer se choisissent dans le menu de gauche."
                   if t.level == "FR" else ""))
     with render.guard("la carte"):
-        fig, rates = views.cached_map(ctx, "rate", level, basemap)
-        views.map_with_selection(fig, "carte_france", level, set(rates["code"]))
+        fig, rates = map_view.shown_map(ctx, "rate", level, basemap)
+        map_view.map_with_selection(fig, "carte_france", level, set(rates["code"]))
         ordered = rates.dropna(subset=["obligees"]).sort_values("nom")
-        render.table(views.ranking_table(ordered), key="carte_rates")
-        render.downloads(views.ranking_table(ordered, display=False), ctx.file_stem("taux", level),
+        render.table(tables.ranking_table(ordered), key="carte_rates")
+        render.downloads(tables.ranking_table(ordered, display=False), ctx.file_stem("taux", level),
                          key="carte_rates_dl")
 else:
     dep = terr.lineage(ctx.ref, t).get("DEP")
@@ -45,8 +45,8 @@ else:
                "traits noirs : limites des intercommunalités. Cliquez sur une commune pour "
                "ouvrir sa fiche.")
     with render.guard("la carte du département"):
-        fig, communes = views.cached_map(ctx, "communes", dep, basemap)
-        views.map_with_selection(fig, "carte_dep")
-        listing = views.obliged_list(communes)
+        fig, communes = map_view.shown_map(ctx, "communes", dep, basemap)
+        map_view.map_with_selection(fig, "carte_dep")
+        listing = tables.obliged_list(communes)
         render.table(listing, key="carte_communes", height=320)
         render.downloads(listing, ctx.file_stem("communes", dep), key="carte_communes_dl")

@@ -8,7 +8,7 @@ from odlab_compliance.analysis import changes
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr
 from odlab_compliance.present import exports
-from odlab_compliance.ui import render, shell, views
+from odlab_compliance.ui import render, selection, shell
 
 LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
           "departement": "Dép.", "region": "Région", "changement": "Code",
@@ -20,7 +20,7 @@ LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
 
 ctx = shell.context()
 st.title(f"Changements · {ctx.territory_name}")
-if views.selection(ctx) is None:
+if selection.selection(ctx) is None:
     st.stop()
 snaps = sorted(ctx.snapshots, key=lambda sn: (sn.date, sn.id))
 if len(snaps) < 2:
@@ -36,7 +36,7 @@ date_to = b.date_input("Au", value=dates[-1], min_value=dates[0], format="DD/MM/
                        key="chg_to")
 try:
     comp = changes.between(ctx.model, ctx.rule, ctx.territory, date_from, date_to,
-                           views.child_names(ctx, "DEP"))
+                           selection.child_names(ctx, "DEP"))
 except InputError as exc:
     st.error(exc.summary)
     st.stop()

@@ -12,10 +12,10 @@ from odlab_compliance.analysis.sheet import (
     similar,
 )
 from odlab_compliance.present import sheet_pdf
-from odlab_compliance.ui import cache, mailing_view, render, shell, views
+from odlab_compliance.ui import cache, mailing_view, render, selection, sheet_view, shell
 
 ctx = shell.context()
-at = views.selection(ctx)
+at = selection.selection(ctx)
 if at is None:
     st.stop()
 frame = at.whole
@@ -23,13 +23,13 @@ frame = at.whole
 # Choice: the URL's ``siren``, else the selected territory's own collectivité.
 local = at.frame
 choices = local.dropna(subset=["siren"]).sort_values("nom")
-labels = views.collectivite_labels(choices)
-default = views.default_siren(ctx, frame)
+labels = sheet_view.collectivite_labels(choices)
+default = sheet_view.default_siren(ctx, frame)
 wanted = st.query_params.get("siren") or default
 if wanted and wanted not in labels:
     me = frame[frame["siren"].eq(wanted)]
     if len(me):  # a link to a collectivité outside the selected territory still opens
-        labels = {**views.collectivite_labels(me.head(1)), **labels}
+        labels = {**sheet_view.collectivite_labels(me.head(1)), **labels}
 if not labels:
     st.title("Fiche collectivité")
     st.info("Aucune collectivité dans ce territoire.")
@@ -67,7 +67,7 @@ if row.get("epci_siren"):
     epci = frame[frame["siren"].eq(row["epci_siren"])]
     epci_row = epci.iloc[0].to_dict() if len(epci) else None
 peers = similar(frame, siren)
-hist = views.history(ctx, siren) if at.has_status else None
+hist = sheet_view.history(ctx, siren) if at.has_status else None
 sheet = build_sheet(row, ev, peers, epci_row, hist, ctx.snapshot_label or "—")
 
 st.title(sheet.nom)
@@ -91,10 +91,10 @@ if evidence is None:
 elif ev.empty:
     st.caption("Aucun jeu de données trouvé pour cette collectivité dans cette collecte.")
 else:
-    shown = views.evidence_table(ev)
-    render.table(shown, key="fiche_evidence", links=views.EVIDENCE_LINKS,
-                 labels=views.EVIDENCE_LABELS)
-    render.downloads(shown.rename(columns=views.EVIDENCE_LABELS), ctx.file_stem("preuves", siren),
+    shown = sheet_view.evidence_table(ev)
+    render.table(shown, key="fiche_evidence", links=sheet_view.EVIDENCE_LINKS,
+                 labels=sheet_view.EVIDENCE_LABELS)
+    render.downloads(shown.rename(columns=sheet_view.EVIDENCE_LABELS), ctx.file_stem("preuves", siren),
                      key="fiche_evidence_dl")
 
 st.subheader("Jeux prioritaires du Socle commun des données locales")

@@ -7,7 +7,7 @@ import streamlit as st
 from odlab_compliance import vocab
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model.status import FRESH_DAYS, STATUS_RULES
-from odlab_compliance.ui import cache, method, render, shell, views
+from odlab_compliance.ui import cache, method, render, shell, tables
 
 ctx = shell.context()
 st.title("Méthode et sources")
@@ -83,7 +83,7 @@ loads = cache.reference_loads(ctx.sig)
 if not loads.empty:
     st.subheader("Chargements du référentiel")
     for _, load in loads.iterrows():
-        warnings = views.json_list(load.get("warnings"))
+        warnings = tables.json_list(load.get("warnings"))
         st.markdown(f"**Millésime {load['vintage']}** chargé le "
                     f"{pd.Timestamp(load['loaded_at']).strftime('%d/%m/%Y à %H:%M')}"
                     f"{' : ' + str(len(warnings)) + ' avertissement(s)' if warnings else ''}")
@@ -95,7 +95,7 @@ journal = cache.journal(ctx.sig)
 if journal.empty:
     st.caption("Aucune collecte enregistrée.")
 else:
-    shown = views.journal_table(journal)
+    shown = tables.journal_table(journal)
     render.table(shown, key="methode_journal", height=320)
     render.downloads(shown, "journal-collectes", key="methode_journal_dl")
 

@@ -10,7 +10,7 @@ from odlab_compliance.analysis import changes
 from odlab_compliance.fmt import date_fr, nombre
 from odlab_compliance.outreach import followup, weekly
 from odlab_compliance.ui import outreach_data as data
-from odlab_compliance.ui import render, shell, views
+from odlab_compliance.ui import render, selection, shell
 
 ctx = shell.context()
 st.title(f"Mes actions de la semaine · {ctx.territory_name}")
@@ -28,7 +28,7 @@ before = [s for s in ordered if (s.date, s.id) < (at.snapshot.date, at.snapshot.
 diff = None
 if before:
     comp = changes.compare(ctx.model, ctx.rule, ctx.territory, before[-1], at.snapshot,
-                           views.child_names(ctx, "DEP"))
+                           selection.child_names(ctx, "DEP"))
     diff = comp.changes
     st.caption(f"Régressions : situation du {comp.snapshot_from.label} comparée à celle du "
                f"{comp.snapshot_to.label}.")

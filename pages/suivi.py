@@ -13,7 +13,7 @@ from odlab_compliance.fmt import date_fr, nombre
 from odlab_compliance.outreach import followup, followup_import
 from odlab_compliance.present import exports
 from odlab_compliance.ui import auth as ui_auth
-from odlab_compliance.ui import mailing_view, render, shell, views
+from odlab_compliance.ui import mailing_view, render, shell, watch
 from odlab_compliance.ui import outreach_data as data
 
 LABELS = {**followup.COLUMN_LABELS, "courriel": "Courriel (suivi ou annuaire)",
@@ -48,10 +48,10 @@ motifs = f2.multiselect("Motif", list(vocab.MOTIF_TRAVAIL),
 stages = f3.multiselect("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
                         key="suivi_stages", placeholder="Toutes")
 search = f4.text_input("Nom contient", key="suivi_search")
-veille = views.watch_filter("suivi")
+veille = watch.watch_filter("suivi")
 shown = work
 if veille is not None:   # proches d'un seuil : qui est sur le point de (ne plus) être obligé
-    shown = shown[shown["siren"].isin(local.loc[views.on_watch(local, veille), "siren"])]
+    shown = shown[shown["siren"].isin(local.loc[watch.on_watch(local, veille), "siren"])]
 if lists:
     shown = shown[shown["categorie"].isin(lists)]
 if motifs:
@@ -139,7 +139,7 @@ elif not in_scope:
             "seule.", icon=":material/lock:")
 can_write = decision.can_write and in_scope
 # Every widget of the form is keyed by the collectivité and by the time of its latest
-# change (DESIGN.md, principle 15): choosing another collectivité, or saving, gives fresh
+# change (choices stay chosen: README, architecture): choosing another collectivité, or saving, gives fresh
 # widgets showing its current values, never the previous one's.
 version = f"{siren}_{cur.get('mis_a_jour_le', '')}"
 with st.form(f"suivi_form_{version}", enter_to_submit=False):

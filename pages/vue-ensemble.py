@@ -8,12 +8,12 @@ from odlab_compliance.analysis.report import build_report
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model import figures as figs
 from odlab_compliance.present import charts, exports, report_pdf
-from odlab_compliance.ui import cache, render, shell, views
+from odlab_compliance.ui import cache, notices, render, selection, shell, tables, watch
 
 ctx = shell.context()
 st.title(f"Vue d'ensemble · {ctx.territory_name}")
 
-at = views.selection(ctx)
+at = selection.selection(ctx)
 if at is None:
     st.stop()
 frame, local, s = at.whole, at.frame, at.figures
@@ -27,7 +27,7 @@ render.metric(c[1], "Publient", s.publiant,
                    "plateforme partagée.")
 render.metric(c[2], "dont via une plateforme partagée", s.n_via_tiers)
 render.metric(c[3], "Taux de publication", s.taux, kind="pct",
-              help=views.rate_help(s, "Collectivités qui publient / obligées dont le statut "
+              help=notices.rate_help(s, "Collectivités qui publient / obligées dont le statut "
                                       "est connu."))
 render.metric(c[4], "Population couverte", s.couverture, kind="pct",
               help="Part de la population des communes obligées vivant dans une commune "
@@ -35,15 +35,15 @@ render.metric(c[4], "Population couverte", s.couverture, kind="pct",
 render.metric(c[5], "Statut inconnu", s.n_inconnu,
               help="Une source n'a pas pu être lue : ni conforme ni non conforme. "
                    "Exclues du taux.")
-views.no_agents_notice(s)
-views.figures_notes(s)
+notices.no_agents_notice(s)
+notices.figures_notes(s)
 
 if at.has_status:
     rule = next((r for r in cache.rules() if r["id"] == ctx.rule), {"label": ctx.rule,
                                                                      "assumption": False})
 
     def _report() -> bytes:
-        report = build_report(at, views.trend(ctx), ctx.territory_name, rule["label"],
+        report = build_report(at, selection.trend(ctx), ctx.territory_name, rule["label"],
                               bool(rule["assumption"]))
         return report_pdf.render(report)
 
@@ -58,35 +58,35 @@ with render.guard("la répartition par type"):
     st.plotly_chart(charts.status_breakdown(by_type), key="ve_by_type", width="stretch",
                     theme=None)
 with render.guard("l'évolution"):
-    st.plotly_chart(charts.trend(views.trend(ctx)), key="ve_trend", width="stretch",
+    st.plotly_chart(charts.trend(selection.trend(ctx)), key="ve_trend", width="stretch",
                     theme=None)
 
 st.subheader("Par type de collectivité")
-render.table(views.by_type_table(by_type), key="ve_by_type_table")
-render.downloads(views.by_type_table(by_type, display=False), ctx.file_stem("par-type"),
+render.table(tables.by_type_table(by_type), key="ve_by_type_table")
+render.downloads(tables.by_type_table(by_type, display=False), ctx.file_stem("par-type"),
                  key="ve_by_type_dl")
 
 child = terr.CHILD_LEVEL.get(ctx.territory.level)
 if child:
     st.subheader(f"Classement des sous-territoires ({terr.LEVEL_LABELS[child].lower()}s)")
-    rank = figs.ranking(frame, ctx.territory, views.child_names(ctx, child))
+    rank = figs.ranking(frame, ctx.territory, selection.child_names(ctx, child))
     with render.guard("le classement"):
         st.plotly_chart(charts.ranking(rank, terr.LEVEL_LABELS[child]), key="ve_rank",
                         width="stretch", theme=None)
-    render.table(views.ranking_table(rank), key="ve_rank_table")
-    render.downloads(views.ranking_table(rank, display=False), ctx.file_stem("classement"), key="ve_rank_dl")
+    render.table(tables.ranking_table(rank), key="ve_rank_table")
+    render.downloads(tables.ranking_table(rank, display=False), ctx.file_stem("classement"), key="ve_rank_dl")
 
-views.coverage_section(ctx, frame, key="ve_coverage")
+tables.coverage_section(ctx, frame, key="ve_coverage")
 
-veille = views.watch_filter("ve")
+veille = watch.watch_filter("ve")
 if veille is None:
     st.subheader(f"Collectivités obligées du territoire ({nombre(s.obligees)})")
     st.caption("Les plus peuplées d'abord.")
-    obliged = views.obliged_list(local, vocab.OBLIGEE)
+    obliged = tables.obliged_list(local, vocab.OBLIGEE)
     render.table(obliged, key="ve_list", height=400)
     render.downloads(obliged, ctx.file_stem("obligees"), key="ve_list_dl")
 else:
-    watched = views.watch_table(local, veille)
+    watched = watch.watch_table(local, veille)
     st.subheader(f"Liste de veille : collectivités proches d'un seuil ({nombre(len(watched))})")
     st.caption("Obligées ou non : celles qu'une révision de population ou d'effectif peut "
                "faire changer de réponse, avec ce qui la changerait.")
@@ -97,6 +97,6 @@ if s.n_a_verifier:
                      icon=":material/help:"):
         st.caption("Leur obligation dépend d'une donnée manquante ou incertaine (le plus "
                    "souvent l'effectif d'agents) : le motif dit laquelle.")
-        to_check = views.obliged_list(local, vocab.A_VERIFIER)
+        to_check = tables.obliged_list(local, vocab.A_VERIFIER)
         render.table(to_check, key="ve_check", height=320)
         render.downloads(to_check, ctx.file_stem("a-verifier"), key="ve_check_dl")

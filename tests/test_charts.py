@@ -19,6 +19,7 @@ from odlab_compliance.model.status import StatusModel
 from odlab_compliance.present import charts, maps, sheet_pdf
 from odlab_compliance.ui import render
 from tests.fixtures.dashboard import build_db
+from tests.fixtures.status_tables import GivenTables
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def frame() -> pd.DataFrame:
 
 def test_figures_are_plotly_figures_with_french_separators(frame):
     snaps = [Snapshot(2, date(2022, 12, 31)), Snapshot(1, date(2021, 12, 31), "observatoire")]
-    model = StatusModel(snaps, [2022], lambda rule, snap, v: frame, lambda rule, v: frame)
+    model = StatusModel(snaps, [2022], GivenTables(lambda rule, snap, v: frame, lambda rule, v: frame))
     figs = [charts.status_breakdown(F.by_type(frame)),
             charts.trend(model.status_series(T.FRANCE, "odf")),
             charts.ranking(F.ranking(frame, T.Territory("REG", "76")), "Département")]

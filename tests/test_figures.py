@@ -13,6 +13,7 @@ from odlab_compliance.analysis.sheet import similar
 from odlab_compliance.model import figures as F
 from odlab_compliance.model.snapshots import Snapshot, vintage_for
 from odlab_compliance.model.status import StatusModel
+from tests.fixtures.status_tables import GivenTables
 
 
 def test_figures_counts_and_rates(frame):
@@ -95,7 +96,7 @@ def _model(frame):
         return older if snap.id == 1 else frame
 
     snaps = [Snapshot(2, date(2026, 11, 1)), Snapshot(1, date(2022, 12, 31), "observatoire")]
-    return StatusModel(snaps, [2026, 2022], table, lambda rule, v: frame), calls
+    return StatusModel(snaps, [2026, 2022], GivenTables(table, lambda rule, v: frame)), calls
 
 
 def test_status_series_one_row_per_snapshot_each_with_its_vintage(frame):

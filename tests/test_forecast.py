@@ -12,6 +12,7 @@ from odlab_compliance.model.snapshots import Snapshot
 from odlab_compliance.model.status import StatusModel
 from odlab_compliance.territory import Territory
 from tests.fixtures.outreach.rows import status_frame
+from tests.fixtures.status_tables import GivenTables
 
 
 def pts(rates):
@@ -44,7 +45,8 @@ def test_series_and_what_if():
                         "213100449": {"statut": "inconnu"}})
     frames = {1: old, 2: new}
     model = StatusModel([Snapshot(2, date(2026, 9, 1)), Snapshot(1, date(2025, 9, 1))], [2026],
-                        lambda rule, snap, vintage: frames[snap.id], lambda rule, vintage: old)
+                        GivenTables(lambda rule, snap, vintage: frames[snap.id],
+                                    lambda rule, vintage: old))
     s = forecast.series(model.status_series(Territory("DEP", "31"), "odf"))
     assert list(s["date"].dt.year) == [2025, 2026]
     assert s["taux"].iloc[0] == pytest.approx(6 / 8)

@@ -26,7 +26,8 @@ def world(tmp_path, server, monkeypatch):
 
 def _status(world, snapshot="latest"):
     with db.connect(world.settings) as con:
-        return status.status_for(con, collectivites(con), snapshot)
+        snap = snapshots.resolve(snapshots.list_snapshots(con), snapshot)
+        return status.status_for(con, collectivites(con), snap)
 
 
 def test_national_run_gives_statuses_and_a_clean_journal(world):
@@ -159,7 +160,7 @@ def test_observatoire_editions_are_dated_snapshots_imported_once(world):
 
 
 def test_user_tables_survive_harvest(world):
-    from odlab_compliance.ingest import matching
+    from odlab_compliance.model import matching
     with db.connect(world.settings) as con:
         con.execute("INSERT INTO agents (siren, source, agents_min, annee, source_detail)"
                     " VALUES ('213103955', 'prefecture', 210, 2025, 'test')")
@@ -172,7 +173,7 @@ def test_user_tables_survive_harvest(world):
 
 
 def test_a_human_decision_shows_without_harvesting_again(world):
-    from odlab_compliance.ingest import matching
+    from odlab_compliance.model import matching
     run_harvest(world.settings, sources=["datagouv"], full_catalogue=True)
     assert statuses(_status(world))[BLAGNAC] == "publie"
     with db.connect(world.settings) as con:

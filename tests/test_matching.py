@@ -13,13 +13,15 @@ from odlab_compliance.ingest.harvest.portals import Portal
 from odlab_compliance.ingest.matching import (
     MATCH_COLUMNS,
     build_reference,
+    match_all,
+    normalize_name,
+    parse_name,
+)
+from odlab_compliance.model.matching import (
     counted,
     current_decisions,
     load_decisions,
-    match_all,
     match_publishers,
-    normalize_name,
-    parse_name,
     pending,
     record_decision,
 )

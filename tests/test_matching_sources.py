@@ -16,7 +16,7 @@ from odlab_compliance.ingest.harvest import journal, save
 from odlab_compliance.ingest.harvest.observatoire import read_edition
 from odlab_compliance.ingest.harvest.records import SourceOutcome
 from odlab_compliance.ingest.harvest.run import collectivites, run_harvest
-from odlab_compliance.model import review, status
+from odlab_compliance.model import review, snapshots, status
 from odlab_compliance.territory import FRANCE
 from tests.fixtures.harvest.world import CD31, COLOMIERS, make_world
 from tests.httpserver import Reply
@@ -182,7 +182,8 @@ def test_a_dedicated_portal_credits_the_bodies_its_publishers_name(portal_world)
     res = run_harvest(w.settings, sources=["portals"])
     assert res.run_id is not None
     with db.connect(w.settings) as con:
-        st = status.status_for(con, collectivites(con)).set_index("siren")
+        latest = snapshots.list_snapshots(con)[0]
+        st = status.status_for(con, collectivites(con), latest).set_index("siren")
         rep = review.report(con).set_index("nom")
     # the commune's dataset is the commune's, published through another body's portal
     assert st.loc[COLOMIERS, "statut"] == vocab.VIA_TIERS

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from odlab_compliance.config import PROJECT_ROOT, load_settings
-from odlab_compliance.ui import navigation, views
+from odlab_compliance.ui import navigation, watch
 from tests.fixtures.dashboard import build_db
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -389,7 +389,7 @@ def test_overview_watch_list_filter(dash):
     # Montastruc-Test (3 480 / 3 550 inhabitants, 55 agents counted by the prefecture) and
     # the CC des Coteaux du Girou (60 agents) are near a threshold; Toulouse is not
     assert "Montastruc-Test" in set(table["Nom"]) and "Toulouse" not in set(table["Nom"])
-    assert set(table.columns) <= set(views.WATCH_LABELS.values())   # no raw column name
+    assert set(table.columns) <= set(watch.WATCH_LABELS.values())   # no raw column name
     row = table[table["Nom"].eq("Montastruc-Test")].iloc[0]
     assert "Population proche de 3 500" in row["Pourquoi en veille"]
     assert "Décompte entre 40 et 60 agents" in row["Pourquoi en veille"]

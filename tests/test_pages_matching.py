@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from odlab_compliance import auth, db, vocab
-from odlab_compliance.ingest import matching
-from odlab_compliance.model import status
+from odlab_compliance.model import matching, status
 from odlab_compliance.territory import FRANCE
 from odlab_compliance.ui import matching_view
 from tests.fixtures.outreach.rows import MURET, TLS, build_db

@@ -422,3 +422,17 @@ def test_mirror_platform_list(mirror_dir, env, monkeypatch):
     assert techs == {"opendatasoft", "ckan", "arcgis"}
     rennes = next(p for p in portals if p.host == "data.rennesmetropole.fr")
     assert rennes.shared and "213500010" in rennes.hosted_sirens
+
+
+def test_one_reader_per_technology_and_every_label_reads_with_one():
+    from odlab_compliance.ingest.harvest import portals as P
+    assert P.SUPPORTED == tuple(P.READERS) == ("opendatasoft", "ckan", "arcgis", "dcat")
+    labels = [label for reader in P.READERS.values() for label in reader.labels]
+    assert len(labels) == len(set(labels))            # a label is read by one technology
+    assert P.normalize_technology("Data4Citizen") == "ckan"
+    assert P.normalize_technology("ArcGIS Hub") == "arcgis"
+    assert P.normalize_technology("GeoNetwork") == "geonetwork"
+    geonetwork = P.Portal("g", "Géo", "https://geo.example.org", "geonetwork", "GeoNetwork")
+    assert not geonetwork.supported
+    with pytest.raises(P.PortalError, match="non prise en charge : GeoNetwork"):
+        P.fetch_entries(geonetwork, lambda url, params=None: None)

@@ -84,5 +84,5 @@ def test_refresh_journals_each_step_and_says_which_failed(settings, server, monk
 
 
 def test_refresh_refuses_an_unknown_step(settings, capsys):
-    assert main(["refresh", "--etapes", "harvest,cafe"]) == 2
+    assert main(["refresh", "--etapes", "moissonnage,cafe"]) == 2
     assert "étape(s) inconnue(s) : cafe" in capsys.readouterr().err

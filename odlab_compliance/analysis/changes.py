@@ -14,7 +14,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from odlab_compliance import fmt, vocab
+from odlab_compliance import db, fmt, vocab
 from odlab_compliance.analysis import watchlist
 from odlab_compliance.errors import InputError
 from odlab_compliance.model import snapshots as snaps
@@ -188,8 +188,8 @@ def snapshot_at(model: StatusModel, day: date) -> Snapshot:
 
 
 def dep_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    rows = con.execute("SELECT code, arg_max(nom, vintage) FROM ref_territoire "
-                       "WHERE niveau = 'DEP' GROUP BY code").fetchall()
+    """Département code -> name (newest vintage that lists it)."""
+    rows = con.execute(db.sql("territoire_latest_name"), {"niveau": "DEP"}).fetchall()
     return {r[0]: r[1] for r in rows}
 
 

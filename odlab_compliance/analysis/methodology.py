@@ -52,7 +52,7 @@ def populations_of(loads: pd.DataFrame, vintage: int) -> dict:
 def facts(tables: dict[str, pd.DataFrame], loads: pd.DataFrame, vintage: int) -> Facts:
     """``tables``: rule id -> ``obligations(con, vintage, rule)``."""
     legal = tables[coverage.RULE_LAW]
-    com = legal[legal["type"].eq("COM")]
+    com = legal[legal["type"].eq(vocab.TYPE_COM)]
     seuil = 3500
     pair = (pd.to_numeric(com["population_municipale"]) < seuil) & \
         (pd.to_numeric(com["population_totale"]) >= seuil)

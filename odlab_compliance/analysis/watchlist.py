@@ -21,7 +21,7 @@ import pandas as pd
 from odlab_compliance import vocab
 from odlab_compliance.fmt import nombre
 from odlab_compliance.model.obligation import engine
-from odlab_compliance.model.obligation.registry import Rule, get_rule
+from odlab_compliance.model.obligation.registry import Rule, as_rule
 
 RULE = "legal"
 FIGURES = (("population_totale", "annee_population", "population totale"),
@@ -42,7 +42,7 @@ def _num(df: pd.DataFrame, column: str) -> pd.Series:
 
 def reasons(df: pd.DataFrame, rule: Rule | str = RULE) -> pd.DataFrame:
     """One boolean column per ``vocab.VEILLES`` code, aligned with ``df``."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     seuil = int(rule["seuil_population"])
     margin = float(rule["marge_population"])
     low, high = round(seuil * (1 - margin)), round(seuil * (1 + margin))
@@ -140,29 +140,29 @@ def crossings(before: pd.DataFrame, after: pd.DataFrame,
     """Collectivités (by SIREN) whose population or agent test changed side between two
     obligation tables (e.g. two vintages): ``siren``, ``seuil`` (« habitants » or
     « agents »), ``seuil_franchi`` (French: before → after)."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     cols = ["siren", "seuil", "seuil_franchi"]
     if before.empty or after.empty:
         return pd.DataFrame(columns=cols)
-    b = before.dropna(subset=["siren"]).drop_duplicates("siren").set_index("siren")
-    a = after.dropna(subset=["siren"]).drop_duplicates("siren").set_index("siren")
-    common = b.index.intersection(a.index)
-    b, a = b.loc[common], a.loc[common]
-    sb, sa = engine.test_states(b, rule), engine.test_states(a, rule)
+    old = before.dropna(subset=["siren"]).drop_duplicates("siren").set_index("siren")
+    new = after.dropna(subset=["siren"]).drop_duplicates("siren").set_index("siren")
+    common = old.index.intersection(new.index)
+    old, new = old.loc[common], new.loc[common]
+    tests_old, tests_new = engine.threshold_states(old, rule), engine.threshold_states(new, rule)
     decided = (engine.GE, engine.LT)
     rows = []
     seuil_p, seuil_a = int(rule["seuil_population"]), int(rule["seuil_agents"])
     for siren in common:
-        pb, pa = sb.at[siren, "population"], sa.at[siren, "population"]
-        if pb in decided and pa in decided and pb != pa:
-            way = "au-dessus" if pa == engine.GE else "en dessous"
+        pop_old, pop_new = tests_old.at[siren, "population"], tests_new.at[siren, "population"]
+        if pop_old in decided and pop_new in decided and pop_old != pop_new:
+            way = "au-dessus" if pop_new == engine.GE else "en dessous"
             rows.append({"siren": siren, "seuil": "habitants", "seuil_franchi": (
-                f"{_side_text(b.loc[siren])} → "
-                f"{_side_text(a.loc[siren])} : passe {way} de "
+                f"{_side_text(old.loc[siren])} → "
+                f"{_side_text(new.loc[siren])} : passe {way} de "
                 f"{nombre(seuil_p)} habitants")})
-        eb, ea = sb.at[siren, "effectif"], sa.at[siren, "effectif"]
-        if eb in decided and ea in decided and eb != ea:
-            way = "au moins" if ea == engine.GE else "moins de"
+        agents_old, agents_new = tests_old.at[siren, "effectif"], tests_new.at[siren, "effectif"]
+        if agents_old in decided and agents_new in decided and agents_old != agents_new:
+            way = "au moins" if agents_new == engine.GE else "moins de"
             rows.append({"siren": siren, "seuil": "agents", "seuil_franchi": (
                 f"effectif : passe à {way} {nombre(seuil_a)} agents")})
     return pd.DataFrame(rows, columns=cols)

@@ -178,7 +178,7 @@ def _add_veille(s: argparse._SubParsersAction) -> None:
 
 def _veille(args: argparse.Namespace) -> int:
     from odlab_compliance.analysis import watchlist
-    from odlab_compliance.model.coverage import newest_vintage
+    from odlab_compliance.db.facts import newest_vintage
     from odlab_compliance.territory import Territory, filter_frame
 
     output_format(args)

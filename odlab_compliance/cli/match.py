@@ -19,9 +19,7 @@ from odlab_compliance.cli.common import EXIT_INPUT
 from odlab_compliance.config import load_settings
 from odlab_compliance.fmt import nombre
 from odlab_compliance.identifiers import siren_problem
-from odlab_compliance.ingest import matching
-from odlab_compliance.ingest.matching import report as mreport
-from odlab_compliance.model import review
+from odlab_compliance.model import matching, review
 from odlab_compliance.model.obligation import rule_ids
 from odlab_compliance.model.status import StatusModel
 from odlab_compliance.present import exports
@@ -167,7 +165,7 @@ def _report(args: argparse.Namespace) -> int:
             if snap.is_observatoire else None
         rep = comparison.report if comparison else review.report(con, snap)
     print(f"Rapport de rapprochement · {snap.label} · référentiel {at.vintage.vintage}")
-    table = mreport.summary(rep)
+    table = review.summary(rep)
     for row in table.to_dict("records"):
         print(f"\n{vocab.SOURCE.label(row['source'])} : {nombre(row['total'])} éditeur(s)")
         for code in vocab.MATCH_OUTCOME:
@@ -176,7 +174,7 @@ def _report(args: argparse.Namespace) -> int:
         _print_comparison(comparison)
     if args.output:
         shown = rep[rep["resultat"] == vocab.OUTCOME_UNMATCHED] if args.unmatched else rep
-        path = exports.write(mreport.readable(shown), args.output)
+        path = exports.write(review.readable(shown), args.output)
         print(f"\n{path} : {len(shown)} éditeur(s)")
     return 0
 

@@ -1,12 +1,12 @@
 """`refresh`: what a server does each night, step by step, one journal row per step.
 
-Steps, in order: ``harvest`` (data.gouv.fr and the portals), ``agents`` (staff counts of
+Steps, in order: ``moissonnage`` (data.gouv.fr and the portals), ``effectifs`` (staff counts of
 the Recherche d'entreprises API older than ``--agents-jours``, a slice per night),
 ``contacts`` (the Annuaire de l'administration), ``validite`` (SCDL files against their
 schemas, when this version has the ``scdl`` command), ``digest`` (« Mes actions de la
 semaine » to each editor, on the chosen weekday, when the secrets name editors and an
 SMTP server). A failed step does not stop the next ones. The exit code adds the value of
-each failed step (``STEP_BITS``): 0 when all went well, 5 = harvest and contacts failed.
+each failed step (``STEP_BITS``): 0 when all went well, 5 = moissonnage and contacts failed.
 """
 
 from __future__ import annotations
@@ -28,14 +28,15 @@ from odlab_compliance import auth, db
 from odlab_compliance.config import PROJECT_ROOT, load_settings
 from odlab_compliance.fmt import nombre
 
-STEPS = ("harvest", "agents", "contacts", "validite", "digest")
-STEP_BITS = {"harvest": 1, "agents": 2, "contacts": 4, "validite": 8, "digest": 16}
-STEP_LABELS = {"harvest": "moissonnage", "agents": "effectifs anciens",
+STEPS = ("moissonnage", "effectifs", "contacts", "validite", "digest")
+STEP_BITS = {"moissonnage": 1, "effectifs": 2, "contacts": 4, "validite": 8, "digest": 16}
+STEP_LABELS = {"moissonnage": "data.gouv.fr et portails", "effectifs": "effectifs anciens",
                "contacts": "contacts officiels", "validite": "validité des fichiers SCDL",
                "digest": "actions de la semaine par courriel"}
 OK, FAILED, SKIPPED, RUNNING = "reussi", "echec", "ignore", "en_cours"
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 AGENTS_SOURCE = "recherche_entreprises"
+HARVEST_COMMAND = "harvest"   # the command's name (cli/harvest.py)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -151,9 +152,9 @@ def run_step(step: str, args: argparse.Namespace, today: date) -> StepResult:
                           "terminé" if code == 0 else (error or f"code de sortie {code}"))
 
     try:
-        if step == "harvest":
-            return code_of(["harvest", "--quiet"])
-        if step == "agents":
+        if step == "moissonnage":
+            return code_of([HARVEST_COMMAND, "--quiet"])
+        if step == "effectifs":
             sirens = _stale_agents(args.agents_jours, args.agents_max)
             if not sirens:
                 return StepResult(step, SKIPPED, None, f"aucun effectif de l'API de plus de "

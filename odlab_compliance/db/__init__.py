@@ -102,6 +102,17 @@ def connect(settings: Settings | None = None, *, path: str | Path | None = None,
 
 
 @contextmanager
+def reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A short read-only connection, or None when the database file does not exist yet
+    (read-only, so the CLI can harvest while the dashboard is open)."""
+    if not path.is_file():
+        yield None
+        return
+    with connect(path=path, read_only=True, wait=20.0) as con:
+        yield con
+
+
+@contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """All or nothing: a failure inside leaves the database as it was."""
     con.execute("BEGIN TRANSACTION")

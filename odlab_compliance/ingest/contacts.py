@@ -30,16 +30,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
 from odlab_compliance.config import Settings
+from odlab_compliance.db import facts
 from odlab_compliance.emails import address_problem
 from odlab_compliance.ingest.sources import FetchResult, Source, all_sources, fetch
 
 SOURCE_ID = "annuaire-administration"
 SERVICE_TYPES = ("mairie", "epci", "cg", "cr")
 # Reference types each type of service may match.
-_REF_TYPES = {"mairie": ("COM",), "epci": ("CC", "CA", "CU", "MET", "EPT"), "cg": ("DEP",),
-              "cr": ("REG",)}
+_REF_TYPES = {"mairie": (vocab.TYPE_COM,), "epci": vocab.EPCI_TYPES, "cg": (vocab.TYPE_DEP,),
+              "cr": (vocab.TYPE_REG,)}
 # Secondary offices of a commune: never preferred over the mairie itself.
 _SECONDARY = re.compile(r"(mairie|mairies)\s+(d[ée]l[ée]gu[ée]e|annexe)|\bannexe\b|"
                         r"\bantenne\b|bureau\s+annexe|mairie\s+de\s+quartier", re.IGNORECASE)
@@ -176,7 +177,7 @@ def match(entries: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
     """
     ref = ref.dropna(subset=["siren"]).drop_duplicates("siren")
     by_siren = ref.set_index("siren")
-    communes = ref[ref["type"].eq("COM")]
+    communes = ref[ref["type"].eq(vocab.TYPE_COM)]
     com_by_code = communes.set_index("code_insee")
     candidates = []
     for e in entries.to_dict("records"):
@@ -190,8 +191,8 @@ def match(entries: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
             siren, how = com_by_code.at[code, "siren"], "code_insee"
         if siren is None and e["type_service"] in ("cg", "cr") and code in com_by_code.index:
             seat = com_by_code.loc[code]
-            level, key = ("DEP", "departement") if e["type_service"] == "cg" \
-                else ("REG", "region")
+            level, key = (vocab.TYPE_DEP, "departement") if e["type_service"] == "cg" \
+                else (vocab.TYPE_REG, "region")
             found = ref[ref["type"].eq(level) & ref["code_insee"].eq(seat[key])]
             if len(found) == 1:
                 siren, how = found["siren"].iloc[0], "siege"
@@ -261,7 +262,6 @@ def official(con: duckdb.DuckDBPyConnection,
     empty when the Annuaire was never loaded."""
     wanted = None if sirens is None else [str(s) for s in sirens]
     # A database opened read-only before its first write may not have the table yet.
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
-                       "'contact_officiel'").fetchone()[0]:
+    if not facts.table_exists(con, "contact_officiel"):
         return pd.DataFrame(columns=[*COLUMNS, "charge_le"])
     return con.execute(db.sql("contacts_official"), {"sirens": wanted}).df()

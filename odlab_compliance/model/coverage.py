@@ -13,42 +13,25 @@ computed in ``model.figures`` like every rate) chooses the default rule of the f
 screen (``default_rule``): the law alone once ``COMPLETE`` of the candidates are known,
 the law with missing counts presumed (``legal_hypothese_odf``) before.
 
-Pure functions on the obligation frame (``obligation.obligations``).
+The two columns are computed by ``obligation.candidates`` (re-exported here); this
+module chooses the default rule and lists today's candidates.
 """
 
 from __future__ import annotations
 
 import duckdb
-import pandas as pd
 
 from odlab_compliance import db
-from odlab_compliance.model.obligation.registry import Rule, get_rule
+from odlab_compliance.db.facts import newest_vintage
+from odlab_compliance.model.obligation.candidates import (  # noqa: F401 (re-exported)
+    FIGURE_COLUMNS,
+    RULE_LAW,
+    candidates,
+    known_count,
+)
 
 COMPLETE = 0.95                       # share of candidates known to trust the law alone
-RULE_LAW = "legal"                    # the law (unknown counts: à vérifier)
 RULE_LAW_PRESUMED = "legal_hypothese_odf"   # the law, unknown counts presumed (said)
-FIGURE_COLUMNS = ("population_totale", "population_municipale", "population_municipale_autre")
-
-
-def candidates(df: pd.DataFrame, rule: Rule | str = RULE_LAW) -> pd.Series:
-    """True for the rows whose agent count can decide their obligation under ``rule``."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
-    if df.empty:
-        return pd.Series(False, index=df.index, dtype=bool)
-    low = round(int(rule["seuil_population"]) * (1 - float(rule["marge_population"])))
-    tested = df["type"].isin(list(rule["types_test_population"])).fillna(False)
-    near = pd.Series(False, index=df.index)
-    for col in FIGURE_COLUMNS:
-        if col in df.columns:
-            near |= (pd.to_numeric(df[col], errors="coerce") >= low).fillna(False)
-    return (~tested | near).astype(bool)
-
-
-def known_count(df: pd.DataFrame) -> pd.Series:
-    """True for the rows whose effective agent count has bounds (not NN, not missing)."""
-    if "agents_min" not in df.columns:
-        return pd.Series(False, index=df.index, dtype=bool)
-    return df["agents_min"].notna().astype(bool)
 
 
 def default_rule(share: float | None) -> str:
@@ -61,17 +44,8 @@ def latest_candidates(con: duckdb.DuckDBPyConnection) -> tuple[int | None, list[
     """(vintage, candidate SIRENs) of the newest loaded reference vintage, the one whose
     collectivités exist today: an agent fetch fills their counts. (None, []) when no
     vintage is loaded."""
-    from odlab_compliance.model.obligation import loaded_vintages
-
-    vintages = loaded_vintages(con)
-    if not vintages:
+    vintage = newest_vintage(con)
+    if vintage is None:
         return None, []
-    ref = con.execute(db.sql("obligation_collectivites"), [vintages[0]]).df()
-    return vintages[0], sorted(set(ref.loc[candidates(ref) & ref["siren"].notna(), "siren"]))
-
-
-def newest_vintage(con: duckdb.DuckDBPyConnection) -> int | None:
-    """The newest loaded reference vintage (a watch list or a fetch looks at today)."""
-    from odlab_compliance.model.obligation import loaded_vintages
-
-    return next(iter(loaded_vintages(con)), None)
+    ref = con.execute(db.sql("collectivite_rule_inputs"), [vintage]).df()
+    return vintage, sorted(set(ref.loc[candidates(ref) & ref["siren"].notna(), "siren"]))

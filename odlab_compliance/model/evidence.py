@@ -20,8 +20,10 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import db, vocab
-from odlab_compliance.ingest import matching
+from odlab_compliance.db import facts
 from odlab_compliance.ingest.harvest import observatoire
+from odlab_compliance.ingest.matching import CLASS_COLUMNS, MatchReference, match_all
+from odlab_compliance.model import matching
 from odlab_compliance.model.obligation import loaded_vintages
 from odlab_compliance.model.snapshots import Snapshot, vintage_for
 
@@ -227,7 +229,7 @@ class EditionMatching:
     publishers: pd.DataFrame    # source, publisher_id, name, siret
     matches: pd.DataFrame       # MATCH_COLUMNS, decisions applied
     classes: pd.DataFrame       # CLASS_COLUMNS
-    reference: matching.MatchReference
+    reference: MatchReference
 
 
 def edition_publisher_id(siren: object) -> str:
@@ -247,16 +249,15 @@ def edition_matching(con: duckdb.DuckDBPyConnection, snap: Snapshot,
     rows["publisher_id"] = rows["siren"].map(edition_publisher_id)
     # The 2022 file gives no organisation type: the one another edition gives the same
     # SIREN tells a syndicat or an operator apart (AGCT, OACT, DSPT).
-    known = dict(con.execute(
-        "SELECT siren, min(type) FROM harvest_observatoire WHERE type IN (SELECT unnest(?))"
-        " GROUP BY siren", [list(observatoire.BODY_TYPES)]).fetchall())
+    known = dict(con.execute(db.sql("observatoire_body_type"),
+                             [list(observatoire.BODY_TYPES)]).fetchall())
     rows["type"] = rows["type"].where(rows["type"].notna(), rows["siren"].map(known))
     pubs = pd.DataFrame({"source": vocab.SOURCE_OBSERVATOIRE,
                          "publisher_id": rows["publisher_id"], "name": rows["nom"],
                          "siret": rows["siren"],
                          "categorie": rows["type"].map(observatoire.BODY_TYPES)})
     ref = matching.cached_reference(con, _judging_vintage(con, snap, vintage))
-    auto, classes = matching.match_all(pubs, ref)
+    auto, classes = match_all(pubs, ref)
     matches = matching.apply_to_frame(auto, pubs, matching.load_decisions(con))
     return EditionMatching(rows, pubs, matches, classes, ref)
 
@@ -319,19 +320,11 @@ def snapshot_matching(con: duckdb.DuckDBPyConnection, snap: Snapshot,
     matches = snapshot_matches(con, snap.id)
     classes = con.execute("SELECT source, publisher_id, categorie, raison"
                           " FROM harvest_match_class WHERE run_id = ?", [snap.id]).df() \
-        if matching.reference.has_table(con, "harvest_match_class") \
-        else pd.DataFrame(columns=matching.CLASS_COLUMNS)
+        if facts.table_exists(con, "harvest_match_class") \
+        else pd.DataFrame(columns=CLASS_COLUMNS)
     names = dict(con.execute(db.sql("matching_names"),
                              [_judging_vintage(con, snap, vintage)]).fetchall())
     return SnapshotMatching(pubs, matches, classes, names)
-
-
-def matching_report(con: duckdb.DuckDBPyConnection, snap: Snapshot,
-                    vintage: int | None = None) -> pd.DataFrame:
-    """What became of each publisher of a snapshot (``matching.report.REPORT_COLUMNS``),
-    current decisions applied."""
-    sm = snapshot_matching(con, snap, vintage)
-    return matching.report.outcomes(sm.publishers, sm.matches, sm.classes, sm.names)
 
 
 def datasets_of(con: duckdb.DuckDBPyConnection, siren: str, snap: Snapshot) -> pd.DataFrame:

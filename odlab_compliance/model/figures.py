@@ -108,7 +108,7 @@ def _flags(df: pd.DataFrame) -> pd.DataFrame:
         statut = df["statut"]
     else:  # no snapshot yet: every obliged collectivité's status is unknown
         statut = pd.Series(vocab.INCONNU, index=df.index, dtype="object")
-    is_commune = df["type"].eq("COM").fillna(False).astype(bool) if "type" in df.columns \
+    is_commune = df["type"].eq(vocab.TYPE_COM).fillna(False).astype(bool) if "type" in df.columns \
         else pd.Series(False, index=df.index)
     pop = pd.to_numeric(df["population_totale"], errors="coerce").fillna(0) \
         if "population_totale" in df.columns else pd.Series(0.0, index=df.index)
@@ -195,7 +195,7 @@ def rates(df: pd.DataFrame, level: str, names: dict[str, str] | None = None) -> 
     left out. Not a partition: do not add the rows up."""
     if df.empty:
         return pd.DataFrame(columns=AREA_COLUMNS)
-    part = df[df["type"].eq("COM")] if level == "COM" else terr.with_governed_areas(df, level)
+    part = df[df["type"].eq(vocab.TYPE_COM)] if level == "COM" else terr.with_governed_areas(df, level)
     column = terr.CHILD_COLUMN[level]
     table = figures_by(part, column)
     table = table[table["obligees"] > 0]

@@ -3,7 +3,10 @@
 - ``queue``: every proposed match that does not count until an editor confirms it
   (below the review threshold, or flagged), from the latest harvest and from every
   Observatoire edition, current decisions applied;
-- ``report``: what became of each publisher of a snapshot (``matching.report``);
+- ``report``: what became of each publisher of a snapshot (matched by SIREN, succession,
+  name or a human decision, waiting for review, not a collectivité, unmatched — and why),
+  one outcome per publisher (``vocab.MATCH_OUTCOME``); ``summary`` counts them per source,
+  ``readable`` labels them for people;
 - ``edition_comparison``: an edition's figures next to the ones OpenDataFrance published
   for it (``reference/observatoire_publie.csv``), with the rows that explain the gap.
 """
@@ -19,8 +22,8 @@ import pandas as pd
 from odlab_compliance import vocab
 from odlab_compliance.config import PROJECT_ROOT
 from odlab_compliance.fmt import nombre
-from odlab_compliance.ingest import matching
 from odlab_compliance.model import evidence as ev
+from odlab_compliance.model import matching
 from odlab_compliance.model import snapshots as snaps
 from odlab_compliance.model.snapshots import Snapshot
 
@@ -80,10 +83,105 @@ def readable_queue(df: pd.DataFrame) -> pd.DataFrame:
         "instantane": "Instantané"})
 
 
-def report(con: duckdb.DuckDBPyConnection, snapshot: object = snaps.LATEST) -> pd.DataFrame:
-    """What became of each publisher of a snapshot (``matching.report.REPORT_COLUMNS``)."""
-    snap = snaps.resolve(snaps.list_snapshots(con), snapshot)
-    return ev.matching_report(con, snap)
+def report(con: duckdb.DuckDBPyConnection, snapshot: object = snaps.LATEST,
+           vintage: int | None = None) -> pd.DataFrame:
+    """What became of each publisher of a snapshot (REPORT_COLUMNS), current decisions
+    applied; ``vintage``: the reference that judges it (the snapshot's by default)."""
+    snap = snapshot if isinstance(snapshot, Snapshot) \
+        else snaps.resolve(snaps.list_snapshots(con), snapshot)
+    sm = ev.snapshot_matching(con, snap, vintage)
+    return outcomes(sm.publishers, sm.matches, sm.classes, sm.names)
+
+
+# --- what became of each publisher (pure) ------------------------------------------------
+
+REPORT_COLUMNS = ["source", "publisher_id", "nom", "siren_declare", "resultat", "siren",
+                  "collectivite", "methode", "confiance", "motifs", "categorie", "raison"]
+_BY_METHOD = {vocab.METHOD_SIREN: vocab.OUTCOME_SIREN,
+              vocab.METHOD_SUCCESSION: vocab.OUTCOME_SUCCESSION,
+              vocab.METHOD_NOM: vocab.OUTCOME_NOM}
+_DECIDED = (vocab.DECISION_CONFIRME, vocab.DECISION_AJOUTE)
+
+
+def _text(v: object) -> str | None:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    return str(v) or None
+
+
+def outcomes(publishers: pd.DataFrame, matches: pd.DataFrame, classes: pd.DataFrame,
+             names: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per publisher (REPORT_COLUMNS).
+
+    ``publishers``: source, publisher_id, name, siret; ``matches``: MATCH_COLUMNS with the
+    human decisions applied; ``classes``: CLASS_COLUMNS; ``names``: SIREN -> collectivité
+    name, for people."""
+    names = names or {}
+    m = matches.copy()
+    m["counted"] = matching.counted(m) if not m.empty else pd.Series(dtype=bool)
+    by_pub = {k: g for k, g in m.groupby("publisher_id")} if not m.empty else {}
+    cls = {str(r["publisher_id"]): r for r in classes.to_dict("records")} \
+        if classes is not None and not classes.empty else {}
+    rows = []
+    for pub in publishers.drop_duplicates(["source", "publisher_id"]).to_dict("records"):
+        pid = str(pub["publisher_id"])
+        g = by_pub.get(pid)
+        c = cls.get(pid, {})
+        base = {"source": pub["source"], "publisher_id": pid, "nom": pub.get("name"),
+                "siren_declare": _text(pub.get("siret")), "categorie": _text(c.get("categorie")),
+                "raison": _text(c.get("raison"))}
+        chosen, outcome = None, None
+        if g is not None:
+            ok = g[g["counted"]]
+            waiting = g[(g["decision"] == vocab.DECISION_AUTO) & ~g["counted"]]
+            if not ok.empty:
+                human = ok[ok["decision"].isin(_DECIDED)]
+                chosen = (human if not human.empty else ok).sort_values(
+                    "confidence", ascending=False).iloc[0]
+                outcome = vocab.OUTCOME_DECISION if not human.empty \
+                    else _BY_METHOD.get(chosen["method"], vocab.OUTCOME_NOM)
+            elif not waiting.empty:
+                chosen = waiting.sort_values("confidence", ascending=False).iloc[0]
+                outcome = vocab.OUTCOME_PENDING
+            elif (g["decision"] == vocab.DECISION_REJETE).any():
+                base["raison"] = "rapprochement rejeté par un éditeur"
+        if outcome is None:
+            outcome = vocab.OUTCOME_NOT_COLLECTIVITE if base["categorie"] \
+                else vocab.OUTCOME_UNMATCHED
+        row = {**base, "resultat": outcome}
+        if chosen is not None:
+            row.update(siren=chosen["siren"], collectivite=names.get(str(chosen["siren"])),
+                       methode=chosen["method"], confiance=float(chosen["confidence"]),
+                       motifs=matching.describe_flags(chosen["flags"]))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)
+
+
+def summary(report: pd.DataFrame) -> pd.DataFrame:
+    """Publishers per source and outcome: one row per source, one column per outcome code
+    (in ``vocab.MATCH_OUTCOME`` order) and ``total``."""
+    cols = [*vocab.MATCH_OUTCOME.codes, "total"]
+    if report.empty:
+        return pd.DataFrame(columns=["source", *cols])
+    table = report.pivot_table(index="source", columns="resultat", values="publisher_id",
+                               aggfunc="count", fill_value=0)
+    table = table.reindex(columns=list(vocab.MATCH_OUTCOME.codes), fill_value=0)
+    table["total"] = table.sum(axis=1)
+    return table.reset_index()[["source", *cols]]
+
+
+def readable(report: pd.DataFrame) -> pd.DataFrame:
+    """The report with French labels, for tables and CSV exports meant for people."""
+    out = report.copy()
+    out["source"] = vocab.SOURCE.labelled(out["source"])
+    out["resultat"] = vocab.MATCH_OUTCOME.labelled(out["resultat"])
+    out["methode"] = vocab.MATCH_METHOD.labelled(out["methode"], default="")
+    out["categorie"] = vocab.ORGANISME.labelled(out["categorie"], default="")
+    return out.rename(columns={
+        "source": "Source", "publisher_id": "Identifiant", "nom": "Éditeur",
+        "siren_declare": "SIREN/SIRET déclaré", "resultat": "Résultat", "siren": "SIREN",
+        "collectivite": "Collectivité", "methode": "Méthode", "confiance": "Confiance",
+        "motifs": "Signaux", "categorie": "Organisme", "raison": "Raison"})
 
 
 # --- the comparison with OpenDataFrance's published figures -------------------------------
@@ -121,7 +219,7 @@ def edition_comparison(con: duckdb.DuckDBPyConnection, whole: pd.DataFrame, snap
                        rule: str, vintage: int) -> Comparison:
     """Compare an edition's result (``whole``: the national status table of ``snap``
     under ``rule``, from ``StatusModel.status_at``) with OpenDataFrance's figures."""
-    rep = ev.matching_report(con, snap, vintage)
+    rep = report(con, snap, vintage)
     publishing = whole[whole["statut"].isin(vocab.PUBLISHING)]
     obliged = publishing[publishing["obligation"] == vocab.OBLIGEE]
     others = publishing[publishing["obligation"] != vocab.OBLIGEE]

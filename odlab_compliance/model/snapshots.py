@@ -25,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import db, vocab
+from odlab_compliance.db import facts
 from odlab_compliance.errors import UserError
 from odlab_compliance.fmt import date_fr
 
@@ -81,9 +82,9 @@ def from_row(row: dict) -> Snapshot:
 
 def list_snapshots(con: duckdb.DuckDBPyConnection) -> list[Snapshot]:
     """Visible snapshots, newest first (empty on a database without harvest tables)."""
-    if not con.execute(db.sql("ui_has_table"), ["harvest_run"]).fetchall()[0][0]:
+    if not facts.table_exists(con, "harvest_run"):
         return []
-    rows = con.execute(db.sql("status_snapshots"), list(vocab.VISIBLE_RUNS)).df()
+    rows = con.execute(db.sql("snapshot_visible"), list(vocab.VISIBLE_RUNS)).df()
     return [from_row(r) for r in rows.to_dict("records")]
 
 

@@ -5,8 +5,9 @@
 forecast, workshop outcomes and the sheet's history call; none of them chooses a reference
 vintage (``snapshots.vintage_for`` does, from the snapshot's date) or computes a rate
 (``figures`` does). The national status table of one (rule, snapshot, vintage) is computed
-once by the model's loader and cached by whoever builds the model: a dict for a CLI
-command, ``st.cache_resource`` in the dashboard (``ui.cache``).
+once and kept by ``StatusTables``, the model's own cache: one per CLI command, one per
+database state in the dashboard (held by ``ui.cache.tables``). The rule's id becomes a
+``Rule`` once, in ``status_at``; the chosen ``Snapshot`` is handed down as it is.
 
 Rules (``STATUS_RULES``, shown by the methodology page):
 
@@ -21,19 +22,25 @@ Rules (``STATUS_RULES``, shown by the methodology page):
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandas as pd
 
-from odlab_compliance import vocab
+from odlab_compliance import db, vocab
+from odlab_compliance.db.facts import loaded_vintages
 from odlab_compliance.model import evidence as ev
 from odlab_compliance.model import figures as fig
 from odlab_compliance.model import snapshots as snaps
-from odlab_compliance.model.obligation import loaded_vintages, obligations
+from odlab_compliance.model.obligation import Rule, as_rule, obligations
 from odlab_compliance.model.snapshots import Snapshot, VintageChoice
 from odlab_compliance.territory import Territory, filter_frame
 
@@ -59,7 +66,6 @@ EXPORT_COLUMNS = (
 )
 EXTRA_COLUMNS = ("population_totale", "epci_siren", "proche_seuil", "motif", "statut_detail",
                  "snapshot_id", "kind", "vintage")
-MAX_SERIES = None   # every snapshot; pages may show the last ones only
 
 
 def apply_status(base: pd.DataFrame, evidence: ev.Evidence, snap: Snapshot) -> pd.DataFrame:
@@ -92,18 +98,17 @@ def apply_status(base: pd.DataFrame, evidence: ev.Evidence, snap: Snapshot) -> p
     return out
 
 
-def status_for(con: duckdb.DuckDBPyConnection, base: pd.DataFrame,
-               snapshot: object = snaps.LATEST, vintage: int | None = None) -> pd.DataFrame:
-    """``apply_status`` on the collectivités of ``base`` (one row each, with ``siren``) for
-    a snapshot (a Snapshot, an id, a date or ``latest``); ``vintage`` is the reference
-    vintage ``base`` comes from (an edition is matched against it)."""
-    snap = snaps.resolve(snaps.list_snapshots(con), snapshot)
+def status_for(con: duckdb.DuckDBPyConnection, base: pd.DataFrame, snap: Snapshot,
+               vintage: int | None = None) -> pd.DataFrame:
+    """``apply_status`` on the collectivités of ``base`` (one row each, with ``siren``) at
+    ``snap``; ``vintage`` is the reference vintage ``base`` comes from (an edition is
+    matched against it). The snapshot is the one the caller chose: never looked up again."""
     found = ev.observatoire_evidence(con, snap, vintage) if snap.is_observatoire \
         else ev.harvest_evidence(con, snap)
     return apply_status(base, found, snap)
 
 
-def compute_table(con: duckdb.DuckDBPyConnection, rule: str, snap: Snapshot,
+def compute_table(con: duckdb.DuckDBPyConnection, rule: Rule, snap: Snapshot,
                   vintage: int) -> pd.DataFrame:
     """The national status table of ``snap`` judged with ``vintage`` under ``rule`` (one row
     per collectivité; ``EXPORT_COLUMNS`` first, then ``EXTRA_COLUMNS``, then the rest).
@@ -111,6 +116,62 @@ def compute_table(con: duckdb.DuckDBPyConnection, rule: str, snap: Snapshot,
     out = status_for(con, obligations(con, int(vintage), rule), snap, int(vintage))
     first = [c for c in (*EXPORT_COLUMNS, *EXTRA_COLUMNS) if c in out.columns]
     return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+
+
+class Tables(Protocol):
+    """Where a ``StatusModel`` gets its national tables (``StatusTables``, or a test's)."""
+
+    def status(self, rule: Rule, snap: Snapshot, vintage: int) -> pd.DataFrame: ...
+
+    def obligations(self, rule: Rule, vintage: int) -> pd.DataFrame: ...
+
+
+class StatusTables:
+    """The national tables of one database state, each computed once and kept (the
+    ``max_entries`` most recently used): the model's own cache. A CLI command builds one
+    on its connection; the dashboard keeps one per database state (``ui.cache.tables``)
+    and reads through short read-only connections, so a harvest can write meanwhile.
+
+    Tables are shared, never copied: callers must not modify them."""
+
+    def __init__(self, reader: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
+                 max_entries: int = 16):
+        self._reader = reader
+        self._max = max_entries
+        self._kept: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        # Sessions of the dashboard run in threads: one computes, the others wait for it.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of_connection(cls, con: duckdb.DuckDBPyConnection) -> StatusTables:
+        """Tables read through ``con``, open for the whole life of this object."""
+        return cls(lambda: nullcontext(con))
+
+    @classmethod
+    def of_file(cls, path: Path, max_entries: int = 16) -> StatusTables:
+        """Tables read from the database file ``path`` (empty frames while it is absent)."""
+        return cls(lambda: db.reader(path), max_entries)
+
+    def _get(self, key: tuple, compute: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame]
+             ) -> pd.DataFrame:
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+            with self._reader() as con:
+                table = pd.DataFrame() if con is None else compute(con)
+            self._kept[key] = table
+            while len(self._kept) > self._max:
+                self._kept.popitem(last=False)
+            return table
+
+    def status(self, rule: Rule, snap: Snapshot, vintage: int) -> pd.DataFrame:
+        return self._get(("status", rule.id, snap, vintage),
+                         lambda con: compute_table(con, rule, snap, vintage))
+
+    def obligations(self, rule: Rule, vintage: int) -> pd.DataFrame:
+        return self._get(("obligations", rule.id, vintage),
+                         lambda con: obligations(con, vintage, rule))
 
 
 @dataclass(frozen=True)
@@ -138,42 +199,20 @@ class StatusAt:
         return self.snapshot is not None
 
 
-TableLoader = Callable[[str, Snapshot, int], pd.DataFrame]
-ObligationLoader = Callable[[str, int], pd.DataFrame]
-
-
 class StatusModel:
-    """Statuses over time for one database state.
+    """Statuses over time for one database state: its snapshots, its loaded vintages and
+    the ``Tables`` that compute and keep its national tables."""
 
-    ``table(rule, snapshot, vintage)`` gives the national status table and
-    ``obligations(rule, vintage)`` the obligations alone; both are expected to be cached
-    by the caller (see ``from_connection`` and ``ui.cache``)."""
-
-    def __init__(self, snapshots: Sequence[Snapshot], vintages: Sequence[int],
-                 table: TableLoader, obligations_of: ObligationLoader):
+    def __init__(self, snapshots: Sequence[Snapshot], vintages: Sequence[int], tables: Tables):
         self.snapshots = list(snapshots)        # newest first
         self.vintages = sorted(vintages, reverse=True)
-        self._table = table
-        self._obligations = obligations_of
+        self.tables = tables
 
     @classmethod
     def from_connection(cls, con: duckdb.DuckDBPyConnection) -> StatusModel:
         """A model reading ``con``, each table computed once for this model's life."""
-        memo: dict[tuple, pd.DataFrame] = {}
-
-        def table(rule: str, snap: Snapshot, vintage: int) -> pd.DataFrame:
-            key = ("status", rule, snap.id, vintage)
-            if key not in memo:
-                memo[key] = compute_table(con, rule, snap, vintage)
-            return memo[key]
-
-        def obligations_of(rule: str, vintage: int) -> pd.DataFrame:
-            key = ("obligations", rule, vintage)
-            if key not in memo:
-                memo[key] = obligations(con, vintage, rule)
-            return memo[key]
-
-        return cls(snaps.list_snapshots(con), loaded_vintages(con), table, obligations_of)
+        return cls(snaps.list_snapshots(con), loaded_vintages(con),
+                   StatusTables.of_connection(con))
 
     # -- which snapshot, which vintage ------------------------------------------------
     def snapshot(self, ref: object = snaps.LATEST) -> Snapshot:
@@ -186,42 +225,45 @@ class StatusModel:
         return snaps.vintage_for(snap.date, self.vintages)
 
     # -- the two ways to statuses --------------------------------------------------------
-    def status_at(self, territory: Territory, rule: str, snapshot: object = snaps.LATEST,
+    def status_at(self, territory: Territory, rule: str | Rule, snapshot: object = snaps.LATEST,
                   *, vintage: int | None = None) -> StatusAt:
         """Statuses of ``territory`` under ``rule`` at ``snapshot`` (a Snapshot, an id, a
         date, ``latest``), judged with the vintage in force at its date. ``vintage``
         overrides that choice (an explicit user request, e.g. ``export status
         --vintage``). With no snapshot at all, the obligations alone."""
+        the_rule = as_rule(rule)
         snap = self.snapshot(snapshot) if self.snapshots else None
         choice = self.vintage_of(snap)
         if vintage is not None and vintage != choice.vintage:
             choice = VintageChoice(int(vintage), False, f"Référentiel {vintage} choisi à la "
                                    f"place de celui en vigueur ({choice.vintage}).")
-        whole = self._table(rule, snap, choice.vintage) if snap is not None \
-            else self._obligations(rule, choice.vintage)
-        return StatusAt(territory, rule, snap, choice, whole)
+        whole = self.tables.status(the_rule, snap, choice.vintage) if snap is not None \
+            else self.tables.obligations(the_rule, choice.vintage)
+        return StatusAt(territory, the_rule.id, snap, choice, whole)
 
-    def status_series(self, territory: Territory, rule: str) -> pd.DataFrame:
+    def status_series(self, territory: Territory, rule: str | Rule) -> pd.DataFrame:
         """One row per snapshot, oldest first: ``snapshot_id``, ``date_snapshot``, ``kind``,
         ``label``, ``vintage``, ``vintage_note`` and the territory's figures
         (``figures.FIGURE_COLUMNS``)."""
         rows = []
+        the_rule = as_rule(rule)
         for snap in sorted(self.snapshots, key=lambda s: (s.date, s.id)):
-            at = self.status_at(territory, rule, snap)
+            at = self.status_at(territory, the_rule, snap)
             rows.append({**snap.columns(), "label": snap.label, "vintage": at.vintage.vintage,
                          "vintage_note": at.vintage.note, **at.figures.as_dict()})
         cols = ["snapshot_id", "date_snapshot", "kind", "label", "vintage", "vintage_note",
                 *fig.FIGURE_COLUMNS]
         return pd.DataFrame(rows, columns=cols)
 
-    def history(self, rule: str, sirens: Sequence[str]) -> pd.DataFrame:
+    def history(self, rule: str | Rule, sirens: Sequence[str]) -> pd.DataFrame:
         """``siren``, ``snapshot_id``, ``date_snapshot``, ``label``, ``obligation``,
         ``statut``, ``nb_jeux`` of the given collectivités at every snapshot, oldest
         first (through ``status_at``: the same vintage choice as every other figure)."""
         wanted = set(sirens)
         parts = []
+        the_rule = as_rule(rule)
         for snap in sorted(self.snapshots, key=lambda s: (s.date, s.id)):
-            whole = self.status_at(Territory(), rule, snap).whole
+            whole = self.status_at(Territory(), the_rule, snap).whole
             part = whole[whole["siren"].isin(wanted)]
             parts.append(pd.DataFrame({
                 "siren": part["siren"], "snapshot_id": snap.id,

@@ -110,7 +110,7 @@ def mentors(candidates: pd.DataFrame, mentees: pd.DataFrame, *, per_mentee: int 
     # tens of ms each, seconds for a cohort)
     lat, lon = pool["lat"].to_numpy(float), pool["lon"].to_numpy(float)
     pop = pd.to_numeric(pool["population_totale"], errors="coerce").to_numpy(float)
-    is_com = pool["type"].eq("COM").to_numpy(bool)
+    is_com = pool["type"].eq(vocab.TYPE_COM).to_numpy(bool)
     siren = pool["siren"].astype(str).to_numpy()
     epci = pool["epci_siren"].astype("object").to_numpy()
     dep = pool["departement"].astype("object").to_numpy()
@@ -120,7 +120,7 @@ def mentors(candidates: pd.DataFrame, mentees: pd.DataFrame, *, per_mentee: int 
         if pd.isna(m.get("lat")) or pd.isna(m.get("lon")):
             continue
         m_pop = float(m.get("population_totale") or 0)
-        ok = (is_com if m["type"] == "COM" else ~is_com) & (siren != str(m["siren"]))
+        ok = (is_com if m["type"] == vocab.TYPE_COM else ~is_com) & (siren != str(m["siren"]))
         if m_pop > 0:
             ok &= (pop >= m_pop / size_ratio) & (pop <= m_pop * size_ratio)
         idx = np.flatnonzero(ok)
@@ -194,10 +194,10 @@ def venue_of(con: duckdb.DuckDBPyConnection, code_insee: str, vintage: int | Non
              ) -> tuple[str, float, float] | None:
     """(name, lat, lon) of a commune, latest vintage unless given."""
     row = con.execute(
-        "SELECT nom, lat, lon FROM ref_collectivite WHERE type = 'COM' AND code_insee = $code "
+        "SELECT nom, lat, lon FROM ref_collectivite WHERE type = $type AND code_insee = $code "
         "AND ($vintage IS NULL OR vintage = $vintage) AND lat IS NOT NULL "
         "ORDER BY vintage DESC LIMIT 1",
-        {"code": code_insee, "vintage": vintage}).fetchone()
+        {"code": code_insee, "type": vocab.TYPE_COM, "vintage": vintage}).fetchone()
     return (row[0], float(row[1]), float(row[2])) if row else None
 
 
@@ -308,18 +308,14 @@ def export_frame(con: duckdb.DuckDBPyConnection, workshop_id: int) -> pd.DataFra
     """The invitation list of a stored workshop, for ``workshop export ID``."""
     _check_workshop(con, workshop_id)
     inv = invitations(con, workshop_id)
-    ref = con.execute(
-        "SELECT siren, code_insee, type, departement, epci_siren, population_totale "
-        "FROM ref_collectivite QUALIFY row_number() OVER (PARTITION BY siren "
-        "ORDER BY vintage DESC) = 1").df()
-    out = inv.merge(ref, on="siren", how="left")
+    latest = con.execute(db.sql("collectivite_latest")).df()
+    out = inv.merge(latest.drop(columns=["nom"]), on="siren", how="left")
     # the follow-up's stage and contact person: the list is for a mail merge
     state = con.execute(db.sql("followup_state")).df()[["siren", "etape", "contact"]]
     out = out.merge(state, on="siren", how="left")
     out["etape"] = out["etape"].fillna(vocab.DEFAULT_STAGE)
-    names = dict(con.execute("SELECT siren, arg_max(nom, vintage) FROM ref_collectivite "
-                             "WHERE siren IS NOT NULL GROUP BY siren").fetchall())
-    out["epci_nom"] = out["epci_siren"].map(names)
+    out["epci_nom"] = out["epci_siren"].map(dict(zip(latest["siren"], latest["nom"],
+                                                     strict=True)))
     cols = ["workshop_id", "titre", "date_atelier", "siren", "code_insee", "nom", "type",
             "departement", "epci_siren", "epci_nom", "population_totale", "distance_km",
             "etape", "contact", "present"]

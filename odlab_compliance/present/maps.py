@@ -4,7 +4,7 @@ No tile basemap by default: a basemap needs internet in the user's browser and b
 the whole map when unreachable. The background is white and administrative outlines
 are drawn as line layers. ``basemap=True`` switches to an OpenStreetMap-based style.
 
-Sizes follow the measures in DESIGN.md: France-wide maps draw départements or régions
+Sizes follow what a browser draws in time (README, architecture): France-wide maps draw départements or régions
 (about 100 polygons) and the obliged communes as points; commune polygons are only
 drawn for one département (a few hundred).
 """

@@ -1,4 +1,4 @@
-"""Cached reads for the pages: the only place that caches (DESIGN.md, principle 10).
+"""Cached reads for the pages: the only place of the dashboard that caches.
 
 Every cached function takes the database *signature* (path and modification time) as
 its first argument, so a harvest or a reference update run from the CLI invalidates the
@@ -9,22 +9,25 @@ cache by itself. Large objects (status tables of 40,000 rows, geometries) use
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from odlab_compliance import db
 from odlab_compliance.config import Settings, load_settings
+from odlab_compliance.db import facts
 from odlab_compliance.ingest.harvest import journal as run_journal
 from odlab_compliance.model import coverage, obligation, review
 from odlab_compliance.model import snapshots as snapshot_layer
-from odlab_compliance.model import status as status_layer
 from odlab_compliance.model.figures import figures
-from odlab_compliance.model.snapshots import Snapshot
-from odlab_compliance.model.status import StatusModel
-from odlab_compliance.present import maps
+from odlab_compliance.model.obligation import get_rule
+from odlab_compliance.model.snapshots import LATEST, Snapshot
+from odlab_compliance.model.status import StatusModel, StatusTables
+from odlab_compliance.present import area_maps, maps
 from odlab_compliance.territory import Territory
 from odlab_compliance.ui import queries
 
@@ -42,16 +45,17 @@ def signature(settings: Settings | None = None) -> DbSig:
 
 
 def _read(sig: DbSig):  # noqa: ANN202 (a context manager)
-    return queries.reader(Path(sig.path))
+    return db.reader(Path(sig.path))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def db_info(sig: DbSig) -> dict:
     """What the database holds: loaded vintages and number of visible snapshots."""
     with _read(sig) as con:
-        if con is None or not queries.has_table(con, "ref_collectivite"):
+        if con is None:
             return {"vintages": [], "snapshots": 0}
-        return {"vintages": queries.loaded_vintages(con), "snapshots": queries.snapshot_count(con)}
+        return {"vintages": facts.loaded_vintages(con),
+                "snapshots": len(snapshot_layer.list_snapshots(con))}
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -81,6 +85,21 @@ def geojson(sig: DbSig, vintage: int, niveau: str, codes: tuple[str, ...] | None
     return maps.feature_collection(keys, [geoms[k] for k in keys])
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def map_figure(sig: DbSig, rule: str, snapshot: Snapshot | None, territory: Territory, kind: str,
+               arg: str, basemap: bool) -> tuple[go.Figure, pd.DataFrame]:
+    """The Carte page's figure (and its table), built once per database, rule, snapshot,
+    territory and option: hover texts of thousands of points are not rebuilt each run.
+    Names, outlines and centroids are those of the vintage that judges the snapshot."""
+    at = model(sig).status_at(territory, rule, snapshot if snapshot is not None else LATEST)
+    vintage = at.vintage.vintage
+    outlines = partial(geojson, sig, vintage)
+    if kind == "rate":
+        return area_maps.rate_map_figure(at.whole, territory, arg, reference(sig, vintage),
+                                         territories(sig, vintage), outlines, basemap)
+    return area_maps.commune_map_figure(at.whole, territory, arg, outlines, basemap)
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def rules() -> list[dict]:
     return [{"id": r.id, "label": r.label, "basis": r.basis, "description": r.description,
@@ -93,14 +112,6 @@ def parameter_docs() -> dict[str, str]:
     return dict(obligation.parameter_docs())
 
 
-def _layer(func: Callable[..., pd.DataFrame], sig: DbSig, *args: object,
-           **kwargs: object) -> pd.DataFrame:
-    """``func(con, *args)`` on a read-only connection; an empty frame when the database
-    file does not exist yet."""
-    with _read(sig) as con:
-        return pd.DataFrame() if con is None else func(con, *args, **kwargs)
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def snapshots(sig: DbSig) -> list[Snapshot]:
     """Visible snapshots, newest first."""
@@ -108,16 +119,17 @@ def snapshots(sig: DbSig) -> list[Snapshot]:
         return [] if con is None else snapshot_layer.list_snapshots(con)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def status(sig: DbSig, rule: str, snapshot: Snapshot, vintage: int) -> pd.DataFrame:
-    """The national status table of one (rule, snapshot, vintage): computed once per
-    database state, shared by every session (callers must not modify it)."""
-    return _layer(status_layer.compute_table, sig, rule, snapshot, vintage)
+@st.cache_resource(show_spinner=False, max_entries=2)
+def tables(sig: DbSig) -> StatusTables:
+    """The model's tables of the database state ``sig`` (``model.status.StatusTables``:
+    each status table computed once and shared by every session; a new state, after a
+    harvest, gets new tables and the old ones go)."""
+    return StatusTables.of_file(Path(sig.path))
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
 def obligations(sig: DbSig, rule: str, vintage: int) -> pd.DataFrame:
-    return _layer(obligation.obligations, sig, vintage, rule)
+    """The obligations of every collectivité of ``vintage`` (kept in ``tables(sig)``)."""
+    return tables(sig).obligations(get_rule(rule), vintage)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -129,10 +141,9 @@ def agent_coverage(sig: DbSig, vintage: int) -> float | None:
 
 
 def model(sig: DbSig) -> StatusModel:
-    """The status model of the database state ``sig``, its tables cached above."""
-    return StatusModel(snapshots(sig), db_info(sig)["vintages"],
-                       lambda rule, snap, vintage: status(sig, rule, snap, vintage),
-                       lambda rule, vintage: obligations(sig, rule, vintage))
+    """The status model of the database state ``sig``: its snapshots, vintages and tables
+    (all cached above), handed down to the pages in ``shell.Context``."""
+    return StatusModel(snapshots(sig), db_info(sig)["vintages"], tables(sig))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -161,7 +172,7 @@ def journal(sig: DbSig) -> pd.DataFrame:
 def _table(sig: DbSig, table: str, query) -> pd.DataFrame:  # noqa: ANN001
     """``query(con)`` when ``table`` exists, else an empty frame (new database)."""
     with _read(sig) as con:
-        if con is None or not queries.has_table(con, table):
+        if con is None or not facts.table_exists(con, table):
             return pd.DataFrame()
         return query(con)
 

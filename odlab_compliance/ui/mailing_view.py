@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance import auth
+from odlab_compliance.db import facts
 from odlab_compliance.errors import InputError, UserError
 from odlab_compliance.fmt import date_fr, nombre
 from odlab_compliance.ingest import contacts as official_contacts
@@ -21,7 +22,7 @@ from odlab_compliance.outreach import letters, mailing
 from odlab_compliance.present import letters as printed
 from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import outreach_data as data
-from odlab_compliance.ui import queries, render
+from odlab_compliance.ui import render
 from odlab_compliance.ui.shell import Context
 
 CONTACT_LABELS = {"nom": "Nom", "contact_retenu": "Contact retenu", "courriel": "Courriel",
@@ -32,7 +33,7 @@ CONTACT_LABELS = {"nom": "Nom", "contact_retenu": "Contact retenu", "courriel": 
 def official(ctx: Context) -> pd.DataFrame:
     """The stored official contacts (empty before the first ``contacts update``)."""
     def get(con):  # noqa: ANN001, ANN202
-        if not queries.has_table(con, "contact_officiel"):
+        if not facts.table_exists(con, "contact_officiel"):
             return pd.DataFrame(columns=official_contacts.COLUMNS)
         return official_contacts.official(con)
     return data.read(ctx, get, pd.DataFrame(columns=official_contacts.COLUMNS))
@@ -103,7 +104,7 @@ def sender() -> letters.Sender:
 
 def _template(ctx: Context, code: str) -> letters.Template:
     return data.read(ctx, lambda con: letters.current(
-        con if queries.has_table(con, "modele_courrier") else None, code),
+        con if facts.table_exists(con, "modele_courrier") else None, code),
         letters.DEFAULTS[code])
 
 
@@ -135,7 +136,7 @@ def templates_editor(ctx: Context, decision: auth.Decision, key: str) -> None:
     st.markdown("**Variables** (entre `{{ }}`) : " + " ; ".join(
         f"`{k}` ({v})" for k, v in letters.VARIABLES.items()))
     hist = data.read(ctx, lambda con: letters.history(con, code)
-                     if queries.has_table(con, "modele_courrier") else pd.DataFrame(),
+                     if facts.table_exists(con, "modele_courrier") else pd.DataFrame(),
                      pd.DataFrame())
     if len(hist):
         render.table(hist.assign(editeur=hist["editeur"].map(auth.editor_label))[
@@ -310,7 +311,7 @@ def _send_form(ctx: Context, at: StatusAt, prepare: Callable[[], list[letters.Le
 def sendings(ctx: Context, sirens: Sequence[str], key: str) -> None:
     """The sendings recorded for these collectivités, newest first."""
     df = data.read(ctx, lambda con: mailing.sendings(con)
-                   if queries.has_table(con, "envoi") else pd.DataFrame(), pd.DataFrame())
+                   if facts.table_exists(con, "envoi") else pd.DataFrame(), pd.DataFrame())
     if df.empty:
         st.caption("Aucun envoi enregistré.")
         return

@@ -10,9 +10,7 @@ import streamlit as st
 
 from odlab_compliance import auth, vocab
 from odlab_compliance.fmt import nombre
-from odlab_compliance.ingest import matching
-from odlab_compliance.ingest.matching import report as mreport
-from odlab_compliance.model import review
+from odlab_compliance.model import matching, review
 from odlab_compliance.model.snapshots import Snapshot
 from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import cache, outreach_data, render
@@ -126,7 +124,7 @@ def review_list(ctx: Context, decision: auth.Decision) -> None:
 
 
 def _summary_table(rep: pd.DataFrame) -> pd.DataFrame:
-    table = mreport.summary(rep)
+    table = review.summary(rep)
     out = table.assign(source=vocab.SOURCE.labelled(table["source"]))
     return out.rename(columns={"source": "Source", "total": "Total",
                                **vocab.MATCH_OUTCOME.labels()})
@@ -150,12 +148,12 @@ def report_section(ctx: Context) -> None:
     render.table(_summary_table(rep), key="methode_rapport")
     unmatched = rep[rep["resultat"] == vocab.OUTCOME_UNMATCHED]
     st.markdown(f"**Non rapprochés ({nombre(len(unmatched))})**, avec la raison")
-    shown = mreport.readable(unmatched)[["Source", "Éditeur", "SIREN/SIRET déclaré", "Raison"]]
+    shown = review.readable(unmatched)[["Source", "Éditeur", "SIREN/SIRET déclaré", "Raison"]]
     render.table(shown, key="methode_non_rapproches", height=240 if len(shown) > 6 else "auto")
-    render.downloads(mreport.readable(unmatched), f"non-rapproches-{snap.id}",
+    render.downloads(review.readable(unmatched), f"non-rapproches-{snap.id}",
                      key="methode_non_rapproches_dl")
     with st.expander("Tous les éditeurs de cet instantané"):
-        render.downloads(lambda: mreport.readable(rep), f"rapport-rapprochement-{snap.id}",
+        render.downloads(lambda: review.readable(rep), f"rapport-rapprochement-{snap.id}",
                          key="methode_rapport_dl")
     if snap.is_observatoire:
         comparison_section(ctx, snap)

@@ -11,7 +11,7 @@ from odlab_compliance.analysis import coverage as cov
 from odlab_compliance.analysis import methodology
 from odlab_compliance.fmt import nombre, pourcentage
 from odlab_compliance.model import figures as figs
-from odlab_compliance.ui import cache, render, views
+from odlab_compliance.ui import cache, render, selection
 from odlab_compliance.ui.shell import Context
 
 
@@ -58,7 +58,7 @@ def section(ctx: Context, f: methodology.Facts | None) -> None:
                     "(jamais par le nom du fichier) :")
         render.table(files, key="methode_populations")
     table = figs.coverage_by(cache.obligations(ctx.sig, ctx.rule, ctx.vintage), "REG",
-                             views.child_names(ctx, "REG"))
+                             selection.child_names(ctx, "REG"))
     if not table.empty:
         st.markdown("**Effectifs connus par région**")
         render.table(cov.coverage_table(table), key="methode_coverage")

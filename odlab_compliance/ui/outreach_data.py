@@ -19,9 +19,10 @@ import pandas as pd
 import streamlit as st
 
 from odlab_compliance import db
+from odlab_compliance.db import facts
 from odlab_compliance.model.status import StatusAt
 from odlab_compliance.outreach import followup, workshops
-from odlab_compliance.ui import cache, queries, views
+from odlab_compliance.ui import cache, selection
 from odlab_compliance.ui.shell import Context
 
 T = TypeVar("T")
@@ -60,8 +61,8 @@ def writer(ctx: Context) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
 def read(ctx: Context, func: Callable[[duckdb.DuckDBPyConnection], T], empty: T) -> T:
     """``func(con)`` on a read-only connection; ``empty`` when the user tables are not
     there yet (a database created before them: the first write creates them)."""
-    with _retrying(lambda: queries.reader(ctx.settings.db_path)) as con:
-        if con is None or not queries.has_table(con, "followup_log"):
+    with _retrying(lambda: db.reader(ctx.settings.db_path)) as con:
+        if con is None or not facts.table_exists(con, "followup_log"):
             return empty
         return func(con)
 
@@ -113,7 +114,7 @@ def invited(ctx: Context) -> frozenset[str]:
 def status_or_stop(ctx: Context) -> StatusAt:
     """The statuses of the user's choices, or stop the page with a French message (empty
     database, or no snapshot yet: these pages need statuses)."""
-    at = views.selection(ctx)
+    at = selection.selection(ctx)
     if at is None or not at.has_status:
         # selection() has already said why (empty base, or no snapshot yet).
         st.stop()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import runpy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import streamlit as st
@@ -38,14 +38,19 @@ CTX_KEY = "shell_context"
 VIA_APP_KEY = "shell_via_app"
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Context:
-    """What every page needs for the current run: the user's choices (territory, rule,
-    snapshot) and the model that answers for them."""
+    """What every page needs for the current run, as plain values: the database state,
+    the reference frames of the newest vintage, the status model, and the user's choices
+    (territory, rule, snapshot). Built once per run by ``sidebar()``; nothing in it goes
+    back to a cache."""
 
     settings: Settings
     sig: cache.DbSig
     vintage: int | None          # newest loaded: names and choices of the selectors
+    model: StatusModel
+    ref: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    territories: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     territory: Territory = field(default_factory=Territory)
     territory_name: str = "France"
     rule: str = DEFAULT_RULE
@@ -53,20 +58,9 @@ class Context:
     ready: bool = False   # reference data loaded
 
     @property
-    def ref(self) -> pd.DataFrame:
-        return cache.reference(self.sig, self.vintage) if self.vintage else pd.DataFrame()
-
-    @property
-    def territories(self) -> pd.DataFrame:
-        return cache.territories(self.sig, self.vintage) if self.vintage else pd.DataFrame()
-
-    @property
-    def model(self) -> StatusModel:
-        return cache.model(self.sig)
-
-    @property
     def snapshots(self) -> list[Snapshot]:
-        return cache.snapshots(self.sig)
+        """Visible snapshots, newest first."""
+        return self.model.snapshots
 
     @property
     def snapshot_label(self) -> str:
@@ -105,12 +99,15 @@ def context() -> Context:
 
 
 def base_context() -> Context:
+    """The context before the user's choices: the database state and what it holds."""
     settings = load_settings()
     sig = cache.signature(settings)
-    info = cache.db_info(sig)
-    vintages = info["vintages"]
+    vintages = cache.db_info(sig)["vintages"]
     vintage = vintages[0] if vintages else None
-    return Context(settings=settings, sig=sig, vintage=vintage, ready=bool(vintages),
+    ref = cache.reference(sig, vintage) if vintage else pd.DataFrame()
+    territories = cache.territories(sig, vintage) if vintage else pd.DataFrame()
+    return Context(settings=settings, sig=sig, vintage=vintage, model=cache.model(sig),
+                   ref=ref, territories=territories, ready=bool(vintages),
                    rule=default_rule(sig, vintage))
 
 
@@ -284,11 +281,12 @@ def sidebar(sections: dict[str, list[st.Page]] | None = None) -> Context:
         menu_box = st.container()
         if ctx.ready:
             st.markdown("**Territoire**")
-            ctx.territory = territory_selector(ctx.ref, ctx.territories)
-            ctx.territory_name = terr.name_of(ctx.ref, ctx.territories, ctx.territory)
+            territory = territory_selector(ctx.ref, ctx.territories)
+            name = terr.name_of(ctx.ref, ctx.territories, territory)
             st.markdown("**Règle et date**")
-            ctx.rule = rule_selector(ctx.rule, cache.agent_coverage(ctx.sig, ctx.vintage))
-            ctx.snapshot = snapshot_selector(ctx.snapshots)
+            rule = rule_selector(ctx.rule, cache.agent_coverage(ctx.sig, ctx.vintage))
+            ctx = replace(ctx, territory=territory, territory_name=name, rule=rule,
+                          snapshot=snapshot_selector(ctx.snapshots))
     if ctx.ready:
         _sync_url(ctx)
     if sections:

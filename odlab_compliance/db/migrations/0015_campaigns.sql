@@ -35,7 +35,7 @@ CREATE SEQUENCE refresh_step_id;
 CREATE TABLE refresh_step (
     id          BIGINT PRIMARY KEY DEFAULT nextval('refresh_step_id'),
     passage     VARCHAR NOT NULL,      -- one id per refresh run
-    etape       VARCHAR NOT NULL,      -- harvest | agents | contacts | validite | digest
+    etape       VARCHAR NOT NULL,      -- moissonnage | effectifs | contacts | validite | digest
     debut       TIMESTAMP NOT NULL,
     fin         TIMESTAMP,
     etat        VARCHAR NOT NULL,

@@ -20,12 +20,13 @@ from urllib.parse import urlsplit
 
 import requests
 
+from odlab_compliance import vocab
 from odlab_compliance.config import Settings
 from odlab_compliance.http import RateLimiter, describe_error, paginate
 from odlab_compliance.ingest.harvest.records import DatasetRecord, PublisherRecord, SourceOutcome
 from odlab_compliance.ingest.sources import download
 
-SOURCE = "datagouv"
+SOURCE = vocab.SOURCE_DATAGOUV
 DEFAULT_URL = "https://www.data.gouv.fr"
 BADGE = "local-authority"
 # A few requests per second at most: data.gouv.fr publishes no quota, stay polite.

@@ -39,19 +39,6 @@ from odlab_compliance.ingest.sources import fetch, get_source
 STATE_PUBLISHERS_PATH = PROJECT_ROOT / "reference" / "state_publishers.csv"
 PLATFORMS_SOURCE = ("odf-plateformes", 2022)
 
-# Observatoire "Techno" labels -> the harvester that reads them. Data4Citizen is built on
-# CKAN and keeps its action API. Anything else (GeoNetwork, Isogéo, "Spécifique"...) is
-# registered but not harvested.
-TECHNOLOGIES = {
-    "opendatasoft": "opendatasoft",
-    "ckan": "ckan",
-    "data4citizen": "ckan",
-    "arcgis": "arcgis",
-    "arcgis hub": "arcgis",
-    "dkan": "dcat",
-    "dcat": "dcat",
-}
-SUPPORTED = ("opendatasoft", "ckan", "arcgis", "dcat")
 UNSUPPORTED = "technologie non prise en charge"
 
 Get = Callable[[str, dict[str, Any] | None], Any]
@@ -96,6 +83,40 @@ class Portal:
         return f"portal:{self.id}"
 
 
+# --- readers: one per technology -------------------------------------------------------
+
+def _opendatasoft(portal: Portal, get: Get) -> tuple[list[dict], list[str]]:
+    return opendatasoft.fetch_catalog(get, portal.api_base)
+
+
+def _ckan(portal: Portal, get: Get) -> tuple[list[dict], list[str]]:
+    return ckan.fetch_catalog(get, portal.api_base)
+
+
+def _dcat(portal: Portal, get: Get) -> tuple[list[dict], list[str]]:
+    return dcat.fetch_catalog(get, dcat.feed_url(portal.url, portal.api_base, portal.technology))
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How the portals of one technology are read."""
+    labels: tuple[str, ...]     # the Observatoire's « Techno » labels, lowercase
+    fetch: Callable[[Portal, Get], tuple[list[dict], list[str]]]
+
+
+# The technologies the harvest reads, each once. Data4Citizen is built on CKAN and keeps
+# its action API; ArcGIS Hub and DKAN publish a DCAT feed. Anything else (GeoNetwork,
+# Isogéo, « Spécifique »…) is registered but not harvested. A new technology is one entry.
+READERS: dict[str, Reader] = {
+    "opendatasoft": Reader(("opendatasoft",), _opendatasoft),
+    "ckan": Reader(("ckan", "data4citizen"), _ckan),
+    "arcgis": Reader(("arcgis", "arcgis hub"), _dcat),
+    "dcat": Reader(("dkan", "dcat"), _dcat),
+}
+TECHNOLOGIES = {label: tech for tech, reader in READERS.items() for label in reader.labels}
+SUPPORTED = tuple(READERS)
+
+
 # --- registry ---------------------------------------------------------------------------
 
 def slugify(text: str) -> str:
@@ -115,9 +136,8 @@ def _sirens(value: object) -> tuple[str, ...]:
 
 
 # SIREN prefixes (a hint, never a rule): 21 commune, 22 département, 23 région, 24/20 EPCI.
-_PREFIX_BY_TYPE = {"COM": ("21",), "DEP": ("22",), "REG": ("23",),
-                   "CC": ("24", "20"), "CA": ("24", "20"), "CU": ("24", "20"),
-                   "MET": ("24", "20"), "EPT": ("24", "20")}
+_PREFIX_BY_TYPE = {vocab.TYPE_COM: ("21",), vocab.TYPE_DEP: ("22",), vocab.TYPE_REG: ("23",),
+                   **dict.fromkeys(vocab.EPCI_TYPES, ("24", "20"))}
 
 
 def owner_of(hosted: Sequence[str], porteur_type: str | None) -> str | None:
@@ -333,15 +353,12 @@ def describe_error(exc: BaseException) -> str:
 # --- harvest ----------------------------------------------------------------------------
 
 def fetch_entries(portal: Portal, get: Get) -> tuple[list[dict], list[str]]:
-    """The catalogue of one portal as entry dicts, with warnings."""
-    base = portal.api_base
-    if portal.technology == "opendatasoft":
-        return opendatasoft.fetch_catalog(get, base)
-    if portal.technology == "ckan":
-        return ckan.fetch_catalog(get, base)
-    if portal.technology in ("arcgis", "dcat"):
-        return dcat.fetch_catalog(get, dcat.feed_url(portal.url, base, portal.technology))
-    raise PortalError(f"{UNSUPPORTED} : {portal.technology_label or portal.technology}")
+    """The catalogue of one portal as entry dicts, with warnings, read by the reader its
+    technology names in ``READERS``."""
+    reader = READERS.get(portal.technology)
+    if reader is None:
+        raise PortalError(f"{UNSUPPORTED} : {portal.technology_label or portal.technology}")
+    return reader.fetch(portal, get)
 
 
 def attribute(portal: Portal, entries: Sequence[dict]

@@ -21,6 +21,7 @@ import requests
 
 from odlab_compliance import db, vocab
 from odlab_compliance.config import Settings, load_settings
+from odlab_compliance.db import facts
 from odlab_compliance.http import RateLimiter, make_session
 from odlab_compliance.ingest import matching
 from odlab_compliance.ingest.harvest import datagouv, journal, observatoire, save
@@ -59,7 +60,9 @@ HARVEST_LEVELS = ("REG", "DEP", "EPCI")
 
 def collectivites(con: duckdb.DuckDBPyConnection, vintage: int | None = None) -> pd.DataFrame:
     """The collectivités of a reference vintage (latest loaded by default)."""
-    return con.execute(db.sql("harvest_collectivites"), {"vintage": vintage}).df()
+    if vintage is None:
+        vintage = facts.newest_vintage(con)
+    return con.execute(db.sql("collectivite_match_keys"), {"vintage": vintage}).df()
 
 
 def territory_sirens(colls: pd.DataFrame, territory: Territory) -> set[str]:
@@ -114,7 +117,6 @@ class _Context:
     colls: pd.DataFrame
     base_publishers: pd.DataFrame
     base_matches: pd.DataFrame
-    decisions: pd.DataFrame | None
     portals: list[Any]
     reference: matching.MatchReference | None = None
     portals_error: str | None = None
@@ -136,7 +138,6 @@ def _read_context(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
         base_run_id=base, colls=collectivites(con),
         base_publishers=snapshot_publishers(con, base) if base else empty_pubs,
         base_matches=snapshot_matches(con, base) if base else empty_matches,
-        decisions=matching.load_decisions(con),
         portals=portals, portals_error=portals_error,
         reference=matching.load_reference(con))
     # Opened last: an error while reading the context leaves no "running" row behind.
@@ -380,10 +381,9 @@ def _edition_reader(settings: Settings, read_edition: Callable[..., pd.DataFrame
 
 
 def _edition_imported(con: duckdb.DuckDBPyConnection, key: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM harvest_run r JOIN harvest_source s USING (run_id)"
-        " WHERE r.kind = ? AND r.status IN (?, ?) AND s.source_key = ?",
-        [vocab.KIND_OBSERVATOIRE, *vocab.VISIBLE_RUNS, key]).fetchone()
+    row = con.execute(db.sql("harvest_source_visible_count"),
+                      {"kind": vocab.KIND_OBSERVATOIRE, "visible": list(vocab.VISIBLE_RUNS),
+                       "source_key": key}).fetchone()
     return bool(row and row[0])
 
 

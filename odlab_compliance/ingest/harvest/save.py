@@ -32,7 +32,7 @@ _ITEM_RE = re.compile(r"^\[(?P<item>[^\]]*)\]\s*(?P<msg>.*)$", re.S)
 
 def source_key(source: str, platform_id: str | None) -> str:
     """The outcome key a record depends on: ``datagouv`` or ``portal:<id>``."""
-    return source if source != "portal" else f"portal:{platform_id}"
+    return source if source != vocab.SOURCE_PORTAL else f"portal:{platform_id}"
 
 
 def _join(values: object) -> str | None:

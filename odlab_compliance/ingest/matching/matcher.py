@@ -39,10 +39,11 @@ Order of evidence (the first that speaks decides):
      of other régions too.
 
    Homonyms (another candidate within 0.05) are told apart by the number of territory
-   clues that agree; when nothing tells them apart, the best is proposed at 0.6 × its
-   score, flagged « homonymes ». Below 0.5 nothing is proposed.
+   clues that agree; « Ville de X » leaves out the communes under 2,000 inhabitants (one
+   town left: it is the one); when nothing tells them apart, the most populous is
+   proposed at 0.6 × its score, flagged « homonymes ». Below 0.5 nothing is proposed.
 
-A match counts (``decisions.is_counted``) when its confidence is at least
+A match counts (``model.matching.is_counted``, applied when a snapshot is read) when its confidence is at least
 ``REVIEW_THRESHOLD`` (0.8) and it carries no flag other than the informative ones
 (``vocab.INFO_FLAGS``); anything else waits in the review queue until an editor confirms
 it. A name that designates a body that is not a collectivité (``bodies``) is never
@@ -70,6 +71,7 @@ from odlab_compliance.ingest.matching.names import (
     type_fits,
 )
 from odlab_compliance.ingest.matching.reference import (
+    ALIAS_BRAND,
     ALIAS_FORMER,
     MatchReference,
     build_reference,
@@ -88,11 +90,12 @@ ACRONYM_SIMILARITY = 0.9
 HOSTED_APPROX = 0.85     # an approaching name of a body the portal hosts
 UNTYPED_EPCI = 0.9       # a bare name on an intercommunality
 HOMONYM_PENALTY = 0.6
+TOWN_MIN = 2_000         # INSEE's urban commune: below, « Ville de » does not name it
 CONF_SIREN, CONF_SUCCESSION, CONF_DOUBT, CONF_NOT_COLLECTIVITE = 1.0, 0.95, 0.5, 0.3
 CONF_PARTIAL = 0.85      # a declared SIREN whose name fits only partly (a renamed body)
 # SIREN prefixes of collectivités (a hint about the family, never a rule on its own).
-_PREFIX_FAMILY = {"21": {"COM"}, "22": {"DEP"}, "23": {"REG"}, "24": set(EPCI_TYPES),
-                  "20": {"COM", "DEP", "REG", *EPCI_TYPES}}
+_PREFIX_FAMILY = {"21": {vocab.TYPE_COM}, "22": {vocab.TYPE_DEP}, "23": {vocab.TYPE_REG},
+                  "24": set(EPCI_TYPES), "20": set(vocab.TYPE.codes)}
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ class _Cand:
     hosted: bool = False      # the portal hosts it or is run by it
     longer: bool = False      # approaching: the publisher's name has words the candidate's lacks
     support: int = 0          # weak clues that agree (the portal's région)
+    brand: bool = False       # found by a name of usage (« Région Sud »)
 
     @property
     def agree(self) -> int:
@@ -189,14 +193,14 @@ def _territory(c: _Cand, clues: _Clues, ref: MatchReference) -> None:
     ctype = str(row.get("type") or "")
     cdep, creg = str(row.get("departement") or ""), str(row.get("region") or "")
     if clues.dep_hint:
-        if ctype in ("DEP", "REG"):
+        if ctype in (vocab.TYPE_DEP, vocab.TYPE_REG):
             gov = ref.governing.get(("DEP", clues.dep_hint))
             ev.append(gov is not None and gov["siren"] == row["siren"])
         else:
             ev.append(cdep == clues.dep_hint)
-    if clues.deps and ctype not in ("DEP", "REG"):
+    if clues.deps and ctype not in (vocab.TYPE_DEP, vocab.TYPE_REG):
         ev.append(cdep in clues.deps)
-    if clues.regs and ctype != "REG":
+    if clues.regs and ctype != vocab.TYPE_REG:
         ev.append(creg in clues.regs or any(ref.dep_region.get(d) in clues.regs
                                             for d in clues.deps))
     ctx = clues.ctx
@@ -220,6 +224,8 @@ def _exact(core: str, ref: MatchReference) -> list[_Cand]:
     for a in ref.aliases.get(core, []):
         if a.how == ALIAS_FORMER:
             out.append(_Cand(a.row, FORMER_NAME_SIMILARITY, vocab.METHOD_SUCCESSION, a.types))
+        elif a.how == ALIAS_BRAND:
+            out.append(_Cand(a.row, 1.0, vocab.METHOD_NOM, a.types, brand=len(core.split()) == 1))
         else:
             out.append(_Cand(a.row, 1.0, vocab.METHOD_NOM, a.types))
     return out
@@ -284,6 +290,8 @@ def _acronyms(parsed: ParsedName, ref: MatchReference, ctx: PortalContext | None
 
 def _type_factor(parsed: ParsedName, c: _Cand, via_alt: bool) -> float:
     ctype = str(c.row.get("type") or "")
+    if c.brand and not parsed.type_hint:
+        return 0.5   # « Sud » alone is a word, « Région Sud » a région's name of usage
     if parsed.type_hint and not via_alt:
         return max(type_fits(parsed.type_hint, t) for t in c.types | {ctype})
     return UNTYPED_EPCI if ctype in EPCI_TYPES else 1.0
@@ -297,9 +305,9 @@ def name_candidates(name: object, ref: MatchReference, ctx: PortalContext | None
     alt: list[_Cand] = []
     if not parsed.core:
         gov = ref.governing.get(("DEP", parsed.dep_hint or ""))
-        if parsed.type_hint != "DEP" or gov is None:      # only "CD25" names without a core
+        if parsed.type_hint != vocab.TYPE_DEP or gov is None:      # only "CD25" names without a core
             return []
-        cands = [_Cand(gov, 1.0, vocab.METHOD_NOM, frozenset({"DEP", str(gov["type"])}))]
+        cands = [_Cand(gov, 1.0, vocab.METHOD_NOM, frozenset({vocab.TYPE_DEP, str(gov["type"])}))]
     else:
         cands = _exact(parsed.core, ref)
         if parsed.alt:      # "Ville-d'Avray": the first word was part of the name
@@ -348,6 +356,8 @@ def best_by_name(name: object, ref: MatchReference, ctx: PortalContext | None = 
                             round(max(on_portal.score, HOSTED_APPROX), 3)), ""
         flags.append(vocab.FLAG_APPROX)
     ties = [c for c in cands[1:] if top.score - c.score < TIE_MARGIN and c.agree >= top.agree]
+    if ties:
+        top, ties = _homonyms(parse_name(name), [top, *ties])
     conf = top.score
     if ties:
         flags.append(vocab.FLAG_HOMONYMS)
@@ -356,6 +366,30 @@ def best_by_name(name: object, ref: MatchReference, ctx: PortalContext | None = 
         why = "homonymes" if ties else "nom trop éloigné"
         return None, f"{why} : {top.row['nom']} ({top.row['siren']}) à {conf:.2f}"
     return Proposal(top.row["siren"], top.method, round(conf, 3), flags), ""
+
+
+def _population(c: _Cand) -> float:
+    pop = c.row.get("population_totale")
+    try:
+        value = float(pop)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+    return value
+
+
+def _homonyms(parsed: ParsedName, group: list[_Cand]) -> tuple[_Cand, list[_Cand]]:
+    """Homonyms nothing else tells apart: the most populous first (the one a reviewer
+    checks first), and « Ville de X » leaves out the communes too small to be a town
+    (INSEE's urban threshold, ``TOWN_MIN``): a hamlet of 195 inhabitants does not call
+    itself « Ville de Valence ». One town left: it is the one."""
+    group = sorted(group, key=lambda c: -_population(c) if _population(c) == _population(c)
+                   else 0.0)
+    if parsed.town:
+        towns = [c for c in group if str(c.row.get("type")) != vocab.TYPE_COM
+                 or not _population(c) < TOWN_MIN]
+        if towns:
+            group = towns
+    return group[0], group[1:]
 
 
 # --- the declared SIREN -------------------------------------------------------------------
@@ -429,90 +463,128 @@ def _declared(pub: dict) -> tuple[str | None, str | None]:
     return siren, None
 
 
+@dataclass(frozen=True)
+class _Publisher:
+    """What ``judge`` reads of one publisher, once."""
+    name: object
+    parsed: ParsedName
+    body: bodies.Body | None          # the kind of body its name says it is
+    given_body: bodies.Body | None    # the kind the source itself gives
+    ctx: PortalContext | None
+    info: tuple[str, ...]             # informative flags (a SIREN several declare)
+
+
 def judge(pub: dict, ref: MatchReference, ctx: PortalContext | None = None,
           shared: frozenset[str] = frozenset()) -> Verdict:
     """What the evidence says of one publisher (``source``, ``publisher_id``, ``name``,
     ``siret``, and optionally ``categorie``: the kind of body the source itself says it
     is, a ``vocab.ORGANISME`` code): proposals, or the kind of body it is, or why nothing
-    fits."""
+    fits. The kinds of evidence, in order: a declared SIREN of the reference
+    (``_by_siren``), of a predecessor (``_by_succession``), unknown to the reference
+    (``_by_unknown_siren``), no usable SIREN (``_by_name``)."""
     name = pub.get("name")
     parsed = parse_name(name)
-    if not parsed.norm and _declared(pub)[0] is None:
+    siren, invalid = _declared(pub)
+    if not parsed.norm and siren is None:
         return Verdict([], None, "aucun nom d'éditeur (jeu sans éditeur sur un portail "
                                  "partagé)")
     is_coll_name = bool(parsed.core) and (parsed.core in ref.by_core or parsed.core in ref.aliases)
-    body = None if is_coll_name else bodies.body_by_name(name)
     # the kind the source itself gives (an Observatoire edition's organisation type)
     given = _text(pub.get("categorie"))
-    given_body = bodies.Body(given, "type donné par la source") \
-        if given in vocab.ORGANISME else None
-    siren, invalid = _declared(pub)
-    if siren is not None:
-        info = [vocab.FLAG_SIRET_SHARED] if siren in shared else []
-        cand = ref.by_siren.get(siren)
-        if cand is not None:
-            if body is not None:
-                return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_NOT_COLLECTIVITE,
-                                         [vocab.FLAG_NOT_COLLECTIVITE, *info])], body.categorie,
-                               f"« {body.motif} » : pas une collectivité, mais SIRET de "
-                               f"{cand['nom']}")
-            if fit(name, cand, ref) >= FIT_THRESHOLD:
-                return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_SIREN, info)])
-            other, _ = best_by_name(name, ref, ctx)
-            confident = (other is not None and other.siren != siren and not other.flags
-                         and other.confidence >= REVIEW_THRESHOLD)
-            if not confident and partial_fit(name, cand):
-                # a renamed body ("Clermont-Ferrand Métropole" on Clermont Auvergne
-                # Métropole's SIREN): same kind, a distinctive word in common, and the
-                # name designates no other collectivité
-                return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_PARTIAL, info)])
-            out = [Proposal(siren, vocab.METHOD_SIREN, CONF_DOUBT,
-                            [vocab.FLAG_SIRET_NAME, *info])]
-            if confident and other is not None:
-                out.append(Proposal(other.siren, other.method, CONF_DOUBT,
-                                    [vocab.FLAG_SIRET_NAME]))
-            return Verdict(out, raison=f"le nom ne correspond pas au SIRET de {cand['nom']}")
-        if siren in ref.successions:
-            new_siren, why = ref.successions[siren]
-            new = ref.by_siren[new_siren]
-            if body is not None:
-                return Verdict([Proposal(new_siren, vocab.METHOD_SUCCESSION,
-                                         CONF_NOT_COLLECTIVITE, [vocab.FLAG_NOT_COLLECTIVITE])],
-                               body.categorie, f"« {body.motif} » : pas une collectivité")
-            old = ref.former.get(siren, {})
-            ok = max(fit(name, new, ref), names_fit(name, old.get("nom"))) >= FIT_THRESHOLD
-            return Verdict([Proposal(new_siren, vocab.METHOD_SUCCESSION,
-                                     CONF_SUCCESSION if ok else CONF_DOUBT,
-                                     [] if ok else [vocab.FLAG_SIRET_NAME])], raison=why)
-        legal = bodies.body_by_legal_category(ref.legal.get(siren))
-        body = body or legal or given_body
-        if body is not None:
-            return Verdict([], body.categorie, f"« {body.motif} » : pas une collectivité")
-        prop, why = best_by_name(name, ref, ctx)
-        if prop is None:
-            return Verdict([], None, f"SIREN {siren} absent du référentiel et {why}")
-        row = ref.by_siren[prop.siren]
-        if str(row.get("type")) in _prefix_family(siren) and not prop.flags:
-            prop.method = vocab.METHOD_SUCCESSION
-            prop.confidence = round(prop.confidence * CONF_SUCCESSION, 3)
-            prop.flags.append(vocab.FLAG_OUTDATED)
-            return Verdict([prop], raison=f"SIREN {siren} absent du référentiel (périmé ?) : "
-                                          f"{row['nom']} reconnu par le nom")
-        if prop.flags or prop.confidence < REVIEW_THRESHOLD:
-            # an approaching or doubtful name on an unknown SIREN says too little
-            return Verdict([], None, f"SIREN {siren} absent du référentiel et nom seulement "
-                                     f"approchant de {row['nom']}")
-        prop.flags.append(vocab.FLAG_OUTSIDE_REF)
-        return Verdict([prop], raison=f"SIREN {siren} absent du référentiel, qui n'est pas "
-                                      f"celui d'une collectivité de ce type")
-    body = body or given_body
+    p = _Publisher(name, parsed, None if is_coll_name else bodies.body_by_name(name),
+                   bodies.Body(given, "type donné par la source") if given in vocab.ORGANISME
+                   else None, ctx,
+                   (vocab.FLAG_SIRET_SHARED,) if siren is not None and siren in shared else ())
+    if siren is None:
+        return _by_name(p, ref, invalid)
+    if siren in ref.by_siren:
+        return _by_siren(p, siren, ref)
+    if siren in ref.successions:
+        return _by_succession(p, siren, ref)
+    return _by_unknown_siren(p, siren, ref)
+
+
+def _not_collectivite(body: bodies.Body) -> Verdict:
+    return Verdict([], body.categorie, f"« {body.motif} » : pas une collectivité")
+
+
+def _by_siren(p: _Publisher, siren: str, ref: MatchReference) -> Verdict:
+    """A declared SIREN of the reference: counted when the name fits it, or fits it partly
+    and designates no other collectivité; otherwise proposed for review."""
+    cand = ref.by_siren[siren]
+    info = list(p.info)
+    if p.body is not None:
+        return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_NOT_COLLECTIVITE,
+                                 [vocab.FLAG_NOT_COLLECTIVITE, *info])], p.body.categorie,
+                       f"« {p.body.motif} » : pas une collectivité, mais SIRET de {cand['nom']}")
+    if fit(p.name, cand, ref) >= FIT_THRESHOLD:
+        return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_SIREN, info)])
+    other, _ = best_by_name(p.name, ref, p.ctx)
+    confident = (other is not None and other.siren != siren and not other.flags
+                 and other.confidence >= REVIEW_THRESHOLD)
+    if not confident and partial_fit(p.name, cand):
+        # a renamed body ("Clermont-Ferrand Métropole" on Clermont Auvergne Métropole's
+        # SIREN): same kind, a distinctive word in common, and the name designates no
+        # other collectivité
+        return Verdict([Proposal(siren, vocab.METHOD_SIREN, CONF_PARTIAL, info)])
+    out = [Proposal(siren, vocab.METHOD_SIREN, CONF_DOUBT, [vocab.FLAG_SIRET_NAME, *info])]
+    if confident and other is not None:
+        out.append(Proposal(other.siren, other.method, CONF_DOUBT, [vocab.FLAG_SIRET_NAME]))
+    return Verdict(out, raison=f"le nom ne correspond pas au SIRET de {cand['nom']}")
+
+
+def _by_succession(p: _Publisher, siren: str, ref: MatchReference) -> Verdict:
+    """A predecessor's SIREN (merged commune or intercommunality, former département):
+    its successor, counted when the name fits the successor or the predecessor."""
+    new_siren, why = ref.successions[siren]
+    new = ref.by_siren[new_siren]
+    if p.body is not None:
+        return Verdict([Proposal(new_siren, vocab.METHOD_SUCCESSION, CONF_NOT_COLLECTIVITE,
+                                 [vocab.FLAG_NOT_COLLECTIVITE])],
+                       p.body.categorie, f"« {p.body.motif} » : pas une collectivité")
+    old = ref.former.get(siren, {})
+    ok = max(fit(p.name, new, ref), names_fit(p.name, old.get("nom"))) >= FIT_THRESHOLD
+    return Verdict([Proposal(new_siren, vocab.METHOD_SUCCESSION,
+                             CONF_SUCCESSION if ok else CONF_DOUBT,
+                             [] if ok else [vocab.FLAG_SIRET_NAME])], raison=why)
+
+
+def _by_unknown_siren(p: _Publisher, siren: str, ref: MatchReference) -> Verdict:
+    """A SIREN no loaded vintage knows: a body by its legal category, an outdated SIREN of
+    the family its prefix says, or a name that designates a collectivité without doubt."""
+    body = p.body or bodies.body_by_legal_category(ref.legal.get(siren)) or p.given_body
     if body is not None:
-        return Verdict([], body.categorie, f"« {body.motif} » : pas une collectivité")
-    prop, why = best_by_name(name, ref, ctx)
+        return _not_collectivite(body)
+    prop, why = best_by_name(p.name, ref, p.ctx)
+    if prop is None:
+        return Verdict([], None, f"SIREN {siren} absent du référentiel et {why}")
+    row = ref.by_siren[prop.siren]
+    if str(row.get("type")) in _prefix_family(siren) and not prop.flags:
+        prop.method = vocab.METHOD_SUCCESSION
+        prop.confidence = round(prop.confidence * CONF_SUCCESSION, 3)
+        prop.flags.append(vocab.FLAG_OUTDATED)
+        return Verdict([prop], raison=f"SIREN {siren} absent du référentiel (périmé ?) : "
+                                      f"{row['nom']} reconnu par le nom")
+    if prop.flags or prop.confidence < REVIEW_THRESHOLD:
+        # an approaching or doubtful name on an unknown SIREN says too little
+        return Verdict([], None, f"SIREN {siren} absent du référentiel et nom seulement "
+                                 f"approchant de {row['nom']}")
+    prop.flags.append(vocab.FLAG_OUTSIDE_REF)
+    return Verdict([prop], raison=f"SIREN {siren} absent du référentiel, qui n'est pas "
+                                  f"celui d'une collectivité de ce type")
+
+
+def _by_name(p: _Publisher, ref: MatchReference, invalid: str | None) -> Verdict:
+    """No usable SIREN: the name, else the owner of the dedicated portal it was found on."""
+    body = p.body or p.given_body
+    if body is not None:
+        return _not_collectivite(body)
+    prop, why = best_by_name(p.name, ref, p.ctx)
     if prop is not None:
         if invalid:
             prop.flags.append(invalid)
         return Verdict([prop])
+    ctx = p.ctx
     if ctx is not None and ctx.owner and not ctx.shared and ctx.owner in ref.by_siren:
         return Verdict([Proposal(ctx.owner, vocab.METHOD_PROPRIETAIRE, CONF_DOUBT,
                                  [vocab.FLAG_PORTAL_OWNER])],

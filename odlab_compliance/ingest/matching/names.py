@@ -30,33 +30,43 @@ from functools import lru_cache
 import pandas as pd
 from rapidfuzz import fuzz
 
+from odlab_compliance import vocab
 from odlab_compliance.fmt import fold
 
-EPCI = "EPCI"   # a hint that says "an intercommunality" without saying which kind
-EPCI_TYPES = frozenset({"CC", "CA", "CU", "MET", "EPT"})
+# The type hints a name may carry: a collectivité type (vocab.TYPE), or the family EPCI
+# (« communauté »: an intercommunality without saying which kind).
+COM, DEP, REG = vocab.TYPE_COM, vocab.TYPE_DEP, vocab.TYPE_REG
+CC, CA, CU, MET, EPT = vocab.TYPE_CC, vocab.TYPE_CA, vocab.TYPE_CU, vocab.TYPE_MET, vocab.TYPE_EPT
+EPCI = vocab.FAMILY_EPCI
+EPCI_TYPES = frozenset(vocab.EPCI_TYPES)
 
 # Normalised prefixes -> type hint (None: says nothing about the type). Longest first.
 _TYPE_PREFIXES: list[tuple[str, str | None]] = sorted([
-    ("commune nouvelle", "COM"), ("commune", "COM"), ("ville", "COM"), ("mairie", "COM"),
-    ("hotel de ville", "COM"),
-    ("ville et eurometropole", "MET"), ("eurometropole", "MET"), ("metropole", "MET"),
-    ("conseil departemental", "DEP"), ("conseil general", "DEP"), ("departement", "DEP"),
-    ("cd", "DEP"), ("cg", "DEP"),
-    ("conseil regional", "REG"), ("region", "REG"),
-    ("communaute de communes", "CC"), ("cc", "CC"), ("ccom", "CC"),
-    ("communaute d agglomeration", "CA"), ("communaute de l agglomeration", "CA"),
-    ("agglomeration", "CA"), ("agglo", "CA"), ("ca", "CA"),
-    ("communaute urbaine", "CU"), ("cu", "CU"),
-    ("etablissement public territorial", "EPT"), ("ept", "EPT"),
+    ("commune nouvelle", COM), ("commune", COM), ("ville", COM), ("mairie", COM),
+    ("hotel de ville", COM),
+    ("ville et eurometropole", MET), ("eurometropole", MET), ("metropole", MET),
+    ("conseil departemental", DEP), ("conseil general", DEP), ("departement", DEP),
+    ("cd", DEP), ("cg", DEP),
+    ("conseil regional", REG), ("region", REG),
+    ("communaute de communes", CC), ("cc", CC), ("ccom", CC),
+    ("communaute d agglomeration", CA), ("communaute de l agglomeration", CA),
+    ("agglomeration", CA), ("agglo", CA), ("ca", CA),
+    ("communaute urbaine", CU), ("cu", CU),
+    ("etablissement public territorial", EPT), ("ept", EPT),
     ("communaute", EPCI),
     ("collectivite territoriale", None), ("collectivite", None),
 ], key=lambda p: -len(p[0]))
 # Suffixes that only restate the type ("Rennes Métropole", "Lorient Agglomération").
 _TYPE_SUFFIXES: list[tuple[str, str]] = sorted([
-    ("metropole", "MET"), ("agglomeration", "CA"), ("agglo", "CA"), ("communaute", EPCI),
-    ("communaute de communes", "CC"), ("communaute d agglomeration", "CA"),
-    ("communaute urbaine", "CU"),
+    ("metropole", MET), ("agglomeration", CA), ("agglo", CA), ("communaute", EPCI),
+    ("communaute de communes", CC), ("communaute d agglomeration", CA),
+    ("communaute urbaine", CU),
 ], key=lambda p: -len(p[0]))
+# « La Région Grand Est », « Le Département de la Gironde »: an article before a type word
+# that never opens a collectivité's own name.
+_ARTICLE_BEFORE_TYPE = re.compile(
+    r"^(?:la|le|l) (?=(?:region|departement|metropole|eurometropole|communaute|conseil|"
+    r"collectivite|agglomeration)\b)")
 _ARTICLES = ("de la ", "de l ", "la ", "le ", "les ", "l ", "d ", "du ", "des ", "de ")
 # Words that only say the organisation publishes open data, dropped at either end.
 _NOISE = sorted(["open data", "opendata", "portail open data", "portail", "donnees ouvertes",
@@ -89,6 +99,7 @@ class ParsedName:
     # the name with its first words kept, when they looked like a type word but may be
     # part of the name ("Ville-d'Avray", "Mairie de Ville-d'Avray" -> "ville d avray")
     alt: str = ""
+    town: bool = False           # it says « Ville de »: a town, not a hamlet of that name
 
 
 def _strip_articles(s: str) -> str:
@@ -133,15 +144,17 @@ def parse_name(text: object) -> ParsedName:
         return " "
 
     raw = re.sub(r"\(([^()]*)\)", paren, raw)
-    s = normalize_name(raw)
+    s = _ARTICLE_BEFORE_TYPE.sub("", normalize_name(raw))
     norm = s
     m = re.search(rf"\b(?:dep|departement|cd|cg)\s?({_DEP_CODE})$|\b(?:cd|cg)({_DEP_CODE})\b", s)
     hint: str | None = None
     if m:
         dep = (m.group(1) or m.group(2)).upper()
         s = (s[: m.start()] + s[m.end():]).strip()
-        hint = "DEP" if re.match(r"(?:cd|cg)", m.group(0)) else None
+        # « CD31 », « Le Département 31 »: a département, unless other words say more
+        hint = DEP if re.match(r"(?:cd|cg)", m.group(0)) or not s else None
     s = _strip_noise(s)
+    town = s.startswith("ville ")
     plain = _strip_articles(s)          # the name with its first words kept
     for _ in range(2):   # "CA Communauté Paris-Saclay": a second type word may follow
         for prefix, t in _TYPE_PREFIXES:
@@ -160,7 +173,8 @@ def parse_name(text: object) -> ParsedName:
             break
     s = _strip_noise(s)
     s = _strip_articles(s)
-    return ParsedName(s, hint, dep, tuple(qualifiers), norm, plain if plain != s else "")
+    return ParsedName(s, hint, dep, tuple(qualifiers), norm, plain if plain != s else "",
+                      town and hint == COM)
 
 
 def core_name(text: object) -> str:
@@ -173,7 +187,7 @@ def reference_core(nom: object, kind: object) -> str:
     commune's name is kept whole but for its article ("Ville-d'Avray", "La Rochelle" ->
     "rochelle"), official commune names carrying no type word."""
     parsed = parse_name(nom)
-    if str(kind) == "COM":
+    if str(kind) == COM:
         return _strip_articles(_strip_noise(parsed.norm)) if parsed.norm else parsed.core
     return parsed.core
 
@@ -192,7 +206,7 @@ def type_fits(hint: str | None, ctype: str) -> float:
     département)."""
     if not hint:
         return 1.0
-    if hint == ctype or (hint == "MET" and ctype == "CU"):
+    if hint == ctype or (hint == MET and ctype == CU):
         return 1.0
     if (hint == EPCI or hint in EPCI_TYPES) and ctype in EPCI_TYPES:
         return 0.9 if hint != EPCI else 1.0

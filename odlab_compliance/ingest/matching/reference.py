@@ -16,13 +16,16 @@ Built once per vintage (a few seconds for France) and reused for every publisher
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
-from odlab_compliance import db
+from odlab_compliance import db, vocab
+from odlab_compliance.config import PROJECT_ROOT
+from odlab_compliance.db import facts
 from odlab_compliance.ingest.matching.names import (
     EPCI_TYPES,
     initials,
@@ -31,13 +34,16 @@ from odlab_compliance.ingest.matching.names import (
 )
 
 # How an alias designates its collectivité (kept in the match's method).
-ALIAS_TERRITORY, ALIAS_FORMER = "territoire", "ancien_nom"
+ALIAS_TERRITORY, ALIAS_FORMER, ALIAS_BRAND = "territoire", "ancien_nom", "nom_usage"
+# The names régions and départements use for themselves besides their official one
+# (« Région Sud » for Provence-Alpes-Côte d'Azur), kept as data with where each comes from.
+BRANDS_PATH = PROJECT_ROOT / "reference" / "noms_usage.csv"
 
 
 @dataclass(frozen=True)
 class Alias:
     row: dict
-    how: str                      # ALIAS_TERRITORY | ALIAS_FORMER
+    how: str                      # ALIAS_TERRITORY | ALIAS_FORMER | ALIAS_BRAND
     types: frozenset[str]         # types a type hint may name for it ("DEP" for Bas-Rhin)
     text: str                     # the alias as written, for the evidence sentence
 
@@ -104,11 +110,12 @@ def build_reference(collectivites: pd.DataFrame, *, history: pd.DataFrame | None
             by_core[row["core"]].append(row)
     ref = MatchReference(vintage, by_siren, dict(by_core), legal=dict(legal or {}))
     _territories(ref, territoires, by_code)
+    _brands(ref, by_code)
     _history(ref, history, anciennes, by_code)
     ref.cores = sorted(set(ref.by_core) | set(ref.aliases))
     acronyms: dict[str, list[dict]] = defaultdict(list)
     for r in ref.by_siren.values():
-        if r.get("type") == "COM":
+        if r.get("type") == vocab.TYPE_COM:
             continue
         for form in {initials(r.get("nom")), initials(_expanded(str(r.get("nom") or "")))}:
             if len(form) >= 3:
@@ -137,7 +144,7 @@ def _expanded(nom: str) -> str:
 
 
 def _add_alias(ref: MatchReference, text: str, alias: Alias) -> None:
-    core = reference_core(text, "COM" if alias.types == {"COM"} else "")
+    core = reference_core(text, vocab.TYPE_COM if alias.types == {vocab.TYPE_COM} else "")
     if not core or core == alias.row["core"]:
         return
     same = ref.aliases.setdefault(core, [])
@@ -146,15 +153,25 @@ def _add_alias(ref: MatchReference, text: str, alias: Alias) -> None:
         ref.aliases_of.setdefault(alias.row["siren"], []).append(alias)
 
 
+def _brands(ref: MatchReference, by_code: dict[tuple[str, str], dict]) -> None:
+    """The names of usage (``reference/noms_usage.csv``) of the collectivités present."""
+    with open(BRANDS_PATH, encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            row = by_code.get((r["type"].strip(), r["code"].strip()))
+            if row is not None:
+                _add_alias(ref, r["nom"], Alias(row, ALIAS_BRAND, frozenset({str(row["type"])}),
+                                                r["nom"]))
+
+
 def _territories(ref: MatchReference, territoires: pd.DataFrame | None,
                  by_code: dict[tuple[str, str], dict]) -> None:
     """Territory names (for evidence) and the collectivité governing each territory."""
     rows = _rows(territoires)
     if not rows:   # fall back on the collectivités themselves
         for r in ref.by_siren.values():
-            if r.get("type") == "DEP" and _text(r.get("departement")):
+            if r.get("type") == vocab.TYPE_DEP and _text(r.get("departement")):
                 ref.dep_names[normalize_name(r["nom"])] = str(r["departement"])
-            if r.get("type") == "REG" and _text(r.get("region")):
+            if r.get("type") == vocab.TYPE_REG and _text(r.get("region")):
                 ref.reg_names[normalize_name(r["nom"])] = str(r["region"])
         return
     for t in rows:
@@ -177,7 +194,7 @@ def _territories(ref: MatchReference, territoires: pd.DataFrame | None,
 def _history(ref: MatchReference, history: pd.DataFrame | None,
              anciennes: pd.DataFrame | None, by_code: dict[tuple[str, str], dict]) -> None:
     """Successions and former names from the other vintages and the former communes."""
-    communes = {code: r for (t, code), r in by_code.items() if t == "COM"}
+    communes = {code: r for (t, code), r in by_code.items() if t == vocab.TYPE_COM}
     former_of: dict[str, str] = {}   # former commune code -> current commune code (this vintage)
     for a in _rows(anciennes):
         if ref.vintage is not None and int(a["vintage"]) != ref.vintage:
@@ -185,7 +202,7 @@ def _history(ref: MatchReference, history: pd.DataFrame | None,
         former_of.setdefault(str(a["code"]), str(a["commune"]))
         target = communes.get(str(a["commune"]))
         if target is not None and _text(a.get("nom")):
-            _add_alias(ref, str(a["nom"]), Alias(target, ALIAS_FORMER, frozenset({"COM"}),
+            _add_alias(ref, str(a["nom"]), Alias(target, ALIAS_FORMER, frozenset({vocab.TYPE_COM}),
                                                  str(a["nom"])))
 
     def commune_now(code: str) -> dict | None:
@@ -203,7 +220,7 @@ def _history(ref: MatchReference, history: pd.DataFrame | None,
         rows = by_vintage[vintage]
         members: dict[str, list[dict]] = defaultdict(list)
         for r in rows:
-            if r.get("type") == "COM":
+            if r.get("type") == vocab.TYPE_COM:
                 for col in ("epci_siren", "ept_siren"):
                     if _text(r.get(col)):
                         members[str(r[col])].append(r)
@@ -231,7 +248,7 @@ def _successor(r: dict, vintage: int, commune_now: object, members: dict[str, li
                by_code: dict[tuple[str, str], dict], ref: MatchReference
                ) -> tuple[dict | None, str]:
     kind, code, nom = str(r.get("type")), str(r.get("code_insee")), str(r.get("nom"))
-    if kind == "COM":
+    if kind == vocab.TYPE_COM:
         now = commune_now(code)  # type: ignore[operator]
         if now is None:
             return None, ""
@@ -240,7 +257,7 @@ def _successor(r: dict, vintage: int, commune_now: object, members: dict[str, li
     if kind in EPCI_TYPES:
         weights: dict[str, float] = defaultdict(float)
         total = 0.0
-        col = "ept_siren" if kind == "EPT" else "epci_siren"
+        col = "ept_siren" if kind == vocab.TYPE_EPT else "epci_siren"
         for m in members.get(str(r["siren"]), []):
             pop = m.get("population_totale")
             w = float(pop) if pop is not None and not pd.isna(pop) and float(pop) > 0 else 1.0
@@ -257,7 +274,7 @@ def _successor(r: dict, vintage: int, commune_now: object, members: dict[str, li
             return None, ""
         return succ, (f"l'intercommunalité {nom} (référentiel {vintage}) : "
                       f"{round(share * 100)} % de sa population est dans {succ['nom']}")
-    if kind in ("DEP", "REG"):
+    if kind in (vocab.TYPE_DEP, vocab.TYPE_REG):
         now = by_code.get((kind, code)) or ref.governing.get((kind, code))
         if now is None:
             return None, ""
@@ -269,11 +286,12 @@ def _successor(r: dict, vintage: int, commune_now: object, members: dict[str, li
 
 def load_reference(con: duckdb.DuckDBPyConnection, vintage: int | None = None
                    ) -> MatchReference:
-    """The matching reference of ``vintage`` (latest loaded by default) with the history
-    of every other loaded vintage, read from the database."""
+    """The matching reference of ``vintage`` (newest loaded by default) with the history
+    of every other loaded vintage, read from the database. Read whole at each call: a
+    harvest reads it once; the model keeps it in memory between reads
+    (``model.matching.cached_reference``)."""
     if vintage is None:
-        row = con.execute("SELECT max(vintage) FROM ref_collectivite").fetchone()
-        vintage = int(row[0]) if row and row[0] is not None else None
+        vintage = facts.newest_vintage(con)
     every = con.execute(db.sql("matching_collectivites")).df()
     if vintage is None or every.empty:
         return build_reference(every.iloc[0:0], vintage=vintage)
@@ -281,56 +299,16 @@ def load_reference(con: duckdb.DuckDBPyConnection, vintage: int | None = None
     others = every[every["vintage"] != vintage]
     territoires = con.execute("SELECT * FROM ref_territoire WHERE vintage = ?", [vintage]).df()
     anciennes = (con.execute("SELECT * FROM ref_commune_ancienne").df()
-                 if has_table(con, "ref_commune_ancienne") else None)
+                 if facts.table_exists(con, "ref_commune_ancienne") else None)
     legal = legal_categories(con)
     return build_reference(mine, history=others, anciennes=anciennes, territoires=territoires,
                            legal=legal, vintage=vintage)
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                      [name]).fetchone()
-    return bool(row and row[0])
-
-
-_CACHE: dict[tuple, MatchReference] = {}
-_CACHE_SIZE = 2   # one per loaded vintage of the current state (~60 MB each)
-
-
-def _signature(con: duckdb.DuckDBPyConnection, vintage: int | None) -> tuple:
-    """What the reference of ``vintage`` depends on: the database file, the reference
-    loads (every vintage: the others are its history) and the agent imports (legal
-    categories)."""
-    files = tuple(r[2] for r in con.execute("PRAGMA database_list").fetchall())
-    loads = tuple(con.execute("SELECT vintage, loaded_at FROM ref_load ORDER BY vintage")
-                  .fetchall()) if has_table(con, "ref_load") else ()
-    # rows written without a load (tests, repairs) change the content too
-    content = tuple(con.execute("SELECT count(*), sum(hash(vintage, siren, nom, type))"
-                                " FROM ref_collectivite").fetchone())
-    if has_table(con, "ref_commune_ancienne"):
-        content += tuple(con.execute("SELECT count(*), sum(hash(vintage, code, commune))"
-                                     " FROM ref_commune_ancienne").fetchone())
-    agents = tuple(con.execute("SELECT count(*), max(imported_at) FROM agents").fetchone()) \
-        if has_table(con, "agents") else ()
-    return files, vintage, loads, content, agents
-
-
-def cached_reference(con: duckdb.DuckDBPyConnection, vintage: int | None = None
-                     ) -> MatchReference:
-    """``load_reference``, kept in memory while the reference and agent tables do not
-    change (an edition is matched at read time: every status table would rebuild it)."""
-    key = _signature(con, vintage)
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = load_reference(con, vintage)
-    return _CACHE[key]
-
-
 def legal_categories(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """SIREN -> INSEE legal category, from what the agent imports recorded (a Sirene stock
     or the Recherche d'entreprises API): empty when neither was loaded."""
-    if not has_table(con, "agents"):
+    if not facts.table_exists(con, "agents"):
         return {}
     rows = con.execute(db.sql("matching_legal_categories")).fetchall()
     return {str(s): str(c) for s, c in rows if c}

@@ -33,7 +33,7 @@ from odlab_compliance.model.obligation.registry import (
     EFFECTIF_HYPOTHESE,
     EFFECTIF_TEST_SINON_HYPOTHESE,
     Rule,
-    get_rule,
+    as_rule,
 )
 
 _INT_INPUTS = frozenset({"population_totale", "population_municipale", "annee_population",
@@ -60,13 +60,10 @@ GE, LT, UNKNOWN_STATE, NOT_APPLICABLE = "ge", "lt", "unknown", "na"
 # collectivités territoriales: the 3,500-inhabitant exemption does not concern them, only
 # the 50-agent one does. Départements and régions are collectivités territoriales, all far
 # above 3,500 inhabitants.
-_INTERCO = ("CC", "CA", "CU", "MET", "EPT")
-_GROUP_NOUN = {
-    "CC": "communauté de communes", "CA": "communauté d'agglomération",
-    "CU": "communauté urbaine", "MET": "métropole", "EPT": "établissement public territorial",
-    "DEP": "département", "REG": "région",
-}
-_EVERY = {"DEP": "tout département", "REG": "toute région"}
+_INTERCO = vocab.EPCI_TYPES
+# « la communauté de communes », « le département »: the type's label, in a sentence.
+_GROUP_NOUN = {c: t.label.lower() for c, t in vocab.TYPE.items() if c != vocab.TYPE_COM}
+_EVERY = {vocab.TYPE_DEP: "tout département", vocab.TYPE_REG: "toute région"}
 _NOT_COLTER = ("le seuil de {sp} habitants ne vise que les collectivités territoriales, pas "
                "les intercommunalités")
 _SALARIES = "effectif salarié, pas en équivalent temps plein"
@@ -157,7 +154,7 @@ def _not_applicable(row: dict, kind: str, p: Params) -> Test:
     if pop is None:   # départements and régions: a sum of municipales
         pop, measure = _int(row.get("population_municipale")), "population municipale"
     year = _year(row.get("annee_population"))
-    if kind in ("DEP", "REG") and measure == "population municipale":
+    if kind in (vocab.TYPE_DEP, vocab.TYPE_REG) and measure == "population municipale":
         measure += f"{year}, somme de ses communes"
     else:
         measure += year
@@ -350,7 +347,7 @@ def evaluate(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     """``df`` (one row per collectivité, columns of ``INPUT_COLUMNS``) plus the columns
     ``obligation``, ``motif``, ``proche_seuil``, ``proche_seuil_motif``, ``hypothese``
     and ``regle``. Pure: ``df`` is not modified."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     if "type" not in df.columns:
         raise ValueError("colonne « type » absente : impossible d'appliquer la règle")
     params = Params.of(rule)
@@ -372,11 +369,11 @@ def evaluate(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     return out
 
 
-def test_states(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
+def threshold_states(df: pd.DataFrame, rule: Rule | str) -> pd.DataFrame:
     """Per row, the outcome of each test under ``rule`` (``GE``, ``LT``, ``UNKNOWN_STATE``
     or ``NOT_APPLICABLE``): columns ``population`` and ``effectif``. Pure; for comparing
     two vintages (who crossed a threshold) without parsing motifs."""
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = as_rule(rule)
     params = Params.of(rule)
     present = [c for c in INPUT_COLUMNS if c in df.columns]
     columns = [_plain_values(df[c], c in _INT_INPUTS) for c in present]

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 
+from odlab_compliance import vocab
 from odlab_compliance.config import PROJECT_ROOT
 
 RULES_PATH = PROJECT_ROOT / "reference" / "rules.toml"
@@ -24,7 +25,7 @@ EFFECTIF_TEST = "test"                            # the law: unknown count -> a_
 EFFECTIF_TEST_SINON_HYPOTHESE = "test_sinon_hypothese"  # unknown count -> ODF assumption
 EFFECTIF_HYPOTHESE = "hypothese"                  # counts ignored: ODF assumption for all
 EFFECTIF_MODES = (EFFECTIF_TEST, EFFECTIF_TEST_SINON_HYPOTHESE, EFFECTIF_HYPOTHESE)
-COLLECTIVITE_TYPES = ("COM", "CC", "CA", "CU", "MET", "EPT", "DEP", "REG")
+COLLECTIVITE_TYPES = vocab.TYPE.codes
 
 
 def _positive_int(v: object) -> bool:
@@ -170,29 +171,11 @@ def get_rule(rule_id: str) -> Rule:
     raise KeyError(f"règle inconnue : « {rule_id} » (règles possibles : {', '.join(rule_ids())})")
 
 
+def as_rule(rule: Rule | str) -> Rule:
+    """``rule`` itself, or the preset its id names (the one place an id becomes a Rule)."""
+    return get_rule(rule) if isinstance(rule, str) else rule
+
+
 def parameter_docs() -> Mapping[str, str]:
     """Parameter name -> French explanation, for the methodology page."""
     return registry().parameter_docs
-
-
-def _value_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def rules_markdown() -> str:
-    """The rules and their parameters as French Markdown (the methodology page shows it;
-    text from the repository's registry only, never from a harvest)."""
-    docs = parameter_docs()
-    parts = []
-    for r in list_rules():
-        flag = " — *hypothèse, pas la loi*" if r.assumption else ""
-        params = "\n".join(f"- `{k}` = {_value_text(v)}" for k, v in r.parameters.items())
-        parts.append(f"### {r.label} (`{r.id}`){flag}\n\n{r.description}\n\n"
-                     f"**Base :** {r.basis}\n\n**Paramètres :**\n\n{params}\n")
-    parts.append("### Signification des paramètres\n\n"
-                 + "\n".join(f"- `{k}` : {v}" for k, v in docs.items()) + "\n")
-    return "\n".join(parts)

@@ -10,11 +10,12 @@ import duckdb
 import pandas as pd
 
 from odlab_compliance import db
+from odlab_compliance.db.facts import loaded_vintages
 from odlab_compliance.errors import UserError
 from odlab_compliance.ingest.agents.store import effective_agents
-from odlab_compliance.model import coverage
+from odlab_compliance.model.obligation.candidates import candidates, known_count
 from odlab_compliance.model.obligation.engine import RESULT_COLUMNS, evaluate
-from odlab_compliance.model.obligation.registry import Rule, get_rule
+from odlab_compliance.model.obligation.registry import Rule, as_rule
 
 OUTPUT_COLUMNS = (
     "siren", "code_insee", "nom", "type", "departement", "region", "epci_siren",
@@ -44,11 +45,6 @@ class VintageNotLoaded(UserError, LookupError):
         super().__init__(
             f"le millésime {vintage} du référentiel n'est pas chargé ({known}). "
             f"Chargez-le avec : python -m odlab_compliance reference update --vintage {vintage}")
-
-
-def loaded_vintages(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Vintages present in ``ref_collectivite``, newest first."""
-    return [int(r[0]) for r in con.execute(db.sql("obligation_vintages")).fetchall()]
 
 
 def with_agents(ref: pd.DataFrame, agents: pd.DataFrame) -> pd.DataFrame:
@@ -81,14 +77,14 @@ def obligations(con: duckdb.DuckDBPyConnection, vintage: int, rule: str | Rule) 
 
     Raises ``VintageNotLoaded`` when the vintage is absent, ``KeyError`` for an unknown rule.
     """
-    rule = get_rule(rule) if isinstance(rule, str) else rule
-    ref = con.execute(db.sql("obligation_collectivites"), [int(vintage)]).df()
+    rule = as_rule(rule)
+    ref = con.execute(db.sql("collectivite_rule_inputs"), [int(vintage)]).df()
     if ref.empty:
         raise VintageNotLoaded(int(vintage), loaded_vintages(con))
     df = _types(with_agents(ref, effective_agents(con)))
     out = evaluate(df, rule)
     # Whose count can decide (the candidates), and whether it is known: the coverage of
-    # agent counts (model.coverage) is counted from these two columns.
-    out["candidat"] = coverage.candidates(out, rule)
-    out["effectif_connu"] = coverage.known_count(out)
+    # agent counts (model.coverage, model.figures) is counted from these two columns.
+    out["candidat"] = candidates(out, rule)
+    out["effectif_connu"] = known_count(out)
     return order_columns(out).reset_index(drop=True)

@@ -1,17 +1,36 @@
-"""Human decisions on matches (confirm, reject, add) and which matches count.
+"""Matching at read time: what the human decisions and the review rule make of the
+matches, whenever a snapshot is read.
 
-Decisions live in the append-only table ``match_decision`` (migration 0003): the last
-decision on a (publisher, SIREN) pair is the one in force. They are applied at read time,
-to every source (data.gouv.fr, portals, Observatoire editions) and every snapshot, so a
-decision taken today changes earlier snapshots' statuses when they are recomputed.
+The harvest-time half (``ingest.matching``) proposes automatic matches and stores them
+with a harvest; an Observatoire edition is matched when it is read. Here:
+
+- the review rule (``is_counted``): which matches count without a person, which wait;
+- the human decisions on matches (confirm, reject, add), kept in the append-only table
+  ``match_decision`` (migration 0003): the last decision on a (publisher, SIREN) pair is
+  the one in force. They are applied at read time, to every source (data.gouv.fr,
+  portals, Observatoire editions) and every snapshot, so a decision taken today changes
+  earlier snapshots' statuses when they are recomputed;
+- the matching reference kept in memory between reads (``cached_reference``): the
+  model's own cache, beside ``ui/cache.py`` (which caches what pages show), because an
+  edition is matched at every read and rebuilding the reference of France takes seconds.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
 
 from odlab_compliance import db, vocab
+from odlab_compliance.db import facts
+from odlab_compliance.ingest.matching import (
+    MATCH_COLUMNS,
+    MatchReference,
+    load_reference,
+    match_all,
+    reference_of,
+)
 from odlab_compliance.ingest.matching.matcher import REVIEW_THRESHOLD
 
 DECISION_COLUMNS = ["publisher_id", "siren", "decision", "source", "note", "auteur", "decided_at"]
@@ -137,3 +156,60 @@ def record_decision(con: duckdb.DuckDBPyConnection, publisher_id: str, siren: st
         [publisher_id, siren, decision, source, note, auteur],
     ).fetchone()
     return int(row[0])
+
+
+# --- the publishers of a source, matched and decided -------------------------------------
+
+def match_publishers(publishers: pd.DataFrame, collectivites: pd.DataFrame | MatchReference,
+                     decisions: pd.DataFrame | None = None, *,
+                     portals: Sequence[object] | None = None) -> pd.DataFrame:
+    """One row per (publisher, SIREN) match, human decisions applied last.
+
+    ``publishers`` has the PublisherRecord fields (source, publisher_id, name, siret,
+    platform_id, ...); ``collectivites`` is a vintage's collectivités (siren, nom, type,
+    departement, region, ...) or a prepared ``MatchReference`` (with history);
+    ``decisions`` is ``load_decisions(con)``; ``portals`` (the registry) lets a portal's
+    hosted SIRENs, owner and région weigh in. Columns: MATCH_COLUMNS (method: a
+    ``vocab.MATCH_METHOD`` code, decision: a ``vocab.MATCH_DECISION`` code, flags: comma-
+    separated ``vocab.MATCH_FLAG`` codes).
+    """
+    if publishers is None or publishers.empty:
+        return pd.DataFrame(columns=MATCH_COLUMNS)
+    rows, _ = match_all(publishers, reference_of(collectivites), portals=portals)
+    out = apply_to_frame(rows, publishers, decisions)
+    return out.sort_values(["source", "publisher_id", "siren"], kind="stable").reset_index(drop=True)
+
+
+# --- the matching reference, kept between reads --------------------------------------------
+
+_CACHE: dict[tuple, MatchReference] = {}
+_CACHE_SIZE = 2   # one per loaded vintage of the current state (~60 MB each)
+
+
+def _row(con: duckdb.DuckDBPyConnection, name: str, table: str) -> tuple:
+    return tuple(con.execute(db.sql(name)).fetchone()) if facts.table_exists(con, table) else ()
+
+
+def _signature(con: duckdb.DuckDBPyConnection, vintage: int | None) -> tuple:
+    """What the reference of ``vintage`` depends on: the database file, the reference
+    loads (every vintage: the others are its history), the reference rows themselves and
+    the agent imports (legal categories)."""
+    files = tuple(r[2] for r in con.execute("PRAGMA database_list").fetchall())
+    loads = tuple(r[:2] for r in con.execute(db.sql("reference_load")).fetchall()) \
+        if facts.table_exists(con, "ref_load") else ()
+    content = (_row(con, "ref_collectivite_fingerprint", "ref_collectivite")
+               + _row(con, "ref_commune_ancienne_fingerprint", "ref_commune_ancienne"))
+    return files, vintage, loads, content, _row(con, "agents_fingerprint", "agents")
+
+
+def cached_reference(con: duckdb.DuckDBPyConnection, vintage: int | None = None
+                     ) -> MatchReference:
+    """``ingest.matching.load_reference``, kept in memory while the reference and agent
+    tables do not change (an edition is matched at read time: every status table would
+    rebuild it)."""
+    key = _signature(con, vintage)
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = load_reference(con, vintage)
+    return _CACHE[key]

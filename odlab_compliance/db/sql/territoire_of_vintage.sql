@@ -1,4 +1,4 @@
--- One row per région and département of a vintage.
+-- Grain: one row per région and département of a vintage.
 SELECT niveau, code, nom, region, zone
 FROM ref_territoire
 WHERE vintage = ?

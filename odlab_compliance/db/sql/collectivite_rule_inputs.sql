@@ -1,4 +1,4 @@
--- One row per collectivité of one vintage (parameter 1: vintage): the reference columns
+-- Grain: one row per collectivité of one vintage (parameter 1: vintage): the reference columns
 -- that the obligation rules read and the exports show, in a stable order
 -- (régions, départements, intercommunalités, EPT, communes; then by code).
 SELECT siren,

@@ -1,4 +1,0 @@
--- One row per reference vintage whose load completed (ref_load), newest first.
-SELECT vintage
-FROM ref_load
-ORDER BY vintage DESC
