@@ -243,5 +243,7 @@ with st.expander(f"Écrire aux collectivités de la liste affichée ({nombre(len
                  icon=":material/mail:"):
     st.caption("Les collectivités de la liste ci-dessus, avec ses filtres (par exemple "
                "« En retard »). Chaque envoi est inscrit au journal du suivi.")
-    mailing_view.panel(ctx, at, shown["siren"].astype(str).tolist(), decision, key="suivi_mail",
-                       what="la liste affichée")
+    # Opt-in: preparing letters costs a moment, which every save of a note would pay.
+    if st.toggle("Préparer les courriers de cette liste", key="suivi_mail_on"):
+        mailing_view.panel(ctx, at, shown["siren"].astype(str).tolist(), decision,
+                           key="suivi_mail", what="la liste affichée")
