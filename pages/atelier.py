@@ -16,7 +16,7 @@ from odlab_compliance.outreach.workshops import CohortFilter
 from odlab_compliance.present import exports
 from odlab_compliance.present.outreach_charts import cohort_map
 from odlab_compliance.ui import auth as ui_auth
-from odlab_compliance.ui import cache, render, shell
+from odlab_compliance.ui import cache, mailing_view, render, shell
 from odlab_compliance.ui import outreach_data as data
 
 MAX_MENTEES = 1000
@@ -97,8 +97,10 @@ with tab_cohort:
     if france:
         st.caption("Carte centrée sur la métropole : pour les outre-mer, choisissez leur "
                    "région dans le menu de gauche.")
+    # The contact typed in Suivi, else the Annuaire's: the list serves a mail merge.
     shown = workshops.for_people(workshops.invitation_list(cohort), workshops.INVITATION_LABELS,
-                                 names, state)
+                                 names, mailing_view.state_with_contacts(
+                                     ctx, state, cohort["siren"].astype(str)))
     render.table(shown, key="atelier_cohort", height=320 if len(shown) > 8 else "auto")
     render.downloads(shown, ctx.file_stem("invitations"), key="atelier_dl")
 
@@ -182,7 +184,9 @@ with tab_past:
     ref_cols = ctx.ref.drop_duplicates("siren")[["siren", "type", "departement", "epci_siren",
                                                  "population_totale"]]
     inv_people = workshops.for_people(inv.merge(ref_cols, on="siren", how="left"),
-                                      workshops.INVITATION_LABELS, names, state)
+                                      workshops.INVITATION_LABELS, names,
+                                      mailing_view.state_with_contacts(
+                                          ctx, state, inv["siren"].astype(str)))
     day = pd.Timestamp(past.set_index("id").loc[wid, "date_atelier"]).date().isoformat()
     render.downloads(inv_people, exports.stem(f"atelier-{wid}-invitees", day),
                      key="atelier_inv_dl")

@@ -12,7 +12,15 @@ from odlab_compliance.analysis.sheet import (
     similar,
 )
 from odlab_compliance.present import sheet_pdf
-from odlab_compliance.ui import cache, quality_view, render, selection, sheet_view, shell
+from odlab_compliance.ui import (
+    cache,
+    mailing_view,
+    quality_view,
+    render,
+    selection,
+    sheet_view,
+    shell,
+)
 
 ctx = shell.context()
 at = selection.selection(ctx)
@@ -115,6 +123,10 @@ else:
 st.subheader(sheet.etapes_titre)
 for n, step in enumerate(sheet.etapes, start=1):
     st.markdown(f"{n}\\. {render.md_escape(step)}")
+
+st.subheader("Contact")
+for line in mailing_view.contact_lines(ctx, siren):
+    st.markdown(line)
 
 c1, c2 = st.columns(2)
 with c1:

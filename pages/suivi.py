@@ -13,10 +13,11 @@ from odlab_compliance.fmt import date_fr, nombre
 from odlab_compliance.outreach import followup
 from odlab_compliance.present import exports
 from odlab_compliance.ui import auth as ui_auth
-from odlab_compliance.ui import followup_upload, remedies, render, shell, watch
+from odlab_compliance.ui import followup_upload, mailing_view, remedies, render, shell, watch
 from odlab_compliance.ui import outreach_data as data
 
-LABELS = followup.COLUMN_LABELS
+LABELS = {**followup.COLUMN_LABELS, "courriel": "Courriel (suivi ou annuaire)",
+          "contact_origine": "Source du contact"}
 FLASH = "suivi_flash"
 
 ctx = shell.context()
@@ -60,6 +61,8 @@ if stages:
 if search.strip():
     shown = shown[shown["nom"].str.contains(search.strip(), case=False, regex=False)]
 epci_names = dict(zip(ctx.ref["siren"].astype(str), ctx.ref["nom"].astype(str), strict=False))
+# The address a letter would go to: the contact typed here, else the Annuaire's.
+shown = mailing_view.with_contacts(ctx, shown)
 table = shown.assign(
     categorie=vocab.TRAVAIL.labelled(shown["categorie"]),
     etape=vocab.ETAPE.labelled(shown["etape"]),
@@ -72,8 +75,9 @@ table = shown.assign(
 # What a person reads first: who, why on the list, what to do, where the follow-up is.
 columns = ["nom", "type", "departement", "epci_nom", "population_totale", "categorie",
            "motifs", "action", "etape", "etape_depuis", "prochaine_action", "contact",
-           "derniere_note", "date_derniere_note", "dernier_editeur", "statut", "obligation",
-           "nb_jeux", "derniere_mise_a_jour", "schemas_scdl", "mis_a_jour_le", "siren"]
+           "courriel", "contact_origine", "derniere_note", "date_derniere_note",
+           "dernier_editeur", "statut", "obligation", "nb_jeux", "derniere_mise_a_jour",
+           "schemas_scdl", "mis_a_jour_le", "siren"]
 table = table.reindex(columns=columns)
 st.subheader(f"Liste de suivi ({nombre(len(table))})")
 render.table(table, key="suivi_table", labels=LABELS, height=380 if len(table) > 10 else "auto")
@@ -212,3 +216,12 @@ with st.expander("Exporter le suivi du territoire", icon=":material/download:"):
     render.downloads(lambda: data.log_export(ctx, sirens),
                      exports.stem("suivi-journal", ctx.territory.key, today),
                      key="suivi_log_dl")
+
+with st.expander(f"Écrire aux collectivités de la liste affichée ({nombre(len(shown))})",
+                 icon=":material/mail:"):
+    st.caption("Les collectivités de la liste ci-dessus, avec ses filtres (par exemple "
+               "« En retard »). Chaque envoi est inscrit au journal du suivi.")
+    # Opt-in: preparing letters costs a moment, which every save of a note would pay.
+    if st.toggle("Préparer les courriers de cette liste", key="suivi_mail_on"):
+        mailing_view.panel(ctx, at, shown["siren"].astype(str).tolist(), decision,
+                           key="suivi_mail", what="la liste affichée")

@@ -31,7 +31,8 @@ NO_INSEE = "http://127.0.0.1:9"
 # Mirror files no test reads (the multi-GB Sirene stock is never in shared/data; INSEE's
 # populations légales are not in it either: the loader does without them, and their
 # tests serve INSEE's format from a local server).
-MIRROR_OPTIONAL = {"sirene-stock-unite-legale", "insee-populations-legales", "scdl-schema"}
+MIRROR_OPTIONAL = {"sirene-stock-unite-legale", "insee-populations-legales", "scdl-schema",
+                   "annuaire-administration"}   # no mirror holds the Annuaire
 
 
 def in_ci() -> bool:

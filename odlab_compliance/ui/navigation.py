@@ -46,6 +46,8 @@ PAGES: list[PageSpec] = [
     PageSpec("changements.py", "Changements", ":material/compare_arrows:", "changements",
              section="Suivi"),
     PageSpec("atelier.py", "Atelier", ":material/groups:", "atelier", section="Suivi"),
+    PageSpec("courriers.py", "Courriers et courriels", ":material/mail:", "courriers",
+             section="Suivi"),
     PageSpec("prevision.py", "Prévision", ":material/trending_up:", "prevision",
              section="Suivi"),
     PageSpec("methode.py", "Méthode et sources", ":material/menu_book:", "methode",
