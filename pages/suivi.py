@@ -16,8 +16,7 @@ from odlab_compliance.ui import auth as ui_auth
 from odlab_compliance.ui import followup_upload, mailing_view, remedies, render, shell, watch
 from odlab_compliance.ui import outreach_data as data
 
-LABELS = {**followup.COLUMN_LABELS, "courriel": "Courriel (suivi ou annuaire)",
-          "contact_origine": "Source du contact"}
+LABELS = followup.COLUMN_LABELS
 FLASH = "suivi_flash"
 
 ctx = shell.context()

@@ -131,8 +131,11 @@ def test_page_download_round_trip(con, tmp_path, fmt):
     work = followup.worklist(status_frame({TLS: {"statut": "non_publie"},
                                            BLAGNAC: {"statut": "non_publie"}}),
                              followup.state(con))
-    shown = work.assign(etape=work["etape"].map(followup.STAGES)) \
-        .reindex(columns=followup.WORKLIST_COLUMNS).rename(columns=followup.COLUMN_LABELS)
+    # Suivi also shows the e-mail and where it comes from (the Annuaire, issue 19)
+    shown = work.assign(etape=work["etape"].map(followup.STAGES),
+                        courriel="mairie@exemple.fr", contact_origine="Annuaire") \
+        .reindex(columns=[*followup.WORKLIST_COLUMNS, "courriel", "contact_origine"]) \
+        .rename(columns=followup.COLUMN_LABELS)
     data = exports.to_bytes(shown, fmt)
     assert followup_import.import_bytes(con, data, f"liste.{fmt}", editor="bob") == 0
     path = tmp_path / f"liste.{fmt}"

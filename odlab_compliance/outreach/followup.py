@@ -50,7 +50,11 @@ COLUMN_LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "
                  "prochaine_action": "Prochaine action", "contact": "Contact",
                  "derniere_note": "Dernière note", "date_derniere_note": "Date de la note",
                  "nb_notes": "Notes", "mis_a_jour_le": "Mis à jour le",
-                 "dernier_editeur": "Dernier éditeur", "note": "Note", "date": "Date"}
+                 "dernier_editeur": "Dernier éditeur", "note": "Note", "date": "Date",
+                 # the worklist's e-mail (Suivi's contact, else the Annuaire's) and where it
+                 # comes from: exported, so an import names them as ignored, not unknown
+                 "courriel": "Courriel (suivi ou annuaire)",
+                 "contact_origine": "Source du contact"}
 STATE_COLUMNS = ["siren", "nom", "type", "departement", "etape", "etape_depuis",
                  "prochaine_action", "contact", "derniere_note", "date_derniere_note",
                  "nb_notes", "mis_a_jour_le", "dernier_editeur"]
