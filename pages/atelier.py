@@ -187,7 +187,8 @@ with tab_past:
     render.downloads(inv_people, exports.stem(f"atelier-{wid}-invitees", day),
                      key="atelier_inv_dl")
     edit = inv[["siren", "nom", "distance_km", "present"]].assign(
-        present=inv["present"].astype("boolean").fillna(False).astype(bool))
+        present=inv["present"].astype("boolean").fillna(False).astype(bool),
+        distance_km=workshops.whole_km(inv["distance_km"]))
     edited = st.data_editor(edit, key=f"atelier_presence_{wid}", hide_index=True,
                             disabled=["siren", "nom", "distance_km"] if decision.can_write
                             else True,

@@ -125,7 +125,7 @@ def metric(col: st.delta_generator.DeltaGenerator, label: str, value: object, *,
     if kind == "text":
         text = str(value)
     else:
-        text = pourcentage(value, vide="—") if kind == "pct" else nombre(value, vide="—")
+        text = pourcentage(value, 1, vide="—") if kind == "pct" else nombre(value, vide="—")
     col.metric(label, text, help=help)
 
 
