@@ -35,7 +35,7 @@ preset = [s for s in data.invitations(ctx, int(wid))["siren"] if s in choices] \
     if wid is not None else []
 cohort = a.multiselect("Collectivités", list(choices), default=preset, format_func=choices.get,
                        key=f"prev_cohort_{wid}",
-                        placeholder="Choisir des collectivités")
+                        placeholder="Choisir des collectivités", select_all=False)
 now = at.figures
 extra = forecast.what_if(local, cohort) if cohort else None
 
