@@ -266,7 +266,7 @@ def test_pages_at_1280_px_have_no_cut_label_and_no_streamlit_english(app_url, ch
                 assert browser.english_on(page) == [], path
                 page.keyboard.press("Escape")
         # The sheet's search finds a collectivité by its code INSEE (and not « No results »).
-        browser.open_page(page, app_url + "/fiche?t=reg:76", title="Fiche collectivité")
+        browser.open_page(page, app_url + "/fiche?t=reg:76")   # the région's own sheet
         page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first.get_by_role(
             "combobox").click()
         page.keyboard.type("31555")
