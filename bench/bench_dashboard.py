@@ -38,6 +38,20 @@ PAGES = [
     ("Fiche Toulouse", "/fiche?t=com:31555&regle=odf", 3.0),
     ("Méthode et sources", "/methode?regle=odf", 3.0),
     ("Premier lancement", "/installation?regle=odf", 3.0),
+    ("Changements, France", "/changements?t=fr&regle=odf", 1.5),
+    ("Mes actions, France", "/semaine?t=fr&regle=odf", 1.5),
+    ("Fiche, France (recherche)", "/fiche?t=fr&regle=odf", 1.5),
+    ("Fiche Muret", "/fiche?t=com:31395&regle=odf", 1.5),
+    ("Suivi, Haute-Garonne", "/suivi?t=dep:31&regle=odf", 1.5),
+    ("Atelier, Occitanie", "/atelier?t=reg:76&regle=odf", 1.5),
+]
+
+# Interactions timed from the user's action until Streamlit is idle and drawn again.
+INTERACTIONS = [
+    ("Nouvel onglet (vue d'ensemble France)", 3.0),
+    ("Clic sur la carte de France (détail d'une région)", 1.5),
+    ("Enregistrer une note (Suivi)", 1.5),
+    ("Choisir le lieu d'un atelier (Occitanie)", 1.5),
 ]
 
 
@@ -61,11 +75,93 @@ def expect(path: str) -> dict[str, int]:
     return {"maps": 1} if path.startswith("/carte") else {"plots": 2} if path.startswith("/?") else {}
 
 
+def after_action(page, action, *, timeout_ms: int = 180_000, **expected) -> float:  # noqa: ANN001
+    """Seconds from ``action()`` until the rerun it starts has finished and drawn."""
+    start = time.perf_counter()
+    action()
+    try:   # the rerun starts a moment after the click: wait for it to be seen running
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stApp\"]')"
+            "?.getAttribute('data-test-script-state') === 'running'", timeout=3_000, polling=20)
+    except Exception:  # noqa: BLE001 (Playwright's timeout: the rerun was quicker than a poll)
+        pass
+    page.wait_for_function(browser.DRAWN_JS, arg={"plots": 0, "maps": 0, "title": None,
+                                                  **expected},
+                           timeout=timeout_ms, polling=50)
+    return time.perf_counter() - start
+
+
+def new_tab(chromium, base: str) -> float:  # noqa: ANN001
+    """A new tab (a new Streamlit session) on the overview of France."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
+    page = context.new_page()
+    try:
+        return browser.open_page(page, base + "/?t=fr&regle=odf", timeout_ms=180_000, plots=2)
+    finally:
+        context.close()
+
+
+def map_click(page, base: str) -> float:  # noqa: ANN001
+    """On the map of France, a click in the middle of the country opens its région."""
+    browser.open_page(page, base + "/carte?t=fr&regle=odf", timeout_ms=180_000, maps=1)
+    page.wait_for_timeout(500)   # the map answers clicks once its layers are in
+    box = page.locator("canvas.maplibregl-canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+    opened = ("() => !document.querySelector('h1')?.innerText.includes('France')")
+    for _ in range(3):   # a click before the map listens does nothing: click again
+        start = time.perf_counter()
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_function(opened, timeout=20_000, polling=50)
+        except Exception:  # noqa: BLE001 (Playwright's timeout)
+            continue
+        browser.wait_drawn(page, 180_000, maps=1)
+        return time.perf_counter() - start
+    raise RuntimeError("le clic sur la carte n'a rien ouvert")
+
+
+def save_note(page, base: str) -> float:  # noqa: ANN001
+    """On Suivi (Haute-Garonne), a note typed and « Enregistrer » clicked."""
+    browser.open_page(page, base + "/suivi?t=dep:31&regle=odf", timeout_ms=180_000)
+    page.get_by_label("Note", exact=True).fill(f"Appel du banc d'essai {time.time():.0f}")
+    button = page.get_by_role("button", name="Enregistrer", exact=True)
+    return after_action(page, button.click)
+
+
+def choose_venue(page, base: str, venue: str) -> float:  # noqa: ANN001
+    """On Atelier (Occitanie), a venue picked in « Lieu de l'atelier »."""
+    browser.open_page(page, base + "/atelier?t=reg:76&regle=odf", timeout_ms=180_000)
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Lieu de l'atelier").first
+    box.get_by_role("combobox").click()
+    page.keyboard.type(venue)
+    option = page.get_by_role("option").filter(has_text=venue).first
+    option.wait_for(state="visible", timeout=10_000)
+    return after_action(page, option.click)
+
+
+def time_interactions(chromium, page, base: str, runs: int) -> list[tuple[str, float, float]]:  # noqa: ANN001
+    venues = ["Toulouse", "Montpellier", "Albi", "Rodez"]
+    timers = [
+        lambda i: new_tab(chromium, base),
+        lambda i: map_click(page, base),
+        lambda i: save_note(page, base),
+        lambda i: choose_venue(page, base, venues[i % len(venues)]),
+    ]
+    for timer in timers:   # warm
+        timer(len(venues) - 1)
+    out = []
+    for (label, target), timer in zip(INTERACTIONS, timers, strict=True):
+        out.append((label, statistics.median([timer(i) for i in range(runs)]), target))
+        print(f"{label:48} {out[-1][1]:7.2f}s", flush=True)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", type=Path,
                         default=Path(tempfile.gettempdir()) / "odlab-bench-dashboard")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", default="", help="pages whose label contains this text")
     args = parser.parse_args()
     mirror = os.environ.get("ODLAB_MIRROR_DIR")
     if not mirror or not Path(mirror).is_dir():
@@ -78,7 +174,8 @@ def main() -> int:
 
     args.home.mkdir(parents=True, exist_ok=True)
     build(args.home, Path(mirror).resolve())
-    env = {"ODLAB_HOME": str(args.home), "ODLAB_MIRROR_DIR": str(Path(mirror).resolve())}
+    env = {"ODLAB_HOME": str(args.home), "ODLAB_MIRROR_DIR": str(Path(mirror).resolve()),
+           "ODLAB_LOCAL_WRITE": "1"}   # saving a note is timed
     port = browser.free_port()
     proc = browser.start_server(env, port, args.home / "streamlit.log")
     base = f"http://127.0.0.1:{port}"
@@ -86,18 +183,22 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             chromium = browser.launch(p)
-            page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-            for _, path, _ in PAGES:   # warm the server's caches (a warm server is measured)
+            page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+            for _, path, _ in [p for p in PAGES if args.only in p[0]]:   # warm the server's caches (a warm server is measured)
                 browser.open_page(page, base + path, timeout_ms=180_000, **expect(path))
-            for label, path, target in PAGES:
+            for label, path, target in [p for p in PAGES if args.only in p[0]]:
                 times = [browser.open_page(page, base + path, timeout_ms=180_000, **expect(path))
                          for _ in range(args.runs)]
                 errors = browser.errors_on(page)
                 results.append((label, statistics.median(times), target, errors))
+                print(f"{label:48} {results[-1][1]:7.2f}s", flush=True)
+            for label, seconds, target in time_interactions(chromium, page, base, args.runs):
+                results.append((label, seconds, target, browser.errors_on(page)))
             chromium.close()
         peak = browser.peak_rss_mb(proc.pid)
     finally:
         browser.stop_server(proc)
+    print(f"charge moyenne (1, 5, 15 min) : {os.getloadavg()}")
     print(f"{'page':48} {'médiane':>8} {'cible':>6}")
     for label, seconds, target, errors in results:
         flag = "ok" if seconds < target else "LENT"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from odlab_compliance import vocab
+from odlab_compliance import fmt, vocab
 
 LEVELS: tuple[str, ...] = ("FR", "REG", "DEP", "EPCI", "COM")
 LEVEL_LABELS = {"FR": "France", "REG": "Région", "DEP": "Département",
@@ -135,10 +135,13 @@ def governs(df: pd.DataFrame, t: Territory) -> pd.Series:
 
 def with_governed_areas(df: pd.DataFrame, level: str) -> pd.DataFrame:
     """``df`` plus one more row per territory of ``level`` (REG, DEP) that a collectivité
-    governs besides its own (the CEA again under 68, Corse under 2A and 2B), with that
-    territory in the level's column: for per-area figures that agree with each area's
-    view. Totals above the areas must use ``df`` itself (each collectivité once)."""
+    governs besides its own (the CEA again under 68, Corse under 2A and 2B), or (EPCI) per
+    intercommunalité in its own area, with that territory in the level's column: for
+    per-area figures that agree with each area's view. Totals above the areas must use
+    ``df`` itself (each collectivité once)."""
     column = CHILD_COLUMN.get(level)
+    if level == "EPCI" and not df.empty:
+        return _with_own_epci(df)
     if level not in ("REG", "DEP") or "territoires" not in df.columns or df.empty:
         return df
     prefix = f"{level.lower()}:"
@@ -161,6 +164,20 @@ def with_governed_areas(df: pd.DataFrame, level: str) -> pd.DataFrame:
     return pd.concat([df, rows], ignore_index=True)
 
 
+def _with_own_epci(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with each EPCI counted in its own area too (``filter_frame`` of an EPCI holds
+    the EPCI itself): without it the overview's ranking of intercommunalités counted the
+    member communes only and showed a CC at 100 % that its own report lists among the
+    obliged that do not publish."""
+    areas = set(df["epci_siren"].dropna().astype(str))
+    own = df["siren"].astype(str).isin(areas) & df["epci_siren"].astype("object").ne(df["siren"])
+    if not own.any():
+        return df
+    rows = df[own].copy()
+    rows["epci_siren"] = rows["siren"]
+    return pd.concat([df, rows], ignore_index=True)
+
+
 def size_band(population: float | int | None) -> str | None:
     if population is None or pd.isna(population):
         return None
@@ -173,7 +190,8 @@ def size_band(population: float | int | None) -> str | None:
 
 def _sorted_names(frame: pd.DataFrame, code_col: str) -> dict[str, str]:
     frame = frame.dropna(subset=[code_col]).drop_duplicates(code_col)
-    frame = frame.sort_values("nom", key=lambda s: s.str.lower())
+    # Folded: « Île-de-France » among the I, not after « Provence-Alpes-Côte d'Azur ».
+    frame = frame.sort_values("nom", key=lambda s: s.astype(str).map(fmt.fold))
     return dict(zip(frame[code_col].astype(str), frame["nom"].astype(str), strict=True))
 
 

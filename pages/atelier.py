@@ -52,11 +52,11 @@ with tab_cohort:
     a, b, c = st.columns(3)
     statuts = a.multiselect("Statut", list(vocab.STATUTS), default=[vocab.NON_PUBLIE],
                             format_func=vocab.STATUT.label, key="atelier_statuts",
-                            placeholder="Tous")
+                            placeholder="Tous", select_all=False)
     bands = b.multiselect("Taille", [label for *_, label in terr.SIZE_BANDS],
-                          key="atelier_bands", placeholder="Tous")
+                          key="atelier_bands", placeholder="Tous", select_all=False)
     stages = c.multiselect("Étape du suivi", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
-                           key="atelier_stages", placeholder="Tous")
+                           key="atelier_stages", placeholder="Tous", select_all=False)
     a, b, c = st.columns(3)
     epcis = local[local["type"].isin(terr.EPCI_TYPES)].sort_values("nom")
     epci_names = dict(zip(epcis["siren"].astype(str), epcis["nom"].astype(str), strict=True))
@@ -64,7 +64,7 @@ with tab_cohort:
                        format_func=epci_names.get, key="atelier_epci", placeholder="Toutes")
     types = b.multiselect("Types", list(vocab.TYPE.codes), default=[vocab.TYPE_COM],
                           format_func=vocab.TYPE.label, key="atelier_types",
-                          placeholder="Tous")
+                          placeholder="Tous", select_all=False)
     include_check = c.checkbox("Inclure les obligations à vérifier", key="atelier_verif")
 
     venue = None
@@ -191,14 +191,16 @@ with tab_past:
     render.downloads(inv_people, exports.stem(f"atelier-{wid}-invitees", day),
                      key="atelier_inv_dl")
     edit = inv[["siren", "nom", "distance_km", "present"]].assign(
-        present=inv["present"].astype("boolean").fillna(False).astype(bool))
+        present=inv["present"].astype("boolean").fillna(False).astype(bool),
+        distance_km=workshops.whole_km(inv["distance_km"]))
     edited = st.data_editor(edit, key=f"atelier_presence_{wid}", hide_index=True,
                             disabled=["siren", "nom", "distance_km"] if decision.can_write
                             else True,
                             column_config={"present": st.column_config.CheckboxColumn(
                                 "Présente"), "nom": "Nom", "siren": "SIREN",
                                 "distance_km": st.column_config.NumberColumn(
-                                    "Distance (km)", format="localized")})
+                                    "Distance (km)", format="localized", width=render.column_width(
+                                        "Distance (km)", edit["distance_km"]))})
     away = workshops.outside(inv["siren"], scope)
     if decision.can_write and away:
         st.info(f"Cet atelier invite {nombre(len(away))} collectivité(s) hors de votre "

@@ -4,6 +4,7 @@ département (commune polygons by status, EPCI outlines). A click opens the shee
 import streamlit as st
 
 from odlab_compliance import territory as terr
+from odlab_compliance.fmt import fold
 from odlab_compliance.ui import map_view, notices, render, selection, shell, tables
 
 ctx = shell.context()
@@ -32,7 +33,8 @@ if t.level in ("FR", "REG"):
     with render.guard("la carte"):
         fig, rates = map_view.shown_map(ctx, "rate", level, basemap)
         map_view.map_with_selection(fig, "carte_france", level, set(rates["code"]))
-        ordered = rates.dropna(subset=["obligees"]).sort_values("nom")
+        ordered = rates.dropna(subset=["obligees"]).sort_values(
+            "nom", key=lambda s: s.astype(str).map(fold))   # « Île-de-France » among the I
         render.table(tables.ranking_table(ordered), key="carte_rates")
         render.downloads(tables.ranking_table(ordered, display=False), ctx.file_stem("taux", level),
                          key="carte_rates_dl")
@@ -52,6 +54,5 @@ else:
     with render.guard("la carte du département"):
         fig, communes = map_view.shown_map(ctx, colour, dep, basemap)
         map_view.map_with_selection(fig, "carte_dep")
-        listing = tables.obliged_list(communes)
-        render.table(listing, key="carte_communes", height=320)
-        render.downloads(listing, ctx.file_stem("communes", dep), key="carte_communes_dl")
+        tables.show_list(tables.obliged_list(communes), at.snapshot,
+                         ctx.file_stem("communes", dep), key="carte_communes", height=320)

@@ -47,9 +47,11 @@ st.caption(f"Instantané du {comp.snapshot_from.label} comparé à celui du "
            f"{comp.after.vintage.vintage}). Un statut devenu « inconnu » vient d'une source "
            "indisponible : ce n'est pas un arrêt de publication.")
 n = changes.counts(comp.changes)
-cols = st.columns(len(changes.CHANGES))
-for col, (code, label) in zip(cols, changes.CHANGES.items(), strict=True):
-    render.metric(col, label.split(" (")[0], n[code])
+# Three per row: eight in one row cut every label at 1,280 px (« Ont commencé… »); the
+# whole label, with its parenthesis, is the help.
+cols = st.columns(3) + st.columns(3) + st.columns(3)
+for col, (code, label) in zip(cols, changes.CHANGES.items(), strict=False):
+    render.metric(col, label.split(" (")[0], n[code], help=label)
 c1, c2 = st.columns(2)
 render.metric(c1, f"Taux au {date_fr(comp.snapshot_from.date)}", comp.before.figures.taux,
               kind="pct")
@@ -63,7 +65,7 @@ table = comp.changes.assign(
     obligation_apres=vocab.OBLIGATION.labelled(comp.changes["obligation_apres"]),
     type=vocab.TYPE.labelled(comp.changes["type"]))
 kinds = st.multiselect("Changements affichés", list(changes.CHANGES),
-                       format_func=changes.CHANGES.get, key="chg_kinds", placeholder="Tous")
+                       format_func=changes.CHANGES.get, key="chg_kinds", placeholder="Tous", select_all=False)
 if kinds:
     table = table[table["changement"].isin(kinds)]
 st.subheader(f"Collectivités concernées ({len(table)})")

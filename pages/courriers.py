@@ -39,7 +39,7 @@ picked = sirens
 if len(sirens) <= mailing_view.MAX_LETTERS:   # a list a person can go through
     picked = st.multiselect(f"Collectivités ({nombre(len(sirens))})", sirens, default=sirens,
                             format_func=lambda s: names.get(s, s),
-                            key=f"courriers_pick_{which}")
+                            key=f"courriers_pick_{which}", select_all=False)
 with st.expander(f"Contacts ({nombre(len(pool))})", icon=":material/contact_mail:"):
     st.caption("Un contact saisi par la préfecture dans le Suivi prime sur l'Annuaire de "
                "l'administration (service-public.gouv.fr).")

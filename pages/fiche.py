@@ -6,9 +6,9 @@ import streamlit as st
 
 from odlab_compliance.analysis.sheet import (
     GRID_LEGEND,
-    GRID_UNKNOWN,
     build_sheet,
     grid_known,
+    grid_unknown,
     similar,
 )
 from odlab_compliance.present import sheet_pdf
@@ -49,7 +49,7 @@ if "fiche_siren" not in st.session_state or st.session_state.get("fiche_url") !=
 # Nothing chosen by default at France or région level: the person picks (no arbitrary
 # first commune in alphabetical order).
 siren = st.selectbox("Collectivité", options, key="fiche_siren", format_func=labels.get,
-                     placeholder="Choisir une collectivité (tapez son nom)…")
+                     placeholder="Tapez un nom, un code INSEE ou un SIREN…")
 if siren is None:
     st.title("Fiche collectivité")
     st.info("Choisissez une collectivité ci-dessus, ou un territoire plus petit dans le menu "
@@ -76,7 +76,8 @@ if row.get("epci_siren"):
     epci_row = epci.iloc[0].to_dict() if len(epci) else None
 peers = similar(frame, siren)
 hist = sheet_view.history(ctx, siren) if at.has_status else None
-sheet = build_sheet(row, ev, peers, epci_row, hist, ctx.snapshot_label or "—")
+rule = next((r for r in cache.rules() if r["id"] == ctx.rule), None)
+sheet = build_sheet(row, ev, peers, epci_row, hist, ctx.snapshot_label or "—", rule=rule)
 quality_sec = quality_view.section_for(ctx, siren, row, at.snapshot if at.has_status else None)
 
 st.title(sheet.nom)
@@ -85,9 +86,13 @@ st.caption(render.md_escape(sheet.sous_titre))
 left, right = st.columns(2)
 with left:
     st.subheader(f"Obligation : {sheet.obligation}")
-    st.markdown(render.md_escape(sheet.motif))
-    if row.get("proche_seuil") is True:
-        st.caption("Proche d'un seuil : la situation peut changer avec le prochain millésime.")
+    # One sentence under the rule in force; the figures behind it (and any second
+    # population, of another millésime) only in « Ce qui changerait la réponse ».
+    st.markdown(render.md_escape(sheet.verdict))
+    if sheet.changerait:
+        with st.expander("Ce qui changerait la réponse", icon=":material/help:"):
+            for line in sheet.changerait:
+                st.markdown(render.md_escape(line))
 with right:
     st.subheader(f"Situation : {sheet.statut}")
     for label, value in sheet.faits:
@@ -118,11 +123,16 @@ if grid_known(sheet.grille):
     render.downloads(grid.rename(columns=grid_labels), ctx.file_stem("socle-commun", siren),
                      key="fiche_grid_dl")
 else:
-    st.caption(GRID_UNKNOWN)
+    st.caption(grid_unknown(any(not s.is_observatoire for s in ctx.snapshots)))
 
 st.subheader(sheet.etapes_titre)
 for n, step in enumerate(sheet.etapes, start=1):
     st.markdown(f"{n}\\. {render.md_escape(step)}")
+if sheet.liens:
+    links = st.container(horizontal=True)
+    for words, address in sheet.liens:   # a button: the address is never shown raw
+        if (url := render.safe_url(address)) is not None:
+            links.link_button(words, url, icon=":material/open_in_new:")
 
 st.subheader("Contact")
 for line in mailing_view.contact_lines(ctx, siren):

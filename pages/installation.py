@@ -63,6 +63,7 @@ with st.expander("État des sources officielles", expanded=not ctx.ready):
 known = sorted(vintages(), reverse=True)
 chosen = st.multiselect("Millésimes du référentiel", known,
                         default=setup.default_vintages(known), key="setup_vintages",
+                        select_all=False,
                         help="Le plus récent, et celui qui juge chaque édition de "
                              "l'Observatoire (le dernier millésime de son année ou avant).")
 history = st.checkbox("Importer l'historique de l'Observatoire (éditions 2021 et 2022)",

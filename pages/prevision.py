@@ -35,7 +35,7 @@ preset = [s for s in data.invitations(ctx, int(wid))["siren"] if s in choices] \
     if wid is not None else []
 cohort = a.multiselect("Collectivités", list(choices), default=preset, format_func=choices.get,
                        key=f"prev_cohort_{wid}",
-                        placeholder="Choisir des collectivités")
+                        placeholder="Choisir des collectivités", select_all=False)
 now = at.figures
 extra = forecast.what_if(local, cohort) if cohort else None
 
@@ -55,7 +55,7 @@ if extra and f is not None and extra.taux is not None:
     gained = (extra.taux - (now.taux or 0))
     if f.slope_per_year > 0:
         months = gained / f.slope_per_year * 12
-        st.caption(f"Cette cohorte ferait gagner {pourcentage(gained)} de taux, soit environ "
+        st.caption(f"Cette cohorte ferait gagner {pourcentage(gained, 1)} de taux, soit environ "
                    f"{nombre(months)} mois d'avance au rythme observé.")
 
 with st.expander("Méthode et limites", icon=":material/info:"):
@@ -65,7 +65,8 @@ with st.expander("Méthode et limites", icon=":material/info:"):
                    f"{nombre(f.r2, 2)}, droite calculée le {date_fr(date.today())}.")
 
 table = points.assign(taux=(points["taux"].astype("float64") * 100).round(1))
-render.table(table, key="prev_table", labels={"date": "Date", "taux": "Taux (%)",
-                                              "obligees": "Obligées", "publiant": "Publient",
-                                              "n_inconnu": "Statut inconnu"})
-render.downloads(table, ctx.file_stem("prevision"), key="prev_dl")
+# The export speaks French too (its headers were the column names: date;taux;obligees...).
+headers = {"date": "Date", "taux": "Taux (%)", "obligees": "Obligées", "publiant": "Publient",
+           "n_inconnu": "Statut inconnu"}
+render.table(table, key="prev_table", labels=headers)
+render.downloads(table.rename(columns=headers), ctx.file_stem("prevision"), key="prev_dl")

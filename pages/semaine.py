@@ -57,7 +57,7 @@ if table.empty:
 else:
     st.subheader(f"À faire ({nombre(len(table))})")
     sections = st.multiselect("Rubriques", list(weekly.SECTIONS.values()), key="semaine_sections",
-                              placeholder="Toutes")
+                              placeholder="Toutes", select_all=False)
     shown = table[table["Rubrique"].isin(sections)] if sections else table
     render.table(shown, key="semaine_table", height=420 if len(shown) > 10 else "auto")
     render.downloads(shown, ctx.file_stem("actions-semaine", today.isoformat()),

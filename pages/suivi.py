@@ -40,12 +40,12 @@ st.caption("« En retard » ne compte que ce que la source montre ; quand elle n
 
 f1, f2, f3, f4 = st.columns([2, 3, 2, 2])
 lists = f1.multiselect("Liste", list(vocab.TRAVAIL), format_func=vocab.TRAVAIL.label,
-                       key="suivi_lists", placeholder="Toutes")
+                       key="suivi_lists", placeholder="Toutes", select_all=False)
 motifs = f2.multiselect("Motif", list(vocab.MOTIF_TRAVAIL),
                         format_func=vocab.MOTIF_TRAVAIL.label, key="suivi_reasons",
-                        placeholder="Tous")
+                        placeholder="Tous", select_all=False)
 stages = f3.multiselect("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
-                        key="suivi_stages", placeholder="Toutes")
+                        key="suivi_stages", placeholder="Toutes", select_all=False)
 search = f4.text_input("Nom contient", key="suivi_search")
 veille = watch.watch_filter("suivi")
 shown = work
@@ -71,15 +71,18 @@ table = shown.assign(
     epci_nom=shown["epci_siren"].map(epci_names),
     dernier_editeur=shown["dernier_editeur"].map(
         lambda e: auth.editor_label(e) if isinstance(e, str) else None))
-# What a person reads first: who, why on the list, what to do, where the follow-up is.
-columns = ["nom", "type", "departement", "epci_nom", "population_totale", "categorie",
-           "motifs", "action", "etape", "etape_depuis", "prochaine_action", "contact",
+# What a person reads first: who, where the follow-up is, what to do, why on the list
+# (at 1,280 px the stage was off-screen behind the type and the intercommunalité).
+# « Mis à jour le » is what tells an import that a file is older than the saved follow-up.
+columns = ["nom", "etape", "action", "categorie", "motifs", "population_totale",
+           "departement", "epci_nom", "type", "etape_depuis", "prochaine_action", "contact",
            "courriel", "contact_origine", "derniere_note", "date_derniere_note",
            "dernier_editeur", "statut", "obligation", "nb_jeux", "derniere_mise_a_jour",
            "schemas_scdl", "mis_a_jour_le", "siren"]
 table = table.reindex(columns=columns)
 st.subheader(f"Liste de suivi ({nombre(len(table))})")
-render.table(table, key="suivi_table", labels=LABELS, height=380 if len(table) > 10 else "auto")
+render.table(table, key="suivi_table", labels=LABELS, height=380 if len(table) > 10 else "auto",
+             action=st.column_config.TextColumn(LABELS["action"], width="medium"))
 render.downloads(table.rename(columns=LABELS), ctx.file_stem("suivi-liste"), key="suivi_dl")
 
 to_count = work[work["categorie"].eq(vocab.TRAVAIL_EFFECTIF)]
@@ -152,7 +155,7 @@ with st.form(f"suivi_form_{version}", enter_to_submit=False):
                         format="DD/MM/YYYY", key=f"suivi_date_{version}")
     note = st.text_area("Note", key=f"suivi_note_{version}",
                         placeholder="Appel, courriel, réunion…")
-    a, b, c = st.columns([1, 1, 2], vertical_alignment="bottom")
+    a, b, c = st.columns([4, 3, 5], vertical_alignment="bottom")   # label whole at 1,280 px
     # A date field is never left empty: Streamlit would write its English "dd / mm / yyyy"
     # placeholder there. A checkbox says whether an action is planned.
     planned = a.checkbox("Prochaine action prévue", value=cur_next is not None,

@@ -81,6 +81,11 @@ quality_view.overview_section(ctx, frame, local, at.snapshot if at.has_status el
 child = terr.CHILD_LEVEL.get(ctx.territory.level)
 if child:
     st.subheader(f"Classement des sous-territoires ({terr.LEVEL_LABELS[child].lower()}s)")
+    st.caption(f"Pour chaque {terr.LEVEL_LABELS[child].lower()} : part des collectivités "
+               "obligées de son territoire qui publient (la collectivité qui porte la zone "
+               "comprise, par exemple une intercommunalité et ses communes membres), parmi "
+               "celles dont le statut est connu : les chiffres de sa propre vue d'ensemble "
+               "et de son rapport PDF. Une collectivité peut compter dans plusieurs lignes.")
     rank = figs.ranking(frame, ctx.territory, selection.child_names(ctx, child))
     with render.guard("le classement"):
         st.plotly_chart(charts.ranking(rank, terr.LEVEL_LABELS[child]), key="ve_rank",
@@ -94,9 +99,8 @@ veille = watch.watch_filter("ve")
 if veille is None:
     st.subheader(f"Collectivités obligées du territoire ({nombre(s.obligees)})")
     st.caption("Les plus peuplées d'abord.")
-    obliged = tables.obliged_list(local, vocab.OBLIGEE)
-    render.table(obliged, key="ve_list", height=400)
-    render.downloads(obliged, ctx.file_stem("obligees"), key="ve_list_dl")
+    tables.show_list(tables.obliged_list(local, vocab.OBLIGEE), at.snapshot,
+                     ctx.file_stem("obligees"), key="ve_list")
 else:
     watched = watch.watch_table(local, veille)
     st.subheader(f"Liste de veille : collectivités proches d'un seuil ({nombre(len(watched))})")

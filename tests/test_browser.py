@@ -240,3 +240,37 @@ def test_sheet_pdf_download(page, app_url, tmp_path):
     assert "hypothèse de l'Observatoire, qui n'est pas la loi" in text
     assert "Délibérations" in text and "Collectivités comparables" in text
     assert browser.errors_on(page) == []
+
+
+READ_AT_1280 = ["/?t=dep:31", "/carte?t=dep:31", "/fiche?t=dep:31&siren=213105554",
+                "/suivi?t=dep:31", "/semaine?t=dep:31", "/changements?t=dep:31",
+                "/atelier?t=dep:31", "/prevision?t=dep:31", "/rapprochements?t=dep:31",
+                "/methode"]
+
+
+def test_pages_at_1280_px_have_no_cut_label_and_no_streamlit_english(app_url, chromium):
+    """Issue 16 (items 7, 8): at 1,280 px no metric label, widget label or selected value
+    is cut (« Ont commencé… », the rule in the sidebar), and no Streamlit English shows,
+    dropdowns opened (« Select all », « Select 2 matches », « (true) », « 0.10 signifie »)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
+    page = context.new_page()
+    try:
+        for path in READ_AT_1280:
+            browser.open_page(page, app_url + path)
+            page.wait_for_timeout(300)
+            assert browser.cut_labels(page) == [], path
+            assert browser.english_on(page) == [], path
+            for box in page.locator('[data-testid="stMultiSelect"]').all():
+                box.click()
+                page.get_by_role("option").first.wait_for(state="visible", timeout=5_000)
+                assert browser.english_on(page) == [], path
+                page.keyboard.press("Escape")
+        # The sheet's search finds a collectivité by its code INSEE (and not « No results »).
+        browser.open_page(page, app_url + "/fiche?t=reg:76")   # the région's own sheet
+        page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first.get_by_role(
+            "combobox").click()
+        page.keyboard.type("31555")
+        page.get_by_role("option").filter(has_text="Toulouse").first.wait_for(timeout=10_000)
+        assert "No results" not in page.locator("body").inner_text()
+    finally:
+        context.close()

@@ -42,7 +42,7 @@ def test_figures_are_plotly_figures_with_french_separators(frame):
     for fig in figs:
         assert isinstance(fig, go.Figure)
         assert fig.layout.separators == ", "
-    assert figs[1].data[0].text[0] == "14\u202f%"
+    assert figs[1].data[0].text[0] == "14,3\u202f%"   # the rounding of the tables
 
 
 def test_empty_inputs_give_a_message_not_an_error(frame):
@@ -186,7 +186,7 @@ def test_territory_report_is_one_page_with_its_figures(frame):
     report = build_report(at, series, "Haute-Garonne", "Observatoire", assumption=True)
     figures = dict(report.chiffres)
     assert figures["Collectivités obligées"] == str(at.figures.obligees)
-    assert figures["Taux de publication"] == "22\u202f%"         # 2 of the 9 known
+    assert figures["Taux de publication"] == "22,2\u202f%"       # 2 of the 9 known
     assert report.nb_en_retard == at.figures.n_non_publie == 7
     pops = [int(p.replace("\u202f", "")) for p in report.en_retard["Population"]]
     assert pops == sorted(pops, reverse=True)                      # most populated first

@@ -97,7 +97,7 @@ def test_pages_and_export_agree(national, exports, t, rule):
         m = {x.label: x.value for x in overview.metric}
         assert m["Collectivités obligées"] == nombre(want["obligees"]), (t, rule, snap)
         assert m["Publient"] == nombre(want["publiant"]), (t, rule, snap)
-        assert m["Taux de publication"] == pourcentage(want["taux"], vide="—"), (t, rule, snap)
+        assert m["Taux de publication"] == pourcentage(want["taux"], 1, vide="—"), (t, rule, snap)
         captions = " ".join(c.value for c in overview.caption)
         assert "Référentiel 2022" in captions
         notes = " ".join(i.value for i in overview.info)
@@ -127,4 +127,4 @@ def test_pages_and_export_agree(national, exports, t, rule):
     m = {x.label: x.value for x in changes.metric}
     for snap, day in EDITIONS.items():
         want = expected(exports, rule, snap, t)
-        assert m[f"Taux au {date_fr(day)}"] == pourcentage(want["taux"], vide="—")
+        assert m[f"Taux au {date_fr(day)}"] == pourcentage(want["taux"], 1, vide="—")

@@ -67,6 +67,23 @@ def test_ranking_of_sub_territories(frame):
     assert F.ranking(frame, T.Territory("COM", "31555")).empty
 
 
+@pytest.mark.parametrize("area", [T.Territory("FR", ""), T.Territory("REG", "76"),
+                                  T.Territory("DEP", "31")])
+def test_each_ranking_row_counts_what_the_area_own_view_counts(frame, area):
+    """Issue 16: the overview ranked a CC at 100 % (its member communes) while its own
+    report listed the CC among the obliged that do not publish. A row of the ranking is
+    the figures of that area's own overview and PDF (``filter_frame``: the EPCI itself
+    included)."""
+    rank = F.ranking(frame, area)
+    assert not rank.empty
+    child = T.CHILD_LEVEL[area.level]
+    for row in rank.itertuples():
+        own = F.figures(T.filter_frame(frame, T.Territory(child, row.code)))
+        assert (row.obligees, row.publiant, row.n_inconnu) == (
+            own.obligees, own.publiant, own.n_inconnu), (child, row.code)
+        assert row.taux == pytest.approx(own.taux) if own.taux is not None else pd.isna(row.taux)
+
+
 def test_similar_collectivites(frame):
     peers = similar(frame, "213100696")   # Blagnac, 26 142 inhabitants
     assert "213100696" not in set(peers["siren"])
@@ -119,3 +136,20 @@ def test_status_at_agrees_with_the_series(frame):
     # by date, by id, latest: the same snapshot
     assert model.status_at(t, "odf", "2022-12-31").snapshot.id == 1
     assert model.status_at(t, "odf").snapshot.id == 2
+
+
+def test_by_type_export_writes_counts_as_whole_numbers(frame):
+    """Issue 16: « Par type » was exported as « 67,0;13,0;11,0 »: a row of mixed figures
+    came back as floats."""
+    from odlab_compliance.present import exports
+    from odlab_compliance.ui import tables
+
+    text = exports.to_bytes(tables.by_type_table(F.by_type(frame), display=False),
+                            "csv").decode("utf-8-sig")
+    header, *rows = text.splitlines()
+    assert header.split(";")[:3] == ["Type", "Obligées", "Publient"]
+    assert rows
+    for row in rows:
+        cells = row.split(";")
+        counts = cells[1:6] + cells[7:]
+        assert all(c == "" or c.isdigit() for c in counts), row

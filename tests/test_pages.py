@@ -70,7 +70,7 @@ def test_overview_figures_for_france(dash):
     # 16 collectivités, two communes under 3 500 inhabitants are not obliged.
     assert m["Collectivités obligées"] == "14"
     assert m["Publient"] == "2"
-    assert m["Taux de publication"] == "14\u202f%"
+    assert m["Taux de publication"] == "14,3\u202f%"   # one decimal, as in the tables
     assert m["Statut inconnu"] == "0"
     assert "Situation au" in at.caption[0].value
 
@@ -368,7 +368,7 @@ def test_sheet_at_france_level_waits_for_a_choice(dash):
     at = run_app({"t": "fr"}, page="pages/fiche.py")
     assert_clean(at)
     box = at.selectbox(key="fiche_siren")
-    assert box.value is None and "Choisir une collectivité" in box.proto.placeholder
+    assert box.value is None and "un nom, un code INSEE ou un SIREN" in box.proto.placeholder
     assert any("Choisissez une collectivité" in i.value for i in at.info)
     box.select("213105554").run()     # Toulouse
     assert_clean(at)

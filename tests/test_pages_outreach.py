@@ -226,14 +226,15 @@ def test_prevision_what_if(dbpath, listen):
     before = {m.label: m.value for m in at.metric}
     now = next(label for label in before if label.startswith("Taux au "))
     # Latest snapshot of the fixture, France: 9 obliged, 4 publish, 1 unknown: 4/8.
-    assert before[now] == "50\u202f%" and before["Si la cohorte publie"] == "—"
+    assert before[now] == "50,0\u202f%" and before["Si la cohorte publie"] == "—"
     at.multiselect(key="prev_cohort_None").select(COLOMIERS)
     at.run()
     assert not at.exception
     after = {m.label: m.value for m in at.metric}
-    # Colomiers publishing too: 5/8 = 62.5 %, shown rounded; the current rate is unchanged.
-    assert after[now] == "50\u202f%" and after["Si la cohorte publie"] == "63\u202f%"
-    assert any("ferait gagner 13\u202f% de taux" in c.value for c in at.caption)
+    # Colomiers publishing too: 5/8 = 62.5 %, with the tables' one decimal; the current
+    # rate is unchanged.
+    assert after[now] == "50,0\u202f%" and after["Si la cohorte publie"] == "62,5\u202f%"
+    assert any("ferait gagner 12,5\u202f% de taux" in c.value for c in at.caption)
     method = at.get("expander")[-1]
     assert method.proto.label == "Méthode et limites"
     assert any("moindres carrés" in m.value for m in at.markdown)

@@ -159,3 +159,13 @@ def test_france_wide_cohort_map_frames_the_metropole():
     assert 44 < view.center.lat < 49 and -1 < view.center.lon < 5
     assert 4 <= view.zoom <= 6
     assert sum(len(t.lon) for t in fig.data) == 5
+
+
+def test_distances_have_one_format_in_every_table():
+    """Issue 16: « 0 », « 34 », « 31,9 » in one column: whole kilometres everywhere."""
+    rows = pd.DataFrame({"siren": ["1", "2", "3", "4"], "nom": list("abcd"),
+                         "distance_km": [0.0, 34.0, 31.94, None]})
+    state = pd.DataFrame(columns=["siren", "etape", "contact"])
+    out = workshops.for_people(rows, workshops.INVITATION_LABELS, {}, state)
+    assert out["Distance (km)"].tolist()[:3] == [0, 34, 32]
+    assert str(out["Distance (km)"].dtype) == "Int64" and pd.isna(out["Distance (km)"].iloc[3])

@@ -117,8 +117,8 @@ def digest_text(changes: pd.DataFrame, *, territory_name: str, date_from: date,
              ""]
     if rate_before is not None or rate_after is not None:
         lines.append("Taux de publication des collectivités obligées : "
-                     f"{fmt.pourcentage(rate_before, vide='n.d.')} → "
-                     f"{fmt.pourcentage(rate_after, vide='n.d.')}.")
+                     f"{fmt.pourcentage(rate_before, 1, vide='n.d.')} → "
+                     f"{fmt.pourcentage(rate_after, 1, vide='n.d.')}.")
         lines.append("")
     n = counts(changes)
     if not any(n.values()):

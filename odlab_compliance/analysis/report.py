@@ -104,8 +104,8 @@ def build_report(at: StatusAt, series: pd.DataFrame, territory_name: str,
         ("Collectivités obligées", nombre(f.obligees)),
         ("Publient (elles-mêmes ou via un tiers)", nombre(f.publiant)),
         ("dont via une plateforme partagée", nombre(f.n_via_tiers)),
-        ("Taux de publication", pourcentage(f.taux, vide="non calculable")),
-        ("Population couverte (communes obligées)", pourcentage(f.couverture,
+        ("Taux de publication", pourcentage(f.taux, 1, vide="non calculable")),
+        ("Population couverte (communes obligées)", pourcentage(f.couverture, 1,
                                                                  vide="non calculable")),
         ("Statut inconnu (source indisponible)", nombre(f.n_inconnu)),
         ("À vérifier (donnée manquante)", nombre(f.n_a_verifier)),
@@ -115,8 +115,8 @@ def build_report(at: StatusAt, series: pd.DataFrame, territory_name: str,
     par_type = pd.DataFrame({
         "Type": types["libelle"], "Obligées": types["obligees"].map(nombre),
         "Publient": types["publiant"].map(nombre),
-        "Taux": types["taux"].map(lambda v: pourcentage(v, vide="—"))})
-    tendance = [(str(r["label"]), pourcentage(r["taux"], vide="—"))
+        "Taux": types["taux"].map(lambda v: pourcentage(v, 1, vide="—"))})
+    tendance = [(str(r["label"]), pourcentage(r["taux"], 1, vide="—"))
                 for r in series.tail(6).to_dict("records")]
     late = behind(frame)
     en_retard = pd.DataFrame({

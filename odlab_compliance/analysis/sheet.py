@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -43,8 +44,22 @@ GRID_LEGEND = ("À jour : publié et mis à jour depuis moins de 12 mois. Ancien
                "publiés.")
 GRID_UNKNOWN = ("La source de cette date (une édition de l'Observatoire) liste les "
                 "organisations qui publient, pas leurs jeux : on ne peut pas dire lesquels "
-                "des jeux prioritaires sont publiés. Choisissez une collecte dans « Situation "
-                "au » pour voir la grille.")
+                "des jeux prioritaires sont publiés.")
+# What to do about it depends on whether the « Situation au » menu can offer a collecte
+# (it offered only the two Observatoire editions while the message pointed at it).
+GRID_CHOOSE = " Choisissez une collecte dans « Situation au » pour voir la grille."
+GRID_NO_HARVEST = (" Aucune collecte n'est encore enregistrée : la grille s'affichera après "
+                   "la première collecte de la préfecture.")
+
+
+def grid_unknown(harvest_available: bool) -> str:
+    """Why the grid is empty, and what to do only when the menu can offer it."""
+    return GRID_UNKNOWN + (GRID_CHOOSE if harvest_available else GRID_NO_HARVEST)
+
+
+# Where the next steps are done (official pages: shown as links, never raw addresses).
+LINK_DATAGOUV = ("Créer le compte sur data.gouv.fr", "https://www.data.gouv.fr/fr/organizations/new/")
+LINK_SCHEMAS = ("Modèles et validateur : schema.data.gouv.fr", "https://schema.data.gouv.fr/")
 STEP_HEADINGS = {1: "La prochaine étape la moins coûteuse",
                  2: "Les deux prochaines étapes les moins coûteuses",
                  3: "Les trois prochaines étapes les moins coûteuses"}
@@ -113,13 +128,11 @@ def next_steps(row: Mapping[str, object], grid: pd.DataFrame,
         steps.append("Vérifier que le portail de données est en ligne : il n'a pas pu être lu "
                       "lors de la dernière collecte.")
     if statut == vocab.NON_PUBLIE or is_missing(statut):
-        platforms = "" if epci is None else str(epci.get("plateformes") or "")
-        epci_pub = epci is not None and epci.get("statut") in vocab.PUBLISHING
-        if epci_pub and platforms:
-            first = platforms.split(",")[0].strip()
+        first = epci_platform(epci)
+        if first:
             steps.append(f"Publier sur la plateforme que votre intercommunalité "
-                         f"({epci.get('nom')}) utilise déjà : {first}. C'est la voie la moins "
-                         "coûteuse, sans outil à acheter.")
+                         f"({epci.get('nom')}) utilise déjà ({platform_name(first)}). C'est "
+                         "la voie la moins coûteuse, sans outil à acheter.")
         else:
             steps.append("Créer le compte de la collectivité sur data.gouv.fr (gratuit) et y "
                          "publier un premier jeu de données.")
@@ -141,6 +154,105 @@ def next_steps(row: Mapping[str, object], grid: pd.DataFrame,
     return steps[:3]
 
 
+def epci_platform(epci: Mapping[str, object] | None) -> str | None:
+    """The first platform of a publishing intercommunality (an address or a name)."""
+    if epci is None or epci.get("statut") not in vocab.PUBLISHING:
+        return None
+    platforms = str(epci.get("plateformes") or "")
+    first = platforms.split(",")[0].strip()
+    return first or None
+
+
+def platform_name(platform: str) -> str:
+    """A platform as words: its host for an address (« data.muretain.fr », not
+    « https://data.muretain.fr/explore/?refine%2Epublisher=... »), else its name."""
+    if platform.startswith(("http://", "https://")):
+        host = urlsplit(platform).hostname or platform
+        return host.removeprefix("www.")
+    return platform
+
+
+def step_links(steps: list[str], epci: Mapping[str, object] | None) -> list[tuple[str, str]]:
+    """(words, address) of the pages where the steps are done."""
+    links: list[tuple[str, str]] = []
+    first = epci_platform(epci)
+    if first and first.startswith(("http://", "https://")) \
+            and any(platform_name(first) in s for s in steps):
+        links.append((f"La plateforme de l'intercommunalité : {platform_name(first)}", first))
+    if any("data.gouv.fr (gratuit)" in s for s in steps):
+        links.append(LINK_DATAGOUV)
+    if any("schema.data.gouv.fr" in s for s in steps):
+        links.append(LINK_SCHEMAS)
+    return links
+
+
+def _population(row: Mapping[str, object]) -> str | None:
+    """« 25 361 habitants (population totale 2019) »: the population the law uses."""
+    pop = row.get("population_totale")
+    if is_missing(pop):
+        return None
+    year = row.get("annee_population")
+    return f"{nombre(pop)} habitants (population totale{'' if is_missing(year) else f' {int(year)}'})"
+
+
+def _agents_unknown(row: Mapping[str, object]) -> bool:
+    return all(is_missing(row.get(c)) for c in ("agents_min", "agents_max")) or \
+        row.get("agents_tranche") in ("NN", "00", "01")
+
+
+def verdict(row: Mapping[str, object], rule: Mapping[str, object] | None = None) -> str:
+    """The answer in one sentence, under the rule in force, with the one population the
+    law uses (population totale and its millésime); the detail of the figures is in
+    ``what_would_change``."""
+    nom = _text(row.get("nom"), "Cette collectivité")
+    params = (rule or {}).get("parameters") or {}
+    sp = nombre(params.get("seuil_population", 3500))
+    sa = nombre(params.get("seuil_agents", 50))
+    label = str((rule or {}).get("label") or "la règle choisie")
+    pop = _population(row) if row.get("type") == vocab.TYPE_COM else None
+    obligation = row.get("obligation")
+    if obligation == vocab.OBLIGEE:
+        agents = (f"un effectif compté d'au moins {sa} agents par cette règle"
+                  if row.get("hypothese") is True else f"au moins {sa} agents")
+        facts = f"{pop} et {agents}" if pop else agents
+        return f"{nom} doit ouvrir ses données publiques ({label}) : {facts}."
+    if obligation == vocab.NON_OBLIGEE:
+        total = row.get("population_totale")
+        threshold = params.get("seuil_population", 3500)
+        if pop and not is_missing(total) and float(total) < float(threshold):   # type: ignore[arg-type]
+            why = f"{pop}, sous le seuil de {sp} habitants"
+        else:
+            why = f"moins de {sa} agents"
+        return f"{nom} n'est pas tenue d'ouvrir ses données ({label}) : {why}."
+    if obligation == vocab.A_VERIFIER:
+        if _agents_unknown(row):
+            return (f"{nom} est obligée si elle emploie au moins {sa} agents"
+                    + (f" ({pop})" if pop else "") + " : son effectif n'est pas connu, un "
+                    "décompte de la préfecture ou de la collectivité le décidera.")
+        return (f"{nom} est obligée si sa population totale en vigueur atteint {sp} "
+                "habitants : ce chiffre n'est pas encore connu, les populations légales "
+                "de l'Insee le décideront.")
+    return f"{nom} : obligation non calculée ({label})."
+
+
+def what_would_change(row: Mapping[str, object]) -> list[str]:
+    """What would change the answer (near a threshold), then the detail of the figures
+    used (where a second population, of another millésime, may be named)."""
+    out = []
+    near = row.get("proche_seuil_motif")
+    if row.get("proche_seuil") is True and not is_missing(near) and str(near):
+        out.append(f"Proche d'un seuil ({near}) : la réponse peut changer avec le prochain "
+                   "millésime des populations ou des effectifs.")
+    if row.get("hypothese") is True:
+        out.append("Un décompte des agents (tranche Sirene ou fichier de la préfecture) "
+                   "sous le seuil changerait la réponse : la règle choisie suppose l'effectif "
+                   "atteint faute de mieux.")
+    motif = row.get("motif")
+    if not is_missing(motif) and str(motif):
+        out.append(f"Détail des chiffres utilisés : {motif}")
+    return out
+
+
 @dataclass
 class Sheet:
     """Everything the fiche says, once, for the page and the PDF."""
@@ -155,6 +267,9 @@ class Sheet:
     semblables: pd.DataFrame                # nom, population, statut (labels)
     etapes: list[str]
     date_donnees: str
+    verdict: str = ""                       # one sentence, under the rule in force
+    changerait: list[str] = field(default_factory=list)   # what would change the answer
+    liens: list[tuple[str, str]] = field(default_factory=list)   # (words, address)
 
     @property
     def etapes_titre(self) -> str:
@@ -170,7 +285,8 @@ def _text(value: object, vide: str = "—") -> str:
 
 def build_sheet(row: Mapping[str, object], evidence: pd.DataFrame, peers: pd.DataFrame,
                 epci: Mapping[str, object] | None, history: pd.DataFrame | None,
-                data_date: str, today: dt.date | None = None) -> Sheet:
+                data_date: str, today: dt.date | None = None,
+                rule: Mapping[str, object] | None = None) -> Sheet:
     """Assemble the fiche of one collectivité from its status row and evidence."""
     # Observatoire editions list publishers, not their datasets' schemas.
     grid = scdl_grid(evidence, today, known=row.get("kind") != vocab.KIND_OBSERVATOIRE)
@@ -199,6 +315,7 @@ def build_sheet(row: Mapping[str, object], evidence: pd.DataFrame, peers: pd.Dat
             lambda v: nombre(v, vide="?")),
         "Statut": vocab.STATUT.labelled(peers.get("statut", pd.Series(dtype="object"))),
     }) if len(peers) else pd.DataFrame(columns=["Collectivité", "Population", "Statut"])
+    steps = next_steps(row, grid, epci)
     hist: list[tuple[str, str]] = []
     if history is not None and len(history):
         for label, statut in zip(history["label"], history["statut"], strict=True):
@@ -209,7 +326,9 @@ def build_sheet(row: Mapping[str, object], evidence: pd.DataFrame, peers: pd.Dat
         motif=_text(row.get("motif"), "Motif non disponible."),
         statut=vocab.STATUT.label(row.get("statut"), "Statut non disponible"),
         faits=faits, grille=grid, semblables=similar_rows,
-        etapes=next_steps(row, grid, epci), date_donnees=data_date, historique=hist)
+        etapes=steps, date_donnees=data_date, historique=hist,
+        verdict=verdict(row, rule), changerait=what_would_change(row),
+        liens=step_links(steps, epci))
 
 
 def similar(df: pd.DataFrame, siren: str, n: int = 8) -> pd.DataFrame:

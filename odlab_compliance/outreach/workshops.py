@@ -164,6 +164,12 @@ MENTOR_LABELS = {"nom_filleul": "Invitée", "nom": "Parrain proposé",
                  "siren_filleul": "SIREN de l'invitée"}
 
 
+def whole_km(distances: pd.Series) -> pd.Series:
+    """Distances in whole kilometres (tables showed « 0 », « 34 », « 31,9 » side by side:
+    a decimal of a kilometre is noise for planning a trip)."""
+    return pd.to_numeric(distances, errors="coerce").round().astype("Int64")
+
+
 def for_people(rows: pd.DataFrame, labels: Mapping[str, str], names: Mapping[str, str],
                state: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with French headers (``labels``, in their order), codes as labels, each
@@ -180,6 +186,8 @@ def for_people(rows: pd.DataFrame, labels: Mapping[str, str], names: Mapping[str
             out[col] = vocabulary.labelled(out[col])
     if "present" in out.columns:
         out["present"] = out["present"].map(vocab.yes_no)
+    if "distance_km" in out.columns:   # one format in every table: whole kilometres
+        out["distance_km"] = whole_km(out["distance_km"])
     cols = [c for c in labels if c in out.columns]
     return out[cols].rename(columns=dict(labels)).reset_index(drop=True)
 

@@ -97,7 +97,7 @@ def trend(trend_df: pd.DataFrame) -> go.Figure:
     x = data["label"].str.replace(" · ", "<br>", regex=False)
     fig = go.Figure(go.Scatter(
         x=x, y=data["taux"], mode="lines+markers+text",
-        text=[pourcentage(v) for v in data["taux"]], textposition="top center",
+        text=[pourcentage(v, 1) for v in data["taux"]], textposition="top center",
         line=dict(color=STATUS_COLORS[vocab.PUBLIE], width=3),
         customdata=custom,
         hovertemplate="%{x}<br>Taux : %{y:.0%}<br>%{customdata[0]} publient sur "
@@ -115,13 +115,15 @@ def ranking(ranking_df: pd.DataFrame, level_label: str, top: int = 25) -> go.Fig
         return empty_figure("Pas de sous-territoire à classer.")
     fig = go.Figure(go.Bar(
         y=data["nom"], x=data["taux"], orientation="h", marker_color=STATUS_COLORS[vocab.PUBLIE],
-        text=[pourcentage(v) for v in data["taux"]], textposition="auto",
+        text=[pourcentage(v, 1) for v in data["taux"]], textposition="auto",
         customdata=data[["publiant", "obligees"]].to_numpy(),
-        hovertemplate="%{y} : %{x:.0%} (%{customdata[0]} sur %{customdata[1]})<extra></extra>"))
+        hovertemplate="%{y} : %{text} (%{customdata[0]} qui publient sur %{customdata[1]} "
+                      "obligées)<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickformat=".0%", range=[0, 1], gridcolor="#eee")
     fig.update_yaxes(title="")
-    fig.update_xaxes(title=f"Taux de publication ({level_label.lower()}s)")
+    fig.update_xaxes(title=f"Part des collectivités obligées qui publient, par "
+                           f"{level_label.lower()} (elle-même et ses collectivités)")
     return _layout(fig, "", height=max(260, 28 * len(data) + 90))
 
 

@@ -215,7 +215,7 @@ def rate_map(areas: dict, rates: pd.DataFrame, points: pd.DataFrame | None = Non
     data = rates.copy()
     top = rate_ceiling(data["taux"])
     data["texte"] = [
-        f"{nom}<br>Taux : {'sans objet' if pd.isna(t) else pourcentage(t)}"
+        f"{nom}<br>Taux : {'sans objet' if pd.isna(t) else pourcentage(t, 1)}"
         f"<br>{nombre(p)} publient sur {nombre(o)} obligées"
         for nom, t, p, o in zip(data["nom"], data["taux"], data["publiant"], data["obligees"],
                                 strict=True)]

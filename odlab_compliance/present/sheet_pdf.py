@@ -41,7 +41,9 @@ def render(sheet: Sheet, quality: QualitySection | None = None) -> bytes:
     pdf.para(f"Données au {sheet.date_donnees}", size=8, color=(80, 80, 80))
 
     pdf.heading(f"Obligation d'ouverture des données : {sheet.obligation}")
-    pdf.para(sheet.motif[:600])
+    pdf.para(sheet.verdict or sheet.motif[:600])
+    for line in sheet.changerait[:3]:   # what would change it, and the figures behind it
+        pdf.para(line[:600], size=8, color=(80, 80, 80))
     pdf.heading(f"Situation : {sheet.statut}")
     for label, value in sheet.faits:
         pdf.para(f"{label} : {value[:160]}")

@@ -107,7 +107,8 @@ def map_figure(sig: DbSig, rule: str, snapshot: Snapshot | None, territory: Terr
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def rules() -> list[dict]:
-    return [{"id": r.id, "label": r.label, "basis": r.basis, "description": r.description,
+    return [{"id": r.id, "label": r.label, "short": r.short_label or r.label,
+             "basis": r.basis, "description": r.description,
              "assumption": r.assumption, "parameters": dict(r.parameters)}
             for r in obligation.list_rules()]
 

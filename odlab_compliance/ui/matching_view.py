@@ -85,7 +85,7 @@ def review_list(ctx: Context, decision: auth.Decision) -> None:
     q = _queue(ctx)
     a, b = st.columns([2, 3])
     sources = a.multiselect("Source", list(vocab.SOURCE), format_func=vocab.SOURCE.label,
-                            key="rappr_sources", placeholder="Toutes")
+                            key="rappr_sources", placeholder="Toutes", select_all=False)
     search = b.text_input("Éditeur ou collectivité contient", key="rappr_search")
     if sources:
         q = q[q["source"].isin(sources)]

@@ -94,8 +94,37 @@ def table(df: pd.DataFrame, *, key: str, links: Sequence[str] = (), labels: dict
             cfg[c] = st.column_config.NumberColumn(labels.get(c, c), format="localized")
     for c, label in labels.items():
         cfg.setdefault(c, label)
+    for c in shown.columns:
+        _fit_header(cfg, c, str(labels.get(c, c)), shown[c])
     st.dataframe(shown, key=key, hide_index=True, width="stretch",
                  column_config=cfg, height=height, placeholder="")
+
+
+def column_width(label: str, values: pd.Series) -> int:
+    """Pixels for a column whose header and usual cells show whole: Streamlit sizes a
+    column to its cells only, so a short number under a long header was cut at 1,280 px
+    (« Distance (… », « Action propo… »). Capped at 400 px (« large »); a sample of the
+    cells is enough (the France list has 36,000 rows)."""
+    sample = values.head(300)
+    cells = sample.map(lambda v: len(str(v)) if not is_missing(v) else 0)
+    longest = int(cells.max()) if len(cells) else 0
+    # about 8 px a character in the header (bold) and 7.5 in a cell, plus the padding
+    # and the sort arrow
+    return int(min(400, max(len(label) * 8.2 + 40, longest * 7.5 + 28)))
+
+
+def _fit_header(cfg: dict[str, object], column: str, label: str, values: pd.Series) -> None:
+    """A width only for a column whose header is wider than its cells: the others keep
+    Streamlit's fit to their cells (a fixed width for all made half-width tables scroll)."""
+    entry = cfg.get(column)
+    name = str(entry.get("label") or label) if isinstance(entry, dict) else (entry or label)
+    if column_width(str(name), values.iloc[0:0]) <= column_width("", values):
+        return
+    if entry is None or isinstance(entry, str):
+        cfg[column] = st.column_config.Column(entry or label,
+                                              width=column_width(entry or label, values))
+    elif isinstance(entry, dict) and not entry.get("width"):
+        entry["width"] = column_width(str(entry.get("label") or label), values)
 
 
 def _display_cell(value: object) -> object:
@@ -141,7 +170,7 @@ def metric(col: st.delta_generator.DeltaGenerator, label: str, value: object, *,
     if kind == "text":
         text = str(value)
     else:
-        text = pourcentage(value, vide="—") if kind == "pct" else nombre(value, vide="—")
+        text = pourcentage(value, 1, vide="—") if kind == "pct" else nombre(value, vide="—")
     col.metric(label, text, help=help)
 
 

@@ -12,14 +12,18 @@ from odlab_compliance.ui.shell import Context
 
 
 def collectivite_labels(rows: pd.DataFrame) -> dict[str, str]:
-    """SIREN → « Toulouse (commune, 31) » / « Toulouse Métropole (métropole) », for
-    choosing a collectivité among homonyms."""
+    """SIREN → « Muret (commune, 31 · INSEE 31395 · SIREN 213103955) » / « Toulouse
+    Métropole (métropole · SIREN 243100518) »: homonyms told apart, and the list's search
+    (which matches the label) finds a collectivité by its code INSEE or SIREN too."""
     out = {}
-    for r in rows.to_dict("records"):
+    for r in rows[["siren", "nom", "type", "departement", "code_insee"]].to_dict("records"):
         kind = vocab.TYPE.label(r.get("type")).lower()
-        where = f", {r['departement']}" if r.get("type") == vocab.TYPE_COM \
-            and isinstance(r.get("departement"), str) else ""
-        out[str(r["siren"])] = f"{r['nom']} ({kind}{where})"
+        commune = r.get("type") == vocab.TYPE_COM
+        where = f", {r['departement']}" if commune and isinstance(r.get("departement"), str) \
+            else ""
+        code = f" · INSEE {r['code_insee']}" if commune and isinstance(r.get("code_insee"), str) \
+            else ""
+        out[str(r["siren"])] = f"{r['nom']} ({kind}{where}{code} · SIREN {r['siren']})"
     return out
 
 

@@ -214,7 +214,7 @@ def rule_selector(default: str = DEFAULT_RULE, share: float | None = None) -> st
     if not rules:
         return default
     ids = [r["id"] for r in rules]
-    labels = {r["id"]: r["label"] for r in rules}
+    labels = {r["id"]: r["short"] for r in rules}   # whole in the sidebar's width
     _from_url("regle", "shell_rule", ids, default if default in ids else ids[0])
     known = ("" if share is None else
              f" Effectifs connus pour {pourcentage(share, 1)} des collectivités dont "
@@ -229,6 +229,15 @@ def rule_selector(default: str = DEFAULT_RULE, share: float | None = None) -> st
     return rule
 
 
+def short_label(snapshot: Snapshot) -> str:
+    """« 31/12/2022 · Observatoire », « 06/12/2026 · Collecte dep:31 »: whole in the
+    sidebar's width (« 31/12/2022 · Édition de l'Observatoire » was cut)."""
+    what = "Observatoire" if snapshot.is_observatoire else "Collecte"
+    if snapshot.territory:
+        what += f" {snapshot.territory}"
+    return f"{date_fr(snapshot.date)} · {what}"
+
+
 def snapshot_selector(snapshots: list[Snapshot]) -> Snapshot | None:
     """The "as of" selector (newest first); the URL holds the snapshot's id (``au``)."""
     if not snapshots:
@@ -237,7 +246,7 @@ def snapshot_selector(snapshots: list[Snapshot]) -> Snapshot | None:
     ids = list(by_id)
     _from_url("au", "shell_snap", ids, ids[0])
     chosen = st.selectbox("Situation au", ids, key="shell_snap",
-                          format_func=lambda i: by_id[i].label,
+                          format_func=lambda i: short_label(by_id[i]),
                           help="Chaque collecte est gardée : choisissez une date passée pour "
                                "revoir la situation d'alors (éditions de l'Observatoire "
                                "comprises), jugée avec le référentiel en vigueur à cette date.")

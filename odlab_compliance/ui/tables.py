@@ -36,6 +36,11 @@ def by_type_table(by_type: pd.DataFrame, display: bool = True) -> pd.DataFrame:
     """Figures per type family; ``display`` formats rates the French way (else numbers)."""
     out = by_type[["libelle", "obligees", "publiant", "n_via_tiers", "n_non_publie",
                    "n_inconnu", "taux", "n_a_verifier"]].copy()
+    # A row of mixed figures comes back as floats: counts are written as whole numbers
+    # (the export said « 67,0;13,0 »).
+    for c in ("obligees", "publiant", "n_via_tiers", "n_non_publie", "n_inconnu",
+              "n_a_verifier"):
+        out[c] = pd.to_numeric(out[c]).round().astype("Int64")
     _percent_columns(out, ("taux",), display)
     return out.rename(columns={"libelle": "Type", "obligees": "Obligées", "publiant": "Publient",
                                "n_via_tiers": "dont via une plateforme partagée",
@@ -68,6 +73,25 @@ def obliged_list(local: pd.DataFrame, *obligations: str) -> pd.DataFrame:
     if "statut" in out.columns:
         out["statut"] = vocab.STATUT.labelled(out["statut"])
     return out.rename(columns=LIST_COLUMNS).reset_index(drop=True)
+
+
+HARVEST_ONLY = ("Jeux", "Dernière mise à jour")
+
+
+def show_list(listing: pd.DataFrame, snapshot: object, stem: str, *, key: str,
+              height: int = 400) -> None:
+    """A list of collectivités (``obliged_list``) with its downloads. For an Observatoire
+    edition, the columns only a collecte fills (datasets counted, last update) are left
+    out and a sentence says why, rather than two empty columns."""
+    if getattr(snapshot, "is_observatoire", False):
+        empty = [c for c in HARVEST_ONLY if c in listing.columns and listing[c].isna().all()]
+        if empty:
+            listing = listing.drop(columns=empty)
+            st.caption("Édition de l'Observatoire : elle dit qui publie, sans compter les "
+                       "jeux de données ni dater leur dernière mise à jour ; ces colonnes "
+                       "s'affichent pour une collecte (choisissez-la dans « Situation au »).")
+    render.table(listing, key=key, height=height)
+    render.downloads(listing, stem, key=f"{key}_dl")
 
 
 def coverage_section(ctx: Context, frame: pd.DataFrame, key: str) -> None:

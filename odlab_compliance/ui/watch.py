@@ -31,7 +31,7 @@ def watch_filter(key: str) -> list[str] | None:
     if not on:
         return None
     chosen = b.multiselect("Raisons", list(vocab.VEILLE), format_func=vocab.VEILLE.label,
-                           key=f"{key}_veille_raisons", placeholder="Toutes")
+                           key=f"{key}_veille_raisons", placeholder="Toutes", select_all=False)
     return list(chosen) or list(vocab.VEILLES)
 
 

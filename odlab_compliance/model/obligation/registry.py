@@ -78,6 +78,7 @@ class Rule:
     description: str
     assumption: bool      # True when results may rest on ODF's assumption, not the law
     parameters: Mapping[str, object] = field(default_factory=dict)
+    short_label: str = ""  # the sidebar's menu (its width cut the long labels); "": label
 
     def __getitem__(self, name: str) -> object:
         return self.parameters[name]
@@ -134,6 +135,7 @@ def parse_registry(data: Mapping, source: str = "rules.toml") -> Registry:
             description=str(entry.get("description", "")).strip(),
             assumption=bool(entry.get("hypothese", False)),
             parameters=MappingProxyType(dict(params)),
+            short_label=str(entry.get("label_court", "")).strip(),
         ))
     if not rules:
         problems.append("aucune règle [[regle]]")
