@@ -202,8 +202,8 @@ def test_a_trend_without_rate_says_why(frame):
     snaps = [Snapshot(2, date(2022, 12, 31), "observatoire"),
              Snapshot(1, date(2021, 12, 31), "observatoire")]
     to_check = frame.assign(obligation="a_verifier")
-    model = StatusModel(snaps, [2022], lambda rule, snap, v: to_check,
-                        lambda rule, v: to_check)
+    model = StatusModel(snaps, [2022], GivenTables(lambda rule, snap, v: to_check,
+                                                   lambda rule, v: to_check))
     text = charts.trend(model.status_series(T.FRANCE, "legal")).layout.annotations[0].text
     assert text.startswith("Aucune collectivité obligée sous cette règle aux 2 date(s)")
     assert "sans effectif d'agents connu" in text and "présume" in text
