@@ -74,8 +74,8 @@ def test_refresh_journals_each_step_and_says_which_failed(settings, server, monk
         rows = con.execute("SELECT passage, etape, etat, message FROM refresh_step "
                            "ORDER BY id").fetchall()
     assert [(r[1], r[2]) for r in rows] == [
-        ("contacts", "reussi"), ("validite", "ignore"), ("digest", "reussi"),
-        ("contacts", "echec"), ("validite", "ignore"), ("digest", "ignore")]
+        ("contacts", "reussi"), ("validite", "reussi"), ("digest", "reussi"),
+        ("contacts", "echec"), ("validite", "reussi"), ("digest", "ignore")]
     assert len({r[0] for r in rows}) == 2                     # two runs
     assert "Annuaire de l'administration" in rows[3][3]        # why it failed
     assert rows[5][3] == "envoyé le lundi"

@@ -11,7 +11,8 @@ SELECT
     arg_max(valeur, id) FILTER (WHERE champ = 'note')                          AS derniere_note,
     arg_max(date_effet, id) FILTER (WHERE champ = 'note')                      AS date_derniere_note,
     count(*) FILTER (WHERE champ = 'note')                                     AS nb_notes,
-    max(saisi_le)                                                              AS mis_a_jour_le,
+    -- to the second, as exports write it (an XLSX cell would round up, not down)
+    date_trunc('second', max(saisi_le))                                       AS mis_a_jour_le,
     arg_max(editeur, id)                                                       AS dernier_editeur
 FROM followup_log
 GROUP BY siren
