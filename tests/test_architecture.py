@@ -42,10 +42,8 @@ ALLOWED_LITERALS: set[tuple[str, str]] = {
     ("odlab_compliance/ingest/harvest/run.py", "portal"),
     ("odlab_compliance/ingest/harvest/run.py", "harvest"),
     ("odlab_compliance/cli/harvest.py", "harvest"),        # the command's name
-    ("odlab_compliance/ui/background.py", "harvest"),      # the same command, started
     # the rule that finds a file through data.gouv.fr's API (sources.toml, ``locate``)
     ("odlab_compliance/ingest/locate.py", "datagouv"),
-    ("odlab_compliance/cli/refresh.py", "harvest"),        # the same command, run at night
     ("odlab_compliance/ingest/harvest/datagouv.py", "harvest"),  # data.gouv.fr's field
     ("odlab_compliance/model/evidence.py", "datagouv"),    # the Observatoire's « via » value
     # where a portal of the registry was listed first (the Observatoire or a person)

@@ -13,10 +13,13 @@ from odlab_compliance.ingest.harvest import journal
 from odlab_compliance.ingest.harvest.run import HARVEST_LEVELS, SOURCES, RunResult, run_harvest
 from odlab_compliance.territory import Territory
 
+# The command's name: also what the first-run page and `refresh` start.
+COMMAND = "harvest"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "harvest", help="Moissonne data.gouv.fr, les portails et l'Observatoire (instantané daté).",
+        COMMAND, help="Moissonne data.gouv.fr, les portails et l'Observatoire (instantané daté).",
         description="Moissonne les sources de publication et enregistre un instantané daté, "
                     "visible seulement quand le moissonnage est terminé. Code de sortie non nul "
                     "si une source a échoué (pour un ordonnanceur). « harvest runs » affiche "

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from odlab_compliance import auth, db
+from odlab_compliance.cli import harvest as harvest_cli
 from odlab_compliance.config import PROJECT_ROOT, load_settings
 from odlab_compliance.fmt import nombre
 
@@ -36,7 +37,6 @@ STEP_LABELS = {"moissonnage": "data.gouv.fr et portails", "effectifs": "effectif
 OK, FAILED, SKIPPED, RUNNING = "reussi", "echec", "ignore", "en_cours"
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 AGENTS_SOURCE = "recherche_entreprises"
-HARVEST_COMMAND = "harvest"   # the command's name (cli/harvest.py)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -153,7 +153,7 @@ def run_step(step: str, args: argparse.Namespace, today: date) -> StepResult:
 
     try:
         if step == "moissonnage":
-            return code_of([HARVEST_COMMAND, "--quiet"])
+            return code_of([harvest_cli.COMMAND, "--quiet"])
         if step == "effectifs":
             sirens = _stale_agents(args.agents_jours, args.agents_max)
             if not sirens:

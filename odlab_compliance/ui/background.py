@@ -14,6 +14,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from odlab_compliance.cli import harvest as harvest_cli
 from odlab_compliance.config import PROJECT_ROOT, Settings
 
 PID_FILE = "collecte-tableau-de-bord.pid"
@@ -57,7 +58,7 @@ def start_harvest(settings: Settings) -> bool:
     log = open(settings.home / LOG_FILE, "ab")  # noqa: SIM115 (handed to the child)
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "odlab_compliance", "harvest", "--quiet"],
+            [sys.executable, "-m", "odlab_compliance", harvest_cli.COMMAND, "--quiet"],
             cwd=PROJECT_ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
     finally:

@@ -53,12 +53,14 @@ def sheet_section(ctx: Context, sec: aq.QualitySection | None, row: dict, siren:
         st.caption("Pas de note : aucune collecte enregistrée, ou la source dont dépend "
                    "cette collectivité a échoué (statut inconnu).")
         return
-    colour = vocab.NOTE[sec.note].colour if sec.note in vocab.NOTE else "#999999"
     left, right = st.columns([1, 5])
-    left.markdown(
-        f"<div style='font-size:3.2rem;font-weight:700;line-height:1;color:white;"
-        f"background:{colour};border-radius:0.4rem;text-align:center;padding:0.6rem 0'>"
-        f"{sec.note}</div>", unsafe_allow_html=True)   # a letter of vocab.NOTE, never data
+    if sec.note in vocab.NOTE:   # the badge's HTML only ever holds a letter of vocab.NOTE
+        left.markdown(
+            f"<div style='font-size:3.2rem;font-weight:700;line-height:1;color:white;"
+            f"background:{vocab.NOTE[sec.note].colour};border-radius:0.4rem;"
+            f"text-align:center;padding:0.6rem 0'>{sec.note}</div>", unsafe_allow_html=True)
+    else:
+        left.markdown(f"**{render.md_escape(str(sec.note))}**")
     right.markdown(render.md_escape(sec.pourquoi))
     if sec.progresser and sec.prochaine:
         right.markdown(f"**Pour passer à {sec.prochaine}** : " + " ; ".join(
