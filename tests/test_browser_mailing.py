@@ -118,7 +118,7 @@ def test_an_editor_writes_to_the_late_collectivites_of_haute_garonne(haute_garon
             f"Écrire aux collectivités de la liste affichée ({len(late)})")
         expander.wait_for(timeout=60_000)      # the list shows the late ones only
         expander.click()
-        page.get_by_text("Préparer les courriers de cette liste").click()
+        browser.switch_on(page, "Préparer les courriers de cette liste")
         page.get_by_text("avec une adresse électronique").first.wait_for(timeout=120_000)
         browser.wait_drawn(page, 120_000)
         # 60-odd options: the list is virtualised, type to find Muret as a person does
