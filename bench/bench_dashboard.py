@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import mirror_dir  # noqa: E402
 from odlab_compliance import db  # noqa: E402
 from odlab_compliance.config import load_settings  # noqa: E402
 from tests.fixtures.dashboard import browser  # noqa: E402
@@ -163,9 +164,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", default="", help="pages whose label contains this text")
     args = parser.parse_args()
-    mirror = os.environ.get("ODLAB_MIRROR_DIR")
-    if not mirror or not Path(mirror).is_dir():
-        print("ODLAB_MIRROR_DIR n'est pas défini : benchmark ignoré")
+    mirror = mirror_dir()
+    if mirror is None:
         return 0
     if not Path(browser.CHROMIUM).exists():
         print("Chromium absent (/usr/bin/chromium) : benchmark ignoré")
@@ -173,8 +173,8 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     args.home.mkdir(parents=True, exist_ok=True)
-    build(args.home, Path(mirror).resolve())
-    env = {"ODLAB_HOME": str(args.home), "ODLAB_MIRROR_DIR": str(Path(mirror).resolve()),
+    build(args.home, mirror)
+    env = {"ODLAB_HOME": str(args.home), "ODLAB_MIRROR_DIR": str(mirror),
            "ODLAB_LOCAL_WRITE": "1"}   # saving a note is timed
     port = browser.free_port()
     proc = browser.start_server(env, port, args.home / "streamlit.log")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import mirror_dir  # noqa: E402
 from odlab_compliance import db  # noqa: E402
 from odlab_compliance.config import load_settings  # noqa: E402
 from odlab_compliance.model.figures import figures_by  # noqa: E402
@@ -61,13 +62,12 @@ def main() -> int:
     parser.add_argument("--home", type=Path,
                         default=Path(tempfile.gettempdir()) / "odlab-bench-status")
     args = parser.parse_args()
-    mirror = os.environ.get("ODLAB_MIRROR_DIR")
-    if not mirror or not Path(mirror).is_dir():
-        print("ODLAB_MIRROR_DIR n'est pas défini : benchmark ignoré")
+    mirror = mirror_dir()
+    if mirror is None:
         return 0
     args.home.mkdir(parents=True, exist_ok=True)
     build(args.home)
-    settings = load_settings({"ODLAB_HOME": str(args.home), "ODLAB_MIRROR_DIR": mirror})
+    settings = load_settings({"ODLAB_HOME": str(args.home), "ODLAB_MIRROR_DIR": str(mirror)})
     rows = []
     with db.connect(settings, read_only=True) as con:
         model = StatusModel.from_connection(con)

@@ -8,7 +8,7 @@ from odlab_compliance.analysis import changes
 from odlab_compliance.errors import InputError
 from odlab_compliance.fmt import date_fr
 from odlab_compliance.present import exports
-from odlab_compliance.ui import quality_view, render, selection, shell
+from odlab_compliance.ui import cache, quality_view, render, selection, shell
 
 LABELS = {"siren": "SIREN", "code_insee": "Code", "nom": "Nom", "type": "Type",
           "departement": "Dép.", "region": "Région", "changement": "Code",
@@ -35,8 +35,9 @@ date_from = a.date_input("Du", value=dates[-2], min_value=dates[0], format="DD/M
 date_to = b.date_input("Au", value=dates[-1], min_value=dates[0], format="DD/MM/YYYY",
                        key="chg_to")
 try:
-    comp = changes.between(ctx.model, ctx.rule, ctx.territory, date_from, date_to,
-                           selection.child_names(ctx, "DEP"))
+    comp = cache.comparison(ctx.sig, ctx.rule, ctx.territory,
+                            *changes.snapshots_between(ctx.model, date_from, date_to),
+                            ctx.vintage)
 except InputError as exc:
     st.error(exc.summary)
     st.stop()

@@ -203,10 +203,17 @@ def compare(model: StatusModel, rule: str, territory: Territory, snap_from: Snap
                       rates_by_departement(before.frame, after.frame), names)
 
 
+def snapshots_between(model: StatusModel, date_from: date,
+                      date_to: date) -> tuple[Snapshot, Snapshot]:
+    """The snapshots in force at each date (InputError when the dates are reversed or
+    one has no snapshot)."""
+    if date_from > date_to:
+        raise InputError("dates", "la date de début est postérieure à la date de fin")
+    return snapshot_at(model, date_from), snapshot_at(model, date_to)
+
+
 def between(model: StatusModel, rule: str, territory: Territory, date_from: date,
             date_to: date, names: dict[str, str]) -> Comparison:
     """``compare`` the snapshots in force at each date."""
-    if date_from > date_to:
-        raise InputError("dates", "la date de début est postérieure à la date de fin")
-    return compare(model, rule, territory, snapshot_at(model, date_from),
-                   snapshot_at(model, date_to), names)
+    return compare(model, rule, territory, *snapshots_between(model, date_from, date_to),
+                   names)

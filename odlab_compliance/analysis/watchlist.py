@@ -148,21 +148,32 @@ def crossings(before: pd.DataFrame, after: pd.DataFrame,
     new = after.dropna(subset=["siren"]).drop_duplicates("siren").set_index("siren")
     common = old.index.intersection(new.index)
     old, new = old.loc[common], new.loc[common]
+    # Only a row whose test inputs differ can change side: the tests (thousands of
+    # French texts) run on those alone, so two snapshots of one vintage cost nothing.
+    inputs = [c for c in engine.INPUT_COLUMNS if c in old.columns or c in new.columns]
+    o = old.reindex(columns=inputs).astype(object)
+    n = new.reindex(columns=inputs).astype(object)
+    same = (o.eq(n) | (o.isna() & n.isna())).all(axis=1)
+    old, new = old[~same], new[~same]
     tests_old, tests_new = engine.threshold_states(old, rule), engine.threshold_states(new, rule)
-    decided = (engine.GE, engine.LT)
+    decided = [engine.GE, engine.LT]
+
+    def crossed(col: str) -> pd.Series:
+        a, b = tests_old[col], tests_new[col]
+        return a.isin(decided) & b.isin(decided) & a.ne(b)
+
+    pop, agents = crossed("population"), crossed("effectif")
     rows = []
     seuil_p, seuil_a = int(rule["seuil_population"]), int(rule["seuil_agents"])
-    for siren in common:
-        pop_old, pop_new = tests_old.at[siren, "population"], tests_new.at[siren, "population"]
-        if pop_old in decided and pop_new in decided and pop_old != pop_new:
-            way = "au-dessus" if pop_new == engine.GE else "en dessous"
+    for siren in old.index[pop | agents]:
+        if pop[siren]:
+            way = "au-dessus" if tests_new.at[siren, "population"] == engine.GE else "en dessous"
             rows.append({"siren": siren, "seuil": "habitants", "seuil_franchi": (
                 f"{_side_text(old.loc[siren])} → "
                 f"{_side_text(new.loc[siren])} : passe {way} de "
                 f"{nombre(seuil_p)} habitants")})
-        agents_old, agents_new = tests_old.at[siren, "effectif"], tests_new.at[siren, "effectif"]
-        if agents_old in decided and agents_new in decided and agents_old != agents_new:
-            way = "au moins" if agents_new == engine.GE else "moins de"
+        if agents[siren]:
+            way = "au moins" if tests_new.at[siren, "effectif"] == engine.GE else "moins de"
             rows.append({"siren": siren, "seuil": "agents", "seuil_franchi": (
                 f"effectif : passe à {way} {nombre(seuil_a)} agents")})
     return pd.DataFrame(rows, columns=cols)

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from odlab_compliance import db
+from odlab_compliance.analysis import changes
 from odlab_compliance.config import Settings, load_settings
 from odlab_compliance.db import facts
 from odlab_compliance.ingest.harvest import journal as run_journal
@@ -168,6 +169,15 @@ def history(sig: DbSig, rule: str, sirens: tuple[str, ...]) -> pd.DataFrame:
 def evidence(sig: DbSig, siren: str, snapshot: Snapshot) -> pd.DataFrame:
     with _read(sig) as con:
         return pd.DataFrame() if con is None else model(sig).evidence(con, siren, snapshot)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def comparison(sig: DbSig, rule: str, territory: Territory, snap_from: Snapshot,
+               snap_to: Snapshot, vintage: int) -> changes.Comparison:
+    """``changes.compare`` of two snapshots of a territory (shared: callers must not
+    modify it), départements named by the newest reference ``vintage``."""
+    names = area_maps.child_names(reference(sig, vintage), territories(sig, vintage), "DEP")
+    return changes.compare(model(sig), rule, territory, snap_from, snap_to, names)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
