@@ -143,7 +143,7 @@ with tab_cohort:
             st.error(decision.reason)
         else:
             try:
-                with data.writer(ctx) as con:
+                with data.writer(ctx, user_work=True) as con:
                     wid = workshops.create(con, titre=title, date_atelier=when,
                                            editor=decision.editor or "",
                                            lieu_code_insee=venue_code,
@@ -222,7 +222,7 @@ with tab_past:
                          + ", ".join(names.get(s, s) for s in refused) + ".")
             else:
                 try:
-                    with data.writer(ctx) as con:
+                    with data.writer(ctx, user_work=True) as con:
                         n = workshops.record_attendance(con, int(wid), changed,
                                                         editor=decision.editor or "",
                                                         allowed=scope)

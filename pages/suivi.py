@@ -188,7 +188,7 @@ if submitted:
                        "une note.")
         else:
             try:
-                with data.writer(ctx) as con:
+                with data.writer(ctx, user_work=True) as con:
                     n = followup.record(con, [change], editor=decision.editor or "",
                                         origin="page", allowed=scope, scope=decision.scope)
                 st.session_state[FLASH] = (f"Enregistré ({n} changement(s)) par "

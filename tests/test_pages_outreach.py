@@ -354,3 +354,56 @@ def test_suivi_watch_list_filter_keeps_those_near_a_threshold(dbpath, listen):
     assert set(at.dataframe[0].value["siren"]) == {COLOMIERS, "213100555"}
     at.multiselect(key="suivi_veille_raisons").select("decompte_proche").run()
     assert list(at.dataframe[0].value["siren"]) == [COLOMIERS]
+
+
+def test_saving_a_note_keeps_the_cached_data_and_a_harvest_does_not(dbpath, listen, settings):
+    """Saving a note rewrote the file, so every cached table (statuses, maps, profiles)
+    was recomputed: 3.5 s to redraw Suivi. A note keeps the cache key; any write the
+    model reads (here a matching decision from the command line) gives a new one."""
+    from odlab_compliance.ui import cache
+
+    listen(True)
+    at = run("suivi.py", territory="dep:31")
+    before = cache.signature(settings)
+    tables = cache.tables(before)
+    at.selectbox(key="suivi_siren").select(BLAGNAC)
+    at.run()
+    widget(at, "text_area", "Note").input("Relance téléphonique")
+    save_button(at).click()
+    at.run()
+    assert at.success and "Enregistré" in at.success[0].value
+    assert cache._file_signature(settings) != before          # the file did change
+    assert cache.signature(settings) == before                # the data did not
+    assert cache.tables(cache.signature(settings)) is tables  # nothing recomputed
+    assert "Relance téléphonique" in set(log(dbpath)["valeur"])   # and the note is there
+    with db.connect(path=dbpath) as con:                     # another process's write
+        con.execute("UPDATE ref_collectivite SET nom = 'Blagnac (nouveau nom)' WHERE siren = ?",
+                    [BLAGNAC])
+    assert cache.signature(settings) != before
+
+
+def test_a_write_of_the_model_from_a_page_gets_new_cached_data(dbpath, settings):
+    """``writing(user_work=False)`` (a matching decision) and two writes overlapping in
+    the process never keep the key: only a lone write of user tables does."""
+    from odlab_compliance.ui import cache
+
+    notes = iter(range(10))
+
+    def write(user_work: bool, inner=None) -> None:  # noqa: ANN001
+        with cache.writing(settings, user_work=user_work) as opened, \
+                db.connect(path=dbpath) as con:
+            opened()
+            if inner:
+                inner()
+            followup.record(con, [followup.Change(COLOMIERS, note=f"essai {next(notes)}")],
+                            editor="a", origin="page")
+
+    first = cache.signature(settings)
+    write(user_work=False)
+    second = cache.signature(settings)
+    assert second != first
+    write(user_work=True, inner=lambda: write(user_work=True))
+    assert cache.signature(settings) != second
+    third = cache.signature(settings)
+    write(user_work=True)
+    assert cache.signature(settings) == third

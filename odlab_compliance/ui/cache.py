@@ -9,6 +9,9 @@ cache by itself. Large objects (status tables of 40,000 rows, geometries) use
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -38,11 +41,55 @@ class DbSig(NamedTuple):
     mtime: int
 
 
-def signature(settings: Settings | None = None) -> DbSig:
-    settings = settings or load_settings()
+def _file_signature(settings: Settings) -> DbSig:
     path = settings.db_path
     stamps = [p.stat().st_mtime_ns for p in (path, Path(f"{path}.wal")) if p.is_file()]
     return DbSig(str(path), max(stamps) if stamps else 0)
+
+
+# A note, a workshop, a letter template or a campaign written from a page changes the
+# file, but none of the tables a cached read comes from (the model never reads what users
+# type). The file state after such a write is recorded here as holding the same data as
+# the one before, so the status tables, maps and profiles stay warm: recomputing them all
+# made saving a note take 3.5 s. Any other write (a harvest, a reference update, a
+# matching decision, from the page or the command line) gives a state not recorded here,
+# hence new caches.
+_SAME_DATA: dict[DbSig, DbSig] = {}
+_SAME_DATA_LOCK = threading.Lock()
+_writers = 0          # writes of this process now under way (every session)
+_started = 0          # writes of this process ever started: another one began meanwhile?
+
+
+def signature(settings: Settings | None = None) -> DbSig:
+    """The cache key of the database's current state: its path and modification time,
+    or the key of the state it has the same data as (see ``_SAME_DATA``)."""
+    raw = _file_signature(settings or load_settings())
+    with _SAME_DATA_LOCK:
+        return _SAME_DATA.get(raw, raw)
+
+
+@contextmanager
+def writing(settings: Settings, *, user_work: bool) -> Iterator[Callable[[], None]]:
+    """Wrap a write of the dashboard; the caller calls the function it yields once its
+    read-write connection is open. With ``user_work`` (only user tables written), the
+    state after the write keeps the cache key of the state at that call, unless another
+    write of this process overlapped it. While the connection is open no other process
+    can write the file (DuckDB's lock), so the two states are this write's own."""
+    global _writers, _started
+    before: list[DbSig] = []
+    with _SAME_DATA_LOCK:
+        _writers += 1
+        _started += 1
+        alone, mine = _writers == 1, _started
+    try:
+        yield lambda: before.append(signature(settings))
+    finally:
+        after = _file_signature(settings)
+        with _SAME_DATA_LOCK:
+            alone = alone and _started == mine
+            _writers -= 1
+            if user_work and alone and before and after != before[0]:
+                _SAME_DATA[after] = before[0]
 
 
 def _read(sig: DbSig):  # noqa: ANN202 (a context manager)

@@ -37,7 +37,7 @@ def _plan(ctx: Context, upload: object, scope: set[str] | None, limit: str
                                           allowed=scope, scope=limit)
     plan = data.read(ctx, make, None)
     if plan is None:   # a database from before the user tables: the writer creates them
-        with data.writer(ctx) as con:
+        with data.writer(ctx, user_work=True) as con:
             plan = make(con)
     return plan
 
@@ -123,7 +123,7 @@ def _import(ctx: Context, content: bytes, name: str, confirmed: set[int],
         st.error(decision.reason)
         return
     try:
-        with data.writer(ctx) as con:
+        with data.writer(ctx, user_work=True) as con:
             # Compared again with what is saved now: someone may have written meanwhile.
             fresh = followup_import.plan_bytes(con, content, name,
                                                allowed=scope, scope=decision.scope)

@@ -127,7 +127,7 @@ def templates_editor(ctx: Context, decision: auth.Decision, key: str) -> None:
             st.error(decision.reason)
         else:
             try:
-                with data.writer(ctx) as con:
+                with data.writer(ctx, user_work=True) as con:
                     new = letters.save(con, code, objet, corps, editor=decision.editor or "")
                 st.success(f"Version {new.version} enregistrée.")
                 st.rerun()
@@ -241,7 +241,7 @@ def _postal_form(ctx: Context, at: StatusAt, prepare: Callable[[], list[letters.
                  key=f"{key}_postal", icon=":material/local_post_office:"):
         try:
             out = prepare()
-            with data.writer(ctx) as con:
+            with data.writer(ctx, user_work=True) as con:
                 n = mailing.record_postal(con, out, editor=decision.editor or "",
                                           origin="page", allowed=ui_auth.allowed(decision, at.whole),
                                           scope=decision.scope)
@@ -293,7 +293,7 @@ def _send_form(ctx: Context, at: StatusAt, prepare: Callable[[], list[letters.Le
         bar.progress(len(done) / max(n, 1), text=f"{o.nom} : {o.libelle}")
 
     try:
-        with data.writer(ctx) as con:
+        with data.writer(ctx, user_work=True) as con:
             report = mailing.run_campaign(
                 con, name, out, who, editor=decision.editor or "", origin="page", smtp=smtp,
                 dry_run=dry, per_minute=float(pace), allowed=scope, scope=decision.scope,

@@ -68,7 +68,7 @@ def _decide(ctx: Context, decision: auth.Decision, row: dict, action: str) -> No
         return
     note = "page Rapprochements" + (f" (territoires : {decision.scope})"
                                     if decision.limited else "")
-    with outreach_data.writer(ctx) as con:
+    with outreach_data.writer(ctx, user_work=False) as con:
         matching.record_decision(con, str(row["publisher_id"]), str(row["siren"]), action,
                                  source=str(row["source"]), auteur=decision.editor or "",
                                  note=note)

@@ -53,9 +53,15 @@ def _retrying(open_cm: Callable[[], AbstractContextManager[T]]) -> Iterator[T]:
         cm.__exit__(None, None, None)
 
 
-def writer(ctx: Context) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-    """A short read-write connection (migrated)."""
-    return _retrying(lambda: db.connect(ctx.settings))
+@contextmanager
+def writer(ctx: Context, *, user_work: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short read-write connection (migrated). ``user_work``: only what users type is
+    written (follow-up, workshops, letters, campaigns), so the cached data stays valid
+    (``cache.writing``); False for anything the model reads (a matching decision)."""
+    with cache.writing(ctx.settings, user_work=user_work) as opened, \
+            _retrying(lambda: db.connect(ctx.settings)) as con:
+        opened()
+        yield con
 
 
 def read(ctx: Context, func: Callable[[duckdb.DuckDBPyConnection], T], empty: T) -> T:
