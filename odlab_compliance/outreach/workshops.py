@@ -133,14 +133,17 @@ def mentors(candidates: pd.DataFrame, mentees: pd.DataFrame, *, per_mentee: int 
         keep = (rank < 2) | (dist <= max_km)
         idx, dist, rank = idx[keep], dist[keep], rank[keep]
         for j in np.lexsort((dist, rank))[:per_mentee]:
-            b = pool.iloc[idx[j]]
             rows.append({"siren_filleul": m["siren"], "nom_filleul": m["nom"],
-                         "siren": b["siren"], "nom": b["nom"], "statut": b["statut"],
-                         "population_totale": b["population_totale"],
-                         "distance_km": float(dist[j]), "proximite": labels[rank[j]]})
-    return pd.DataFrame(rows, columns=["siren_filleul", "nom_filleul", "siren", "nom",
-                                       "statut", "population_totale", "distance_km",
-                                       "proximite"])
+                         "_row": idx[j], "distance_km": float(dist[j]),
+                         "proximite": labels[rank[j]]})
+    # the mentors' own columns in one take (a row lookup per mentor cost 0.2 s a region)
+    out = pd.DataFrame(rows, columns=["siren_filleul", "nom_filleul", "_row", "distance_km",
+                                      "proximite"])
+    own = pool.reindex(columns=["siren", "nom", "statut", "population_totale"])
+    own = own.iloc[out["_row"].to_numpy(int)].reset_index(drop=True)
+    out = pd.concat([out.drop(columns="_row"), own], axis=1)
+    return out[["siren_filleul", "nom_filleul", "siren", "nom", "statut",
+                "population_totale", "distance_km", "proximite"]]
 
 
 def invitation_list(cohort_df: pd.DataFrame) -> pd.DataFrame:

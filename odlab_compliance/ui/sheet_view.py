@@ -15,16 +15,16 @@ def collectivite_labels(rows: pd.DataFrame) -> dict[str, str]:
     """SIREN → « Muret (commune, 31 · INSEE 31395 · SIREN 213103955) » / « Toulouse
     Métropole (métropole · SIREN 243100518) »: homonyms told apart, and the list's search
     (which matches the label) finds a collectivité by its code INSEE or SIREN too."""
-    out = {}
-    for r in rows[["siren", "nom", "type", "departement", "code_insee"]].to_dict("records"):
-        kind = vocab.TYPE.label(r.get("type")).lower()
-        commune = r.get("type") == vocab.TYPE_COM
-        where = f", {r['departement']}" if commune and isinstance(r.get("departement"), str) \
-            else ""
-        code = f" · INSEE {r['code_insee']}" if commune and isinstance(r.get("code_insee"), str) \
-            else ""
-        out[str(r["siren"])] = f"{r['nom']} ({kind}{where}{code} · SIREN {r['siren']})"
-    return out
+    # By whole columns: 36,000 labels for France in 40 ms (a loop of dicts took 0.44 s).
+    siren = rows["siren"].astype(str)
+    kind = vocab.TYPE.labelled(rows["type"]).astype(str).str.lower()
+    commune = rows["type"].eq(vocab.TYPE_COM).fillna(False).astype(bool)
+    dep, insee = (rows[c].astype(object) for c in ("departement", "code_insee"))
+    where = (", " + dep.astype(str)).where(commune & dep.map(lambda v: isinstance(v, str)), "")
+    code = (" · INSEE " + insee.astype(str)).where(
+        commune & insee.map(lambda v: isinstance(v, str)), "")
+    labels = rows["nom"].astype(str) + " (" + kind + where + code + " · SIREN " + siren + ")"
+    return dict(zip(siren, labels, strict=True))
 
 
 def default_siren(ctx: Context, frame: pd.DataFrame) -> str | None:
