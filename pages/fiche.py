@@ -105,7 +105,7 @@ if evidence is None:
     # No snapshot yet: the frame holds the obligations only.
     st.caption("Aucune collecte enregistrée : pas encore de preuves de publication.")
 elif ev.empty:
-    st.caption("Aucun jeu de données trouvé pour cette collectivité dans cette collecte.")
+    st.caption("Aucun jeu de données trouvé pour cette collectivité à cette date.")
 else:
     shown = sheet_view.evidence_table(ev)
     render.table(shown, key="fiche_evidence", links=sheet_view.EVIDENCE_LINKS,

@@ -105,6 +105,7 @@ def test_the_contact_typed_in_suivi_takes_precedence_and_says_so():
     c = choose_contact(official, None)
     assert (c.courriel, c.origine) == ("accueil@muret.fr", SOURCE_ANNUAIRE)
     assert choose_contact(None, None).probleme.startswith("aucun contact")
+    assert "contacts update" not in choose_contact(None, None).probleme   # a person reads it
 
 
 def test_update_downloads_the_export_and_a_failure_keeps_the_previous_contacts(

@@ -66,8 +66,8 @@ def test_rules_of_c_d_e():
     assert q.grade(replace(c, nb_jeux=1, age_mois=40.0)).grade == "D"   # D: one dataset
     e = q.grade(q.Profile(nb_jeux=0))
     assert (e.grade, e.next_grade, [r.criterion for r in e.missing]) == ("E", "D", ["nb_jeux"])
-    assert q.why(q.Profile(nb_jeux=0), e) == ("Note E : aucun jeu publié trouvé dans cette "
-                                              "collecte.")
+    assert q.why(q.Profile(nb_jeux=0), e) == ("Note E : aucun jeu publié trouvé à cette "
+                                              "date.")
 
 
 def test_unknown_is_left_out_and_said():

@@ -215,7 +215,7 @@ def verdict(row: Mapping[str, object], rule: Mapping[str, object] | None = None)
         agents = (f"un effectif compté d'au moins {sa} agents par cette règle"
                   if row.get("hypothese") is True else f"au moins {sa} agents")
         facts = f"{pop} et {agents}" if pop else agents
-        return f"{nom} doit ouvrir ses données publiques ({label}) : {facts}."
+        return f"{nom} doit ouvrir ses données publiques, selon la règle « {label} » : {facts}."
     if obligation == vocab.NON_OBLIGEE:
         total = row.get("population_totale")
         threshold = params.get("seuil_population", 3500)

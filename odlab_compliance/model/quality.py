@@ -398,7 +398,7 @@ SCHEMA_TITLES = {"scdl/deliberations": "délibérations", "scdl/budget": "budget
 def why(p: Profile, g: Grade) -> str:
     """"Why B" in one sentence."""
     if p.nb_jeux == 0:
-        return f"Note {g.grade} : aucun jeu publié trouvé dans cette collecte."
+        return f"Note {g.grade} : aucun jeu publié trouvé à cette date."
     parts = [_jeux(p.nb_jeux)]
     if not p.partial:
         parts.append(f"{_pct(p.part_a_jour)} à jour")

@@ -295,8 +295,8 @@ def choose_contact(official: Mapping | None, suivi_contact: object) -> Contact:
                        else "aucune adresse électronique dans l'annuaire")
         return Contact(_text(off.get("nom")), off_mail, origine=SOURCE_ANNUAIRE,
                        probleme=problem, **base)
-    return Contact(probleme="aucun contact : ni saisi dans le suivi, ni dans l'annuaire "
-                            "(chargez-le : contacts update)")
+    return Contact(probleme="aucun contact : ni saisi dans le suivi, ni dans l'Annuaire de "
+                            "l'administration (pas encore chargé, ou ne la connaît pas)")
 
 
 def contacts_for(official: pd.DataFrame, state: pd.DataFrame,

@@ -86,8 +86,9 @@ def contact_lines(ctx: Context, siren: str) -> list[str]:
         if url:
             lines.append(f"[Fiche sur service-public.gouv.fr]({url})")
     elif not lines:
-        lines.append("Aucun contact : l'annuaire n'est pas chargé ou ne la connaît pas "
-                     "(`contacts update`), et aucun contact n'est saisi dans le suivi.")
+        lines.append("Aucun contact : l'Annuaire de l'administration n'est pas encore chargé "
+                     "dans ce tableau de bord ou ne la connaît pas, et aucun contact n'est "
+                     "saisi dans le suivi.")
     return lines
 
 

@@ -71,7 +71,7 @@ def sheet_section(ctx: Context, sec: aq.QualitySection | None, row: dict, siren:
         lines += ["", render.md_escape(alert.action)]   # a paragraph, not the last bullet
         st.warning("\n".join(lines), icon=":material/rule:")
     if sec.jeux.empty:
-        st.caption("Aucun jeu de données compté dans cette collecte.")
+        st.caption("Aucun jeu de données compté à cette date.")
     else:
         # The errors are in the alerts above: the table stays readable without them.
         shown = sec.jeux.drop(columns="premieres_erreurs")
