@@ -8,10 +8,11 @@ import logging
 
 import streamlit as st
 
-from odlab_compliance.ui import navigation, setup, shell
+from odlab_compliance.ui import navigation, render, setup, shell
 
 st.set_page_config(page_title="Open data des collectivités", page_icon=":material/public:",
                    layout="wide")
+render.french_widgets()       # Streamlit's own English words, in French (ui/french.css)
 setup.stop_on_bad_settings()  # a wrong ODLAB_* variable: a French error box, not a traceback
 
 ctx = shell.base_context()

@@ -197,6 +197,10 @@ def test_loopback_server_without_sign_in_or_setting_refuses_every_write(start, p
     assert found and all(b.is_disabled() for b in found)
     page.get_by_text("Importer un tableau de suivi").click()
     assert page.locator('[data-testid="stFileUploader"] input[type="file"]').is_disabled()
+    # the uploader's own English (« Upload », « 200MB per file ») is said in French
+    assert browser.english_on(page) == []
+    assert page.locator('[data-testid="stFileUploaderDropzoneInstructions"] span').evaluate(
+        "e => getComputedStyle(e, '::after').content") == '"ou déposez-le ici (200 Mo au plus)"'
     page.screenshot(path=str(SHOTS / "outreach-suivi-lecture-seule.png"), full_page=True)
 
     browser.open_page(page, url + "/atelier?t=dep:31", maps=1, title="Atelier")

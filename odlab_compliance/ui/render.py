@@ -13,6 +13,8 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -23,6 +25,17 @@ from odlab_compliance.present import exports
 
 LOG = logging.getLogger("odlab_compliance.ui")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
+
+
+@cache
+def _french_css() -> str:
+    return (Path(__file__).with_name("french.css")).read_text(encoding="utf-8")
+
+
+def french_widgets() -> None:
+    """French words where Streamlit writes its own English and has no option for it
+    (``french.css``: the file uploader); once per run, from ``app.py``."""
+    st.html(f"<style>{_french_css()}</style>")
 
 
 def md_escape(text: object) -> str:
