@@ -157,6 +157,28 @@ def test_clicking_a_commune_opens_its_sheet(page, app_url):
     assert browser.errors_on(page) == []
 
 
+def test_clicking_a_region_on_the_france_map_opens_it_in_one_run(page, app_url):
+    """A click on a région selects it before the next run (the map's callback): the page
+    shows the région's map and its URL, without a run that only read the click."""
+    browser.open_page(page, app_url + "/carte?t=fr", maps=1, title="France")
+    x, y = page.evaluate("""() => {
+        const gd = document.querySelector('.js-plotly-plot');
+        const map = gd._fullLayout.map._subplot.map;
+        const p = map.project([1.4437, 43.6045]);
+        const r = map.getCanvas().getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y]; }""")
+    for _ in range(3):   # a click before the map listens does nothing: click again
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_url(lambda u: "reg%3A76" in u or "reg:76" in u, timeout=15_000)
+            break
+        except Exception:  # noqa: BLE001 (Playwright's timeout)
+            continue
+    browser.wait_drawn(page, maps=1, title="Occitanie")
+    assert page.locator("h1").first.inner_text() == "Carte · Occitanie"
+    assert browser.errors_on(page) == []
+
+
 def _shown(page, label: str) -> str:
     box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
         has_text=label)

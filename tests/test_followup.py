@@ -269,7 +269,7 @@ def test_sessions_reading_and_writing_in_one_process(dbpath):
     def write():
         try:
             for i in range(15):
-                with outreach_data.writer(ctx) as con:
+                with outreach_data.writer(ctx, user_work=True) as con:
                     followup.record(con, [Change(BALMA, note=f"n{i}")], editor="w",
                                     origin="page")
         except Exception as exc:  # collected: a thread's exception would be lost
