@@ -18,6 +18,47 @@ from odlab_compliance.ui import outreach_data as data
 
 LABELS = followup.COLUMN_LABELS
 FLASH = "suivi_flash"
+PROBLEM = "suivi_probleme"   # what the last save could not do, shown by the form
+
+
+def _save(ctx: shell.Context, decision: auth.Decision, scope: set[str] | None,
+          version: str, siren: str, name: str, in_scope: bool, cur_stage: str,
+          cur_contact: str, cur_next: date | None) -> None:
+    """« Enregistrer »: the form's values (keyed by ``version``) written as one change.
+    Only what the editor changed: a note alone never rewrites the stage, the contact or
+    the date (the form shows them as they are)."""
+    v = {f: st.session_state.get(f"suivi_{f}_{version}")
+         for f in ("stage", "date", "note", "planned", "next", "contact")}
+    # Checked again here: a disabled button is not a barrier.
+    if not decision.can_write:
+        st.session_state[PROBLEM] = ("error", decision.reason)
+        return
+    if not in_scope:
+        st.session_state[PROBLEM] = ("error", f"{name} est hors de votre territoire "
+                                              f"({decision.scope}).")
+        return
+    new_next = v["next"] if v["planned"] and v["next"] != cur_next else None
+    if cur_next is not None and not v["planned"]:
+        new_next = ""   # the editor unchecked the planned action: clear the date
+    note, contact = (v["note"] or "").strip(), (v["contact"] or "").strip()
+    change = followup.Change(
+        siren, etape=v["stage"] if v["stage"] != cur_stage else None,
+        note=note or None, date_effet=v["date"], prochaine_action=new_next,
+        contact=contact if contact != cur_contact else None)
+    if all(getattr(change, f) is None for f in followup.FIELDS):
+        st.session_state[PROBLEM] = ("warning", "Rien à enregistrer : changez l'étape, la "
+                                                "date, le contact ou écrivez une note.")
+        return
+    try:
+        with data.writer(ctx, user_work=True) as con:
+            n = followup.record(con, [change], editor=decision.editor or "",
+                                origin="page", allowed=scope, scope=decision.scope)
+    except InputError as exc:
+        st.session_state[PROBLEM] = exc
+        return
+    st.session_state[FLASH] = (f"Enregistré ({n} changement(s)) par "
+                               f"{auth.editor_label(decision.editor)}.")
+
 
 ctx = shell.context()
 st.title(f"Suivi des collectivités · {ctx.territory_name}")
@@ -149,53 +190,34 @@ can_write = decision.can_write and in_scope
 version = f"{siren}_{cur.get('mis_a_jour_le', '')}"
 with st.form(f"suivi_form_{version}", enter_to_submit=False):
     a, b = st.columns(2)
-    stage = a.selectbox("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
+    a.selectbox("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
                         index=list(vocab.ETAPE).index(cur_stage), key=f"suivi_stage_{version}")
-    when = b.date_input("Date de la note ou du changement d'étape", value=date.today(),
+    b.date_input("Date de la note ou du changement d'étape", value=date.today(),
                         format="DD/MM/YYYY", key=f"suivi_date_{version}")
-    note = st.text_area("Note", key=f"suivi_note_{version}",
+    st.text_area("Note", key=f"suivi_note_{version}",
                         placeholder="Appel, courriel, réunion…")
     a, b, c = st.columns([4, 3, 5], vertical_alignment="bottom")   # label whole at 1,280 px
     # A date field is never left empty: Streamlit would write its English "dd / mm / yyyy"
     # placeholder there. A checkbox says whether an action is planned.
-    planned = a.checkbox("Prochaine action prévue", value=cur_next is not None,
+    a.checkbox("Prochaine action prévue", value=cur_next is not None,
                          key=f"suivi_planned_{version}",
                          help="Décochez pour effacer la date de prochaine action.")
-    next_date = b.date_input("Date de la prochaine action",
+    b.date_input("Date de la prochaine action",
                              value=cur_next or date.today() + timedelta(days=7),
                              format="DD/MM/YYYY", key=f"suivi_next_{version}")
-    contact = c.text_input("Personne à contacter", value=cur_contact,
+    c.text_input("Personne à contacter", value=cur_contact,
                            key=f"suivi_contact_{version}")
-    submitted = st.form_submit_button("Enregistrer", disabled=not can_write)
-if submitted:
-    # Checked again here: a disabled button is not a barrier.
-    if not decision.can_write:
-        st.error(decision.reason)
-    elif not in_scope:
-        st.error(f"{choices[siren]} est hors de votre territoire ({decision.scope}).")
-    else:
-        # Only what the editor changed: a note alone never rewrites the stage, the contact
-        # or the date (the form shows them as they are).
-        new_next = next_date if planned and next_date != cur_next else None
-        if cur_next is not None and not planned:
-            new_next = ""   # the editor unchecked the planned action: clear the date
-        change = followup.Change(
-            siren, etape=stage if stage != cur_stage else None,
-            note=note.strip() or None, date_effet=when, prochaine_action=new_next,
-            contact=contact.strip() if contact.strip() != cur_contact else None)
-        if all(getattr(change, f) is None for f in followup.FIELDS):
-            st.warning("Rien à enregistrer : changez l'étape, la date, le contact ou écrivez "
-                       "une note.")
-        else:
-            try:
-                with data.writer(ctx, user_work=True) as con:
-                    n = followup.record(con, [change], editor=decision.editor or "",
-                                        origin="page", allowed=scope, scope=decision.scope)
-                st.session_state[FLASH] = (f"Enregistré ({n} changement(s)) par "
-                                           f"{auth.editor_label(decision.editor)}.")
-                st.rerun()   # the list, the caption and the log show the new state
-            except InputError as exc:
-                render.user_error(exc)
+    # Saved in the button's callback, before the next run: that run draws the new state
+    # at once (saving then rerunning drew the whole page twice).
+    st.form_submit_button("Enregistrer", disabled=not can_write, on_click=_save,
+                          args=(ctx, decision, scope, version, siren, choices[siren],
+                                in_scope, cur_stage, cur_contact, cur_next))
+problem = st.session_state.pop(PROBLEM, None)
+if isinstance(problem, InputError):
+    render.user_error(problem)
+elif problem:
+    kind, text = problem
+    (st.error if kind == "error" else st.warning)(text)
 
 log = data.followup_log(ctx, [siren])
 st.markdown(f"**Journal de {render.md_escape(choices[siren])}**")

@@ -143,13 +143,7 @@ def test_clicking_a_commune_opens_its_sheet(page, app_url):
     # Drawn = the map's figure laid out and its MapLibre canvas loaded: only then can the
     # town hall's pixel be asked of MapLibre (before, there was no figure: issue 12).
     browser.open_page(page, app_url + "/carte?t=dep:31", maps=1, title="Haute-Garonne")
-    # Pixel of Toulouse's town hall on the map, from MapLibre itself.
-    x, y = page.evaluate("""() => {
-        const gd = document.querySelector('.js-plotly-plot');
-        const map = gd._fullLayout.map._subplot.map;
-        const p = map.project([1.4437, 43.6045]);
-        const r = map.getCanvas().getBoundingClientRect();
-        return [r.left + p.x, r.top + p.y]; }""")
+    x, y = browser.map_pixel(page, 1.4437, 43.6045)   # Toulouse's town hall
     page.mouse.click(x, y)
     page.wait_for_url("**/fiche**", timeout=30_000)
     browser.wait_drawn(page, title="Toulouse")
@@ -161,12 +155,7 @@ def test_clicking_a_region_on_the_france_map_opens_it_in_one_run(page, app_url):
     """A click on a région selects it before the next run (the map's callback): the page
     shows the région's map and its URL, without a run that only read the click."""
     browser.open_page(page, app_url + "/carte?t=fr", maps=1, title="France")
-    x, y = page.evaluate("""() => {
-        const gd = document.querySelector('.js-plotly-plot');
-        const map = gd._fullLayout.map._subplot.map;
-        const p = map.project([1.4437, 43.6045]);
-        const r = map.getCanvas().getBoundingClientRect();
-        return [r.left + p.x, r.top + p.y]; }""")
+    x, y = browser.map_pixel(page, 1.4437, 43.6045)   # Toulouse's town hall
     for _ in range(3):   # a click before the map listens does nothing: click again
         page.mouse.click(x, y)
         try:

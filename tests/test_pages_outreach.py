@@ -407,3 +407,16 @@ def test_a_write_of_the_model_from_a_page_gets_new_cached_data(dbpath, settings)
     third = cache.signature(settings)
     write(user_work=True)
     assert cache.signature(settings) == third
+
+
+def test_saving_nothing_says_so_and_writes_nothing(dbpath, listen):
+    """The save runs in the button's callback (one run draws the new state): what it
+    cannot do is still said by the form, and nothing is written."""
+    listen(True)
+    at = run("suivi.py", territory="dep:31")
+    before = len(log(dbpath))
+    save_button(at).click()
+    at.run()
+    assert not at.exception
+    assert any("Rien à enregistrer" in w.value for w in at.warning)
+    assert len(log(dbpath)) == before
