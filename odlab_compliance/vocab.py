@@ -403,4 +403,29 @@ FREQUENCE = Vocabulary("frequence", [
     Term("punctual", "ponctuelle"), Term("irregular", "irrégulière"),
     Term("unknown", "inconnue"),
 ])
-ALL += (SCDL_ETAT, NOTE, FREQUENCE)
+# -- labelled schemas (schema.data.gouv.fr) the dashboard names ----------------------------
+# ``label`` for grids and tables, ``short`` inside a sentence (« ne respecte pas le schéma
+# SCDL délibérations »). The priority datasets of the Socle commun des données locales come
+# first, in the order a collectivité usually tackles them (PRIORITY_SCHEMAS).
+SCHEMA = Vocabulary("schema", [
+    Term("scdl/deliberations", "Délibérations", short="délibérations"),
+    Term("scdl/budget", "Budget", short="budget"),
+    Term("scdl/subventions", "Subventions", short="subventions"),
+    Term("139bercy/format-commande-publique", "Marchés publics (DECP)",
+         short="marchés publics (DECP)"),
+    Term("scdl/equipements", "Équipements", short="équipements"),
+    Term("scdl/catalogue", "Catalogue des données", short="catalogue"),
+    Term("etalab/schema-bal", "Base Adresse Locale", short="adresses (BAL)"),
+    Term("atlasante/schema-dae", "Défibrillateurs", short="défibrillateurs"),
+    Term("etalab/schema-irve-statique", "Bornes de recharge (IRVE)",
+         short="bornes de recharge (IRVE)"),
+    Term("etalab/schema-amenagements-cyclables", "Aménagements cyclables",
+         short="aménagements cyclables"),
+    Term("scdl/prenoms", "Prénoms des nouveaux-nés", short="prénoms"),
+    Term("scdl/menus-collectifs", "Menus de la restauration collective",
+         short="menus collectifs"),
+    Term("scdl/plats-menus-collectifs", "Plats des menus collectifs",
+         short="plats des menus"),
+])
+PRIORITY_SCHEMAS = tuple(SCHEMA)[:12]
+ALL += (SCDL_ETAT, NOTE, FREQUENCE, SCHEMA)

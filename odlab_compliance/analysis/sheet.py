@@ -18,23 +18,10 @@ from odlab_compliance import vocab
 from odlab_compliance.fmt import date_fr, is_missing, nombre
 from odlab_compliance.model.status import FRESH_DAYS  # one definition of "à jour"
 
-# The priority datasets of the Socle commun des données locales and labelled schemas
-# (Socle commun des données locales, schema.data.gouv.fr), in the order a collectivité usually
-# tackles them.
-PRIORITY_SCHEMAS: tuple[tuple[str, str], ...] = (
-    ("scdl/deliberations", "Délibérations"),
-    ("scdl/budget", "Budget"),
-    ("scdl/subventions", "Subventions"),
-    ("139bercy/format-commande-publique", "Marchés publics (DECP)"),
-    ("scdl/equipements", "Équipements"),
-    ("scdl/catalogue", "Catalogue des données"),
-    ("etalab/schema-bal", "Base Adresse Locale"),
-    ("atlasante/schema-dae", "Défibrillateurs"),
-    ("etalab/schema-irve-statique", "Bornes de recharge (IRVE)"),
-    ("etalab/schema-amenagements-cyclables", "Aménagements cyclables"),
-    ("scdl/prenoms", "Prénoms des nouveaux-nés"),
-    ("scdl/menus-collectifs", "Menus de la restauration collective"),
-)
+# The priority datasets of the Socle commun des données locales (``vocab.PRIORITY_SCHEMAS``)
+# with their labels, in the order a collectivité usually tackles them.
+PRIORITY_SCHEMAS: tuple[tuple[str, str], ...] = tuple(
+    (code, vocab.SCHEMA.label(code)) for code in vocab.PRIORITY_SCHEMAS)
 # States of a priority dataset in the grid (not publication statuses).
 GRID_LABELS = {"present": "Présent et à jour", "ancien": "Présent mais ancien (> 12 mois)",
                "absent": "Absent", "non_renseigne": "Non renseigné par cette source"}

@@ -382,17 +382,10 @@ def action(rule: Rule, p: Profile) -> str:
 
 def schema_title(name: str) -> str:
     """``scdl/deliberations`` -> ``délibérations`` (the part after the slash, readable)."""
-    tail = name.split("/")[-1].replace("-", " ")
-    return SCHEMA_TITLES.get(name, tail)
-
-
-SCHEMA_TITLES = {"scdl/deliberations": "délibérations", "scdl/budget": "budget",
-                 "scdl/subventions": "subventions", "scdl/equipements": "équipements",
-                 "scdl/catalogue": "catalogue", "scdl/prenoms": "prénoms",
-                 "scdl/menus-collectifs": "menus collectifs",
-                 "scdl/plats-menus-collectifs": "plats des menus",
-                 "etalab/schema-bal": "adresses (BAL)",
-                 "etalab/schema-irve-statique": "bornes de recharge (IRVE)"}
+    term = vocab.SCHEMA.get(name)
+    if term is not None:
+        return term.short or term.label
+    return name.split("/")[-1].replace("-", " ")
 
 
 def why(p: Profile, g: Grade) -> str:
