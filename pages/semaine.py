@@ -9,8 +9,8 @@ import streamlit as st
 from odlab_compliance.analysis import changes
 from odlab_compliance.fmt import date_fr, nombre
 from odlab_compliance.outreach import followup, weekly
+from odlab_compliance.ui import cache, render, shell
 from odlab_compliance.ui import outreach_data as data
-from odlab_compliance.ui import render, selection, shell
 
 ctx = shell.context()
 st.title(f"Mes actions de la semaine · {ctx.territory_name}")
@@ -27,8 +27,8 @@ ordered = sorted(ctx.snapshots, key=lambda s: (s.date, s.id))
 before = [s for s in ordered if (s.date, s.id) < (at.snapshot.date, at.snapshot.id)]
 diff = None
 if before:
-    comp = changes.compare(ctx.model, ctx.rule, ctx.territory, before[-1], at.snapshot,
-                           selection.child_names(ctx, "DEP"))
+    comp = cache.comparison(ctx.sig, ctx.rule, ctx.territory, before[-1], at.snapshot,
+                            ctx.vintage)   # the one Changements shows by default
     diff = comp.changes
     st.caption(f"Régressions : situation du {comp.snapshot_from.label} comparée à celle du "
                f"{comp.snapshot_to.label}.")

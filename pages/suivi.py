@@ -191,22 +191,22 @@ version = f"{siren}_{cur.get('mis_a_jour_le', '')}"
 with st.form(f"suivi_form_{version}", enter_to_submit=False):
     a, b = st.columns(2)
     a.selectbox("Étape", list(vocab.ETAPE), format_func=vocab.ETAPE.label,
-                        index=list(vocab.ETAPE).index(cur_stage), key=f"suivi_stage_{version}")
+                index=list(vocab.ETAPE).index(cur_stage), key=f"suivi_stage_{version}")
     b.date_input("Date de la note ou du changement d'étape", value=date.today(),
-                        format="DD/MM/YYYY", key=f"suivi_date_{version}")
+                 format="DD/MM/YYYY", key=f"suivi_date_{version}")
     st.text_area("Note", key=f"suivi_note_{version}",
-                        placeholder="Appel, courriel, réunion…")
+                 placeholder="Appel, courriel, réunion…")
     a, b, c = st.columns([4, 3, 5], vertical_alignment="bottom")   # label whole at 1,280 px
     # A date field is never left empty: Streamlit would write its English "dd / mm / yyyy"
     # placeholder there. A checkbox says whether an action is planned.
     a.checkbox("Prochaine action prévue", value=cur_next is not None,
-                         key=f"suivi_planned_{version}",
-                         help="Décochez pour effacer la date de prochaine action.")
+               key=f"suivi_planned_{version}",
+               help="Décochez pour effacer la date de prochaine action.")
     b.date_input("Date de la prochaine action",
-                             value=cur_next or date.today() + timedelta(days=7),
-                             format="DD/MM/YYYY", key=f"suivi_next_{version}")
+                 value=cur_next or date.today() + timedelta(days=7),
+                 format="DD/MM/YYYY", key=f"suivi_next_{version}")
     c.text_input("Personne à contacter", value=cur_contact,
-                           key=f"suivi_contact_{version}")
+                 key=f"suivi_contact_{version}")
     # Saved in the button's callback, before the next run: that run draws the new state
     # at once (saving then rerunning drew the whole page twice).
     st.form_submit_button("Enregistrer", disabled=not can_write, on_click=_save,
